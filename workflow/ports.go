@@ -1,0 +1,67 @@
+package workflow
+
+import (
+	"context"
+	"time"
+)
+
+// Directory is what the workflow needs from Microsoft Graph. Implementations
+// classify failures with the error types in errors.go: TransientError
+// (throttling, 5xx, time-outs), NotFoundError (404, possibly replication
+// lag) and PermanentError (a request no retry can fix). "Already exists"
+// answers are not errors.
+type Directory interface {
+	// Invite creates the guest (or finds the existing one) through
+	// POST /invitations and returns the guest's object id (invitedUser.id).
+	// It sends an email only when inv.SendMessage is true.
+	Invite(ctx context.Context, inv Invitation) (InviteResult, error)
+	// FindUserByMail looks a user up by mail or otherMails; found is false
+	// when no user has that address.
+	FindUserByMail(ctx context.Context, email string) (user DirectoryUser, found bool, err error)
+	// User reads one user including externalUserState.
+	User(ctx context.Context, id string) (DirectoryUser, error)
+	// Apply performs the changes for the guest, batching where it can, and
+	// returns one error per change in the same order: nil when the change is
+	// in place (including "already exists").
+	Apply(ctx context.Context, guestID string, changes []Change) []error
+	// DisableUser blocks sign-in (accountEnabled=false); used as an expiry action.
+	DisableUser(ctx context.Context, id string) error
+	// DeleteUser deletes the user; used as an expiry action.
+	DeleteUser(ctx context.Context, id string) error
+}
+
+// Store keeps onboarding records and the failure log. Save uses optimistic
+// concurrency on Record.ETag.
+type Store interface {
+	// Load returns the record for key, or an error wrapping ErrNotFound.
+	Load(ctx context.Context, key string) (Record, error)
+	// Save creates the record when rec.ETag is empty (ErrConflict if it
+	// already exists) or replaces it only if the stored ETag still equals
+	// rec.ETag (ErrConflict otherwise). On success rec.ETag is the new tag.
+	Save(ctx context.Context, rec *Record) error
+	// List returns all records, in key order.
+	List(ctx context.Context) ([]Record, error)
+	// SaveFailure stores (replaces) the failure recorded for a message id.
+	SaveFailure(ctx context.Context, f Failure) error
+	// Failure returns the failure recorded for messageID, or an error
+	// wrapping ErrNotFound.
+	Failure(ctx context.Context, messageID string) (Failure, error)
+}
+
+// Scheduler sends a message to the onboarding queue to be delivered at (or
+// after) at. Message.ID is the Service Bus MessageId used for duplicate
+// detection, so scheduling the same id twice delivers it once.
+type Scheduler interface {
+	Schedule(ctx context.Context, msg Message, at time.Time) error
+}
+
+// Clock is the source of time, replaceable in tests.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the Clock of the real world.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
