@@ -1,0 +1,270 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/b2b-onboarding/onboard/workflow"
+)
+
+// Config is the validated configuration of `onboard serve` and `onboard dev`.
+type Config struct {
+	Port string
+
+	GraphBaseURL  string
+	GraphAuth     string // managedidentity | default | none
+	AzureClientID string
+
+	Scheduler string // servicebus | memory
+	Queue     string
+	// ServiceBus holds the raw ServiceBusConnection* settings; the
+	// servicebus package interprets them.
+	ServiceBus map[string]string
+
+	StateStore      string // tables | memory
+	TableConnection string // connection string (may be UseDevelopmentStorage=true)
+	TableEndpoint   string // service URL for identity-based access
+	TableName       string
+
+	Policy   workflow.Policy
+	Workflow workflow.Config
+
+	LogFormat string // text | json
+	LogLevel  string
+}
+
+// Getenv reads one setting; ok is false when it is not set.
+type Getenv func(name string) (value string, ok bool)
+
+// FromEnviron reads settings from the process environment.
+func FromEnviron() Getenv { return os.LookupEnv }
+
+// Load reads every setting, applies defaults and validates them. The error
+// lists every invalid setting by name with the rule it breaks.
+func Load(getenv Getenv) (Config, error) {
+	var problems []string
+	bad := func(name, rule string, args ...any) {
+		problems = append(problems, name+": "+fmt.Sprintf(rule, args...))
+	}
+	get := func(name string) string {
+		if v, ok := getenv(name); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+		s, _ := Lookup(name)
+		return s.Default
+	}
+	oneOf := func(name string, allowed ...string) string {
+		v := strings.ToLower(get(name))
+		for _, a := range allowed {
+			if v == a {
+				return v
+			}
+		}
+		bad(name, "must be one of %s, got %q", strings.Join(allowed, ", "), v)
+		return v
+	}
+	dur := func(name string) time.Duration {
+		d, err := ParseDuration(get(name))
+		if err != nil {
+			bad(name, "%v", err)
+		} else if d <= 0 {
+			bad(name, "must be positive")
+		}
+		return d
+	}
+
+	c := Config{
+		Port:          get("FUNCTIONS_CUSTOMHANDLER_PORT"),
+		GraphBaseURL:  strings.TrimRight(get("GRAPH_BASE_URL"), "/"),
+		GraphAuth:     oneOf("GRAPH_AUTH", "managedidentity", "default", "none"),
+		AzureClientID: get("AZURE_CLIENT_ID"),
+		Scheduler:     oneOf("SCHEDULER", "servicebus", "memory"),
+		Queue:         get("ONBOARDING_QUEUE"),
+		ServiceBus:    map[string]string{},
+		StateStore:    oneOf("STATE_STORE", "tables", "memory"),
+		TableName:     get("STATE_TABLE_NAME"),
+		LogFormat:     oneOf("LOG_FORMAT", "text", "json"),
+		LogLevel:      oneOf("LOG_LEVEL", "debug", "info", "warn", "error"),
+	}
+	if p, err := strconv.Atoi(c.Port); err != nil || p < 1 || p > 65535 {
+		bad("FUNCTIONS_CUSTOMHANDLER_PORT", "must be a TCP port number, got %q", c.Port)
+	}
+	u, err := url.Parse(c.GraphBaseURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad("GRAPH_BASE_URL", "must be an absolute http(s) URL, got %q", c.GraphBaseURL)
+	} else {
+		loop := IsLoopbackHost(u.Hostname())
+		if c.GraphAuth == "none" && !loop {
+			bad("GRAPH_AUTH", "`none` is allowed only for a loopback GRAPH_BASE_URL, not %q", u.Host)
+		}
+		if u.Scheme == "http" && !loop {
+			bad("GRAPH_BASE_URL", "plain http is allowed only for loopback hosts, got %q", c.GraphBaseURL)
+		}
+	}
+
+	for _, name := range []string{"ServiceBusConnection", "ServiceBusConnection__fullyQualifiedNamespace",
+		"ServiceBusConnection__clientId", "ServiceBusConnection__credential"} {
+		if v := get(name); v != "" {
+			c.ServiceBus[name] = v
+		}
+	}
+	if c.Scheduler == "servicebus" && c.ServiceBus["ServiceBusConnection"] == "" &&
+		c.ServiceBus["ServiceBusConnection__fullyQualifiedNamespace"] == "" {
+		bad("ServiceBusConnection__fullyQualifiedNamespace", "required when SCHEDULER=servicebus (or set ServiceBusConnection)")
+	}
+	if c.Queue == "" {
+		bad("ONBOARDING_QUEUE", "must not be empty")
+	}
+
+	c.TableConnection = get("STATE_TABLE_CONNECTION")
+	c.TableEndpoint = get("STATE_TABLE_ENDPOINT")
+	if c.TableConnection == "" && c.TableEndpoint == "" {
+		c.TableConnection = get("AzureWebJobsStorage")
+	}
+	if c.StateStore == "tables" && c.TableConnection == "" && c.TableEndpoint == "" {
+		bad("STATE_TABLE_ENDPOINT", "required when STATE_STORE=tables (or set STATE_TABLE_CONNECTION / AzureWebJobsStorage)")
+	}
+	if c.TableName == "" || !isTableName(c.TableName) {
+		bad("STATE_TABLE_NAME", "must be 3-63 letters or digits starting with a letter, got %q", c.TableName)
+	}
+
+	c.Policy = workflow.Policy{
+		AllowedGroups:          List(get("POLICY_ALLOWED_GROUPS")),
+		AllowedRoles:           List(get("POLICY_ALLOWED_ROLES")),
+		AllowedPrivilegedRoles: List(get("POLICY_ALLOWED_PRIVILEGED_ROLES")),
+		AllowedApps:            List(get("POLICY_ALLOWED_APPS")),
+		AllowedSources:         List(get("POLICY_ALLOWED_SOURCES")),
+		AllowedDomains:         lower(List(get("POLICY_ALLOWED_DOMAINS"))),
+		BlockedDomains:         lower(List(get("POLICY_BLOCKED_DOMAINS"))),
+	}
+
+	w := workflow.Config{
+		ExpiryAction:       oneOf("EXPIRY_ACTION", "none", "disable", "delete"),
+		RetryInitial:       dur("RETRY_INITIAL_DELAY"),
+		RetryMax:           dur("RETRY_MAX_DELAY"),
+		RetryMaxElapsed:    dur("RETRY_MAX_ELAPSED"),
+		DefaultRedirectURL: get("INVITE_REDIRECT_URL"),
+		TypeAliases:        map[string]string{},
+	}
+	if sched, err := ParseSchedule(get("REMINDER_SCHEDULE")); err != nil {
+		bad("REMINDER_SCHEDULE", "%v", err)
+	} else {
+		w.ReminderSchedule = sched
+	}
+	w.ExpireAfter = dur("REMINDER_EXPIRE_AFTER")
+	if n := len(w.ReminderSchedule); n > 0 && w.ExpireAfter <= w.ReminderSchedule[n-1] {
+		bad("REMINDER_EXPIRE_AFTER", "must be later than the last reminder (%s), got %s", w.ReminderSchedule[n-1], w.ExpireAfter)
+	}
+	if w.RetryMax < w.RetryInitial {
+		bad("RETRY_MAX_DELAY", "must not be smaller than RETRY_INITIAL_DELAY")
+	}
+	if ru, err := url.Parse(w.DefaultRedirectURL); err != nil || ru.Scheme != "https" && ru.Scheme != "http" || ru.Host == "" {
+		bad("INVITE_REDIRECT_URL", "must be an absolute http(s) URL, got %q", w.DefaultRedirectURL)
+	}
+	for _, pair := range List(get("EVENT_TYPE_ALIASES")) {
+		alias, target, ok := strings.Cut(pair, "=")
+		alias, target = strings.TrimSpace(alias), strings.TrimSpace(target)
+		if !ok || alias == "" || (target != workflow.TypePartnerApproved && target != workflow.TypeReminderDue) {
+			bad("EVENT_TYPE_ALIASES", "each entry must be `type=partner-approved` or `type=reminder-due`, got %q", pair)
+			continue
+		}
+		w.TypeAliases[alias] = target
+	}
+	c.Workflow = w
+
+	if len(problems) > 0 {
+		return c, errors.New("invalid settings:\n  " + strings.Join(problems, "\n  "))
+	}
+	return c, nil
+}
+
+// List splits a comma-separated setting, trimming blanks and dropping empty entries.
+func List(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func lower(in []string) []string {
+	for i := range in {
+		in[i] = strings.ToLower(in[i])
+	}
+	return in
+}
+
+// ParseDuration is time.ParseDuration plus a `d` (24h) unit, e.g. "3d" or "1d12h".
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, errors.New("empty duration")
+	}
+	var total time.Duration
+	if i := strings.Index(s, "d"); i > 0 {
+		days, err := strconv.ParseFloat(s[:i], 64)
+		if err != nil {
+			return 0, fmt.Errorf("invalid duration %q", s)
+		}
+		total = time.Duration(days * float64(24*time.Hour))
+		s = s[i+1:]
+		if s == "" {
+			return total, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q (use e.g. 90s, 15m, 12h, 3d)", s)
+	}
+	return total + d, nil
+}
+
+// ParseSchedule parses a comma-separated, strictly increasing list of
+// positive durations, e.g. "3d,7d,14d". An empty schedule means no reminders.
+func ParseSchedule(s string) ([]time.Duration, error) {
+	var out []time.Duration
+	for i, part := range List(s) {
+		d, err := ParseDuration(part)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d: %w", i+1, err)
+		}
+		if d <= 0 {
+			return nil, fmt.Errorf("entry %d: must be positive", i+1)
+		}
+		if i > 0 && d <= out[i-1] {
+			return nil, fmt.Errorf("entry %d (%s): must be later than entry %d (%s)", i+1, d, i, out[i-1])
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// IsLoopbackHost reports whether host (no port) is localhost or a loopback IP.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+func isTableName(s string) bool {
+	if len(s) < 3 || len(s) > 63 {
+		return false
+	}
+	for i, r := range s {
+		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+		if !letter && (i == 0 || r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,108 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(kv ...string) Getenv {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// base is a valid local configuration; cases add or override settings.
+var base = []string{"SCHEDULER", "memory", "STATE_STORE", "memory",
+	"GRAPH_BASE_URL", "http://127.0.0.1:9999/v1.0", "GRAPH_AUTH", "none"}
+
+func TestLoadValid(t *testing.T) {
+	c, err := Load(env(append(base, "REMINDER_SCHEDULE", "20s,40s,80s", "REMINDER_EXPIRE_AFTER", "100s",
+		"POLICY_ALLOWED_GROUPS", " g1, g2 ,", "POLICY_ALLOWED_DOMAINS", "Fabrikam.COM",
+		"EVENT_TYPE_ALIASES", "com.contoso.procurement.partner-approved=partner-approved")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Workflow.ReminderSchedule; len(got) != 3 || got[2] != 80*time.Second {
+		t.Errorf("schedule = %v", got)
+	}
+	if got := c.Policy.AllowedGroups; len(got) != 2 || got[1] != "g2" {
+		t.Errorf("groups = %q", got)
+	}
+	if c.Policy.AllowedDomains[0] != "fabrikam.com" {
+		t.Errorf("domains not lower-cased: %q", c.Policy.AllowedDomains)
+	}
+	if c.Workflow.TypeAliases["com.contoso.procurement.partner-approved"] != "partner-approved" {
+		t.Errorf("aliases = %v", c.Workflow.TypeAliases)
+	}
+	if c.Queue != "onboarding" || c.Workflow.ExpiryAction != "none" || c.Port != "8080" {
+		t.Errorf("defaults not applied: %+v", c)
+	}
+}
+
+func TestLoadDefaultsNeedAzure(t *testing.T) {
+	_, err := Load(env())
+	for _, want := range []string{"ServiceBusConnection__fullyQualifiedNamespace: required", "STATE_TABLE_ENDPOINT: required"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not contain %q", err, want)
+		}
+	}
+	if _, err := Load(env("ServiceBusConnection__fullyQualifiedNamespace", "x.servicebus.windows.net",
+		"AzureWebJobsStorage", "UseDevelopmentStorage=true")); err != nil {
+		t.Errorf("production defaults with namespace and storage: %v", err)
+	}
+}
+
+func TestLoadInvalid(t *testing.T) {
+	cases := []struct {
+		name, key, value, want string
+	}{
+		{"auth none on remote graph", "GRAPH_BASE_URL", "https://graph.microsoft.com/v1.0", "GRAPH_AUTH: `none` is allowed only for a loopback"},
+		{"unknown auth", "GRAPH_AUTH", "password", "GRAPH_AUTH: must be one of"},
+		{"relative graph url", "GRAPH_BASE_URL", "/v1.0", "GRAPH_BASE_URL: must be an absolute"},
+		{"bad scheduler", "SCHEDULER", "cron", "SCHEDULER: must be one of servicebus, memory"},
+		{"bad store", "STATE_STORE", "sql", "STATE_STORE: must be one of"},
+		{"bad port", "FUNCTIONS_CUSTOMHANDLER_PORT", "70000", "FUNCTIONS_CUSTOMHANDLER_PORT: must be a TCP port"},
+		{"decreasing schedule", "REMINDER_SCHEDULE", "7d,3d", "REMINDER_SCHEDULE: entry 2"},
+		{"bad duration", "REMINDER_SCHEDULE", "3 days", "REMINDER_SCHEDULE: entry 1: invalid duration"},
+		{"expiry before last reminder", "REMINDER_EXPIRE_AFTER", "10d", "REMINDER_EXPIRE_AFTER: must be later than the last reminder"},
+		{"bad expiry action", "EXPIRY_ACTION", "archive", "EXPIRY_ACTION: must be one of none, disable, delete"},
+		{"bad alias", "EVENT_TYPE_ALIASES", "x=approve", "EVENT_TYPE_ALIASES: each entry"},
+		{"bad table", "STATE_TABLE_NAME", "on-boarding", "STATE_TABLE_NAME: must be 3-63"},
+		{"bad redirect", "INVITE_REDIRECT_URL", "myapps", "INVITE_REDIRECT_URL: must be an absolute"},
+		{"negative retry", "RETRY_INITIAL_DELAY", "-1s", "RETRY_INITIAL_DELAY: must be positive"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(env(append(append([]string{}, base...), tc.key, tc.value)...))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Load(%s=%q) error = %v, want it to contain %q", tc.key, tc.value, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{"3d": 72 * time.Hour, "1d12h": 36 * time.Hour, "90s": 90 * time.Second, "0.5d": 12 * time.Hour} {
+		if got, err := ParseDuration(in); err != nil || got != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "d", "xd", "3dd", "abc"} {
+		if _, err := ParseDuration(in); err == nil {
+			t.Errorf("ParseDuration(%q) succeeded", in)
+		}
+	}
+}
+
+func TestSettingsRegistry(t *testing.T) {
+	seen := map[string]bool{}
+	for _, s := range Settings {
+		if seen[s.Name] || s.Doc == "" {
+			t.Errorf("setting %q duplicated or undocumented", s.Name)
+		}
+		seen[s.Name] = true
+	}
+}
