@@ -47,17 +47,18 @@ var _ workflow.Scheduler = (*Scheduler)(nil)
 
 // Schedule sends msg to be delivered at at (immediately when at is not in
 // the future). Errors are wrapped; Service Bus failures are classified (see
-// IsTransient; transient ones also match *workflow.TransientError).
+// IsTransient; transient ones also match *workflow.TransientError). Logs
+// and errors show the message id with e-mail addresses masked.
 func (s *Scheduler) Schedule(ctx context.Context, msg workflow.Message, at time.Time) error {
 	m, err := BuildMessage(msg, at, s.clock.Now())
 	if err != nil {
-		return fmt.Errorf("schedule: %w", err)
+		return fmt.Errorf("schedule %s: %w", maskID(msg.ID), err)
 	}
 	if err := s.sender.SendMessage(ctx, m, nil); err != nil {
-		return classify("schedule message "+msg.ID, err)
+		return classify("schedule message "+maskID(msg.ID), err)
 	}
 	s.log.InfoContext(ctx, "message scheduled",
-		slog.String("messageId", msg.ID),
+		slog.String("messageId", maskID(msg.ID)),
 		slog.String("type", msg.Event.Type),
 		slog.Time("at", at),
 		slog.Bool("immediate", m.ScheduledEnqueueTime == nil))
@@ -99,7 +100,7 @@ func checkMessageID(id string) error {
 	case id == "":
 		return fmt.Errorf("message id: must not be empty (Service Bus duplicate detection keys on it)")
 	case len(id) > MaxMessageIDLength:
-		return fmt.Errorf("message id %q: at most %d characters (Service Bus MessageId limit), got %d", id, MaxMessageIDLength, len(id))
+		return fmt.Errorf("message id %q: at most %d characters (Service Bus MessageId limit), got %d", maskID(id), MaxMessageIDLength, len(id))
 	}
 	return nil
 }
