@@ -1,0 +1,140 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	abstractions "github.com/microsoft/kiota-abstractions-go"
+	absauth "github.com/microsoft/kiota-abstractions-go/authentication"
+	azauth "github.com/microsoft/kiota-authentication-azure-go"
+	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
+	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+
+	"github.com/b2b-onboarding/onboard/workflow"
+)
+
+// Directory is the workflow.Directory over Microsoft Graph. It is safe for
+// concurrent use; create one per process with New.
+type Directory struct {
+	client  *msgraphsdk.GraphServiceClient
+	adapter abstractions.RequestAdapter
+	base    string // Options.BaseURL without trailing slash
+	opts    Options
+	log     *slog.Logger
+}
+
+var _ workflow.Directory = (*Directory)(nil)
+
+// registerBatchErrors makes msgraphgocore.GetBatchResponseById turn failed
+// batch items into *odataerrors.ODataError (reference §8). The core registry
+// is a global map without locking, so it is written once, before any batch.
+var registerBatchErrors = sync.OnceValue(func() error {
+	return msgraphgocore.RegisterError(msgraphgocore.BatchRequestErrorRegistryKey, abstractions.ErrorMappings{
+		"4XX": odataerrors.CreateODataErrorFromDiscriminatorValue,
+		"5XX": odataerrors.CreateODataErrorFromDiscriminatorValue,
+	})
+})
+
+// New builds a Directory for opts. It validates the options (errors name the
+// GRAPH_BASE_URL / GRAPH_AUTH setting to fix), builds the credential
+// (managed identity by default; AuthNone only for loopback base URLs),
+// restricts token attachment to the base URL's host, and assembles the HTTP
+// pipeline in a fixed order. No network call is made.
+func New(ctx context.Context, opts Options) (*Directory, error) {
+	_ = ctx // reserved: credential construction takes no context today
+	o, base, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	auth, err := authProvider(o, base)
+	if err != nil {
+		return nil, err
+	}
+	httpClient := newHTTPClient(o)
+	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, nil, nil, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("graph: request adapter: %w", err)
+	}
+	// Set the base URL before the client exists: the generated request
+	// builders copy it into their path parameters at construction.
+	adapter.SetBaseUrl(o.BaseURL)
+	if err := registerBatchErrors(); err != nil {
+		// Someone registered the key first; their mapping is used.
+		o.Logger.Debug("graph: batch error mappings already registered", slog.Any("err", err))
+	}
+	d := &Directory{
+		client:  msgraphsdk.NewGraphServiceClient(adapter),
+		adapter: adapter,
+		base:    o.BaseURL,
+		opts:    o,
+		log:     o.Logger.With(slog.String("component", "graph")),
+	}
+	d.log.Info("graph directory ready", slog.String("baseURL", o.BaseURL), slog.String("auth", authName(o)),
+		slog.Int("batchConcurrency", o.BatchConcurrency))
+	return d, nil
+}
+
+// BaseURL returns the Graph root this Directory talks to.
+func (d *Directory) BaseURL() string { return d.base }
+
+func authName(o Options) string {
+	if o.Credential != nil {
+		return "credential"
+	}
+	return o.Auth
+}
+
+// authProvider returns the kiota authentication provider for o: anonymous
+// for AuthNone, otherwise a bearer-token provider over an azidentity
+// credential that only attaches tokens for the base URL's host.
+func authProvider(o Options, base *url.URL) (absauth.AuthenticationProvider, error) {
+	if o.Auth == AuthNone {
+		return &absauth.AnonymousAuthenticationProvider{}, nil
+	}
+	cred := o.Credential
+	if cred == nil {
+		var err error
+		cred, err = newCredential(o)
+		if err != nil {
+			return nil, err
+		}
+	}
+	host := base.Hostname()
+	scope := "https://graph.microsoft.com/.default"
+	if base.Scheme == "https" && !IsLoopbackHost(host) {
+		// National clouds (graph.microsoft.us, ...) use their own audience.
+		scope = "https://" + host + "/.default"
+	}
+	p, err := azauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(cred, []string{scope}, []string{host})
+	if err != nil {
+		return nil, fmt.Errorf("graph: authentication provider: %w", err)
+	}
+	return p, nil
+}
+
+func newCredential(o Options) (azcore.TokenCredential, error) {
+	switch o.Auth {
+	case AuthDefault:
+		c, err := azidentity.NewDefaultAzureCredential(nil)
+		if err != nil {
+			return nil, fmt.Errorf("GRAPH_AUTH=%s: %w", o.Auth, err)
+		}
+		return c, nil
+	default: // AuthManagedIdentity
+		mo := &azidentity.ManagedIdentityCredentialOptions{}
+		if o.ClientID != "" {
+			mo.ID = azidentity.ClientID(o.ClientID)
+		}
+		c, err := azidentity.NewManagedIdentityCredential(mo)
+		if err != nil {
+			return nil, fmt.Errorf("GRAPH_AUTH=%s: %w", o.Auth, err)
+		}
+		return c, nil
+	}
+}

@@ -1,0 +1,64 @@
+package graph
+
+import (
+	"net/http"
+	"time"
+
+	khttp "github.com/microsoft/kiota-http-go"
+	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
+	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
+)
+
+// middlewares returns the HTTP pipeline in a fixed order, outermost first.
+//
+// kiota-http-go builds its default list from a map, so its order varies from
+// one client to the next (reference §13). We list the handlers ourselves and
+// leave request compression out entirely: our bodies are a few KB at most,
+// and with the compression handler anywhere near the retry handler a retried
+// request can go out as plain JSON still labelled Content-Encoding: gzip
+// (kiota-http-go#183). In v1.5.4 the header map is shared between the
+// request copies the handlers make with WithContext, so even the "inside
+// retry" order is not safe; "before retry" only works since #184. Off is the
+// one order with no such failure mode.
+func middlewares(o Options) []khttp.Middleware {
+	clientOpts := msgraphsdk.GetDefaultClientOptions()
+	retries := o.RequestRetries
+	retry := khttp.RetryHandlerOptions{
+		MaxRetries:   max(retries, 1),
+		DelaySeconds: int(o.RetryDelay / time.Second),
+		ShouldRetry: func(time.Duration, int, *http.Request, *http.Response) bool {
+			return retries > 0
+		},
+	}
+	return []khttp.Middleware{
+		msgraphgocore.NewGraphTelemetryHandler(&clientOpts), // SdkVersion, client-request-id
+		khttp.NewRetryHandlerWithOptions(retry),             // 429/503/504 of whole requests, Retry-After wins
+		khttp.NewRedirectHandler(),
+		khttp.NewParametersNameDecodingHandler(),
+		khttp.NewUserAgentHandler(),
+		khttp.NewHeadersInspectionHandler(),
+	}
+}
+
+// newHTTPClient wraps the caller's transport (or Go's default) with the
+// pipeline. Redirects are left to the redirect handler.
+func newHTTPClient(o Options) *http.Client {
+	var parent http.RoundTripper
+	timeout := 100 * time.Second
+	if o.HTTPClient != nil {
+		parent = o.HTTPClient.Transport
+		if o.HTTPClient.Timeout > 0 {
+			timeout = o.HTTPClient.Timeout
+		}
+	}
+	if parent == nil {
+		parent = khttp.GetDefaultTransport()
+	}
+	return &http.Client{
+		Transport: khttp.NewCustomTransportWithParentTransport(parent, middlewares(o)...),
+		Timeout:   timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
