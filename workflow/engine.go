@@ -2,7 +2,12 @@ package workflow
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -12,7 +17,7 @@ type Config struct {
 	// the first invitation. Each reminder resends while PendingAcceptance.
 	ReminderSchedule []time.Duration
 	// ExpireAfter, measured from the first invitation, is when a guest who
-	// is still PendingAcceptance is marked expired. Must exceed the last reminder.
+	// is still PendingAcceptance is marked expired; zero means never.
 	ExpireAfter time.Duration
 	// ExpiryAction is applied to the guest on expiry: "none", "disable" or "delete".
 	ExpiryAction string
@@ -21,6 +26,10 @@ type Config struct {
 	RetryInitial    time.Duration
 	RetryMax        time.Duration
 	RetryMaxElapsed time.Duration
+	// InviteSettle is how long after an unfinished invitation attempt a
+	// redelivery waits for the guest to appear in lookups before inviting
+	// again (Graph replication lag). Default 60s.
+	InviteSettle time.Duration
 	// TypeAliases maps extra CloudEvent types to TypePartnerApproved or
 	// TypeReminderDue (e.g. a reverse-DNS type a procurement system emits).
 	TypeAliases map[string]string
@@ -42,21 +51,194 @@ type Engine struct {
 // Result says what handling an event did, for logs and tests.
 type Result struct {
 	Key    string // onboarding key, when known
-	Action string // e.g. "invited", "provisioned", "reminder-sent", "completed", "ignored", "retry-scheduled"
+	Action string // e.g. "provisioned", "reminder-sent", "completed", "ignored", "retry-scheduled"
 	Detail string
 }
 
 // Handle processes one delivery. A nil error means the message may be
 // completed (this includes transient failures for which a retry was
 // scheduled); a non-nil error means the host must abandon it: either a
-// permanent failure (IsPermanent, recorded, failing fast until the message
-// is dead-lettered) or a transient one whose retry could not be scheduled.
+// permanent failure (IsPermanent; recorded, and failing fast on every
+// redelivery until Service Bus dead-letters the message) or a transient one
+// whose retry could not be scheduled.
 func (e *Engine) Handle(ctx context.Context, d Delivery) (Result, error) {
-	panic("not implemented yet")
+	if f, err := e.Store.Failure(ctx, d.MessageID); err == nil {
+		return Result{Key: f.Key, Action: "failed"}, &PermanentError{Op: "known failure", Reason: f.Reason}
+	} else if !errors.Is(err, ErrNotFound) {
+		return Result{}, &TransientError{Op: "read failure log", Err: err}
+	}
+	res, err := e.dispatch(ctx, d)
+	if err == nil {
+		return res, nil
+	}
+	if !IsPermanent(err) {
+		res, err = e.retry(ctx, d, res, err)
+		if err == nil {
+			return res, nil
+		}
+	}
+	if IsPermanent(err) {
+		e.recordFailure(ctx, d, res.Key, err)
+		res.Action = "failed"
+	}
+	return res, err
 }
 
-// Status finds a record by onboarding key (email, normalized here), guest
-// object id or procurement request id.
+// dispatch routes the event to its reconcile by type.
+func (e *Engine) dispatch(ctx context.Context, d Delivery) (Result, error) {
+	typ := d.Event.Type
+	if t, ok := e.Config.TypeAliases[typ]; ok {
+		typ = t
+	}
+	switch typ {
+	case TypePartnerApproved:
+		if err := e.Policy.CheckSource(d.Event.Source); err != nil {
+			return Result{}, err
+		}
+		spec, err := ParsePartnerApproved(d.Event.Data, e.Config.DefaultRedirectURL)
+		if err != nil {
+			return Result{}, err
+		}
+		if err := e.Policy.Check(spec); err != nil {
+			return Result{Key: spec.Email}, err
+		}
+		return e.partnerApproved(ctx, spec)
+	case TypeReminderDue:
+		if d.Event.Source != Source {
+			if err := e.Policy.CheckSource(d.Event.Source); err != nil {
+				return Result{}, err
+			}
+		}
+		var r ReminderData
+		if err := decodeStrict(d.Event.Data, &r); err != nil {
+			return Result{}, err
+		}
+		if r.Key == "" || r.Number < 1 {
+			return Result{}, &ValidationError{Field: "key/number", Rule: "a reminder-due event needs key and a number ≥ 1"}
+		}
+		return e.reminderDue(ctx, r)
+	}
+	return Result{}, &ValidationError{Field: "type", Rule: fmt.Sprintf("unsupported event type %q (expected %s or %s)", d.Event.Type, TypePartnerApproved, TypeReminderDue)}
+}
+
+// retry schedules the delivered event again after a backoff, marking the
+// attempt in extension attributes; it turns the failure permanent once the
+// total retry time is used up.
+func (e *Engine) retry(ctx context.Context, d Delivery, res Result, cause error) (Result, error) {
+	now := e.Clock.Now().UTC()
+	attempt, _ := strconv.Atoi(d.Event.Extensions[ExtAttempt])
+	first := now
+	if t, err := time.Parse(time.RFC3339Nano, d.Event.Extensions[ExtFirstFailure]); err == nil {
+		first = t
+	}
+	if e.Config.RetryMaxElapsed > 0 && now.Sub(first) >= e.Config.RetryMaxElapsed {
+		return res, &PermanentError{Op: "retry", Reason: fmt.Sprintf("gave up after %d attempts over %s", attempt+1, now.Sub(first).Round(time.Second)), Err: cause}
+	}
+	delay := e.backoff(attempt + 1)
+	if ra := RetryAfterOf(cause); ra > delay {
+		delay = ra
+	}
+	ev := d.Event
+	ev.Extensions = map[string]string{}
+	for k, v := range d.Event.Extensions {
+		ev.Extensions[k] = v
+	}
+	ev.Extensions[ExtAttempt] = strconv.Itoa(attempt + 1)
+	ev.Extensions[ExtFirstFailure] = first.Format(time.RFC3339Nano)
+	msg := Message{ID: retryMessageID(d.MessageID, attempt+1), Event: ev}
+	if err := e.Scheduler.Schedule(ctx, msg, now.Add(delay)); err != nil {
+		return res, &TransientError{Op: "schedule retry", Err: fmt.Errorf("%w (after: %v)", err, cause)}
+	}
+	if res.Key != "" {
+		_, _ = e.update(ctx, res.Key, func(r *Record) error {
+			if r.Spec.Email == "" {
+				return errNoChange // never create a record just to hold an error
+			}
+			r.LastError = cause.Error()
+			return nil
+		})
+	}
+	e.logger().Warn("transient failure, retry scheduled", "messageId", d.MessageID, "attempt", attempt+1,
+		"retryIn", delay.Round(time.Millisecond).String(), "error", cause.Error())
+	return Result{Key: res.Key, Action: "retry-scheduled", Detail: cause.Error()}, nil
+}
+
+// backoff is the exponential delay before retry attempt n (1-based), with
+// up to 20% jitter, capped at RetryMax.
+func (e *Engine) backoff(n int) time.Duration {
+	base, max := e.Config.RetryInitial, e.Config.RetryMax
+	if base <= 0 {
+		base = 30 * time.Second
+	}
+	if max < base {
+		max = base
+	}
+	d := base
+	for i := 1; i < n && d < max; i++ {
+		d *= 2
+	}
+	if d > max {
+		d = max
+	}
+	return d + time.Duration(rand.Int64N(int64(d)/5+1))
+}
+
+// recordFailure stores the reason of a permanent failure under the message
+// id (so redeliveries fail fast and the dead-letter listing can show it) and
+// on the record, when there is one.
+func (e *Engine) recordFailure(ctx context.Context, d Delivery, key string, cause error) {
+	f := Failure{MessageID: d.MessageID, Key: key, EventType: d.Event.Type, Reason: cause.Error(), At: e.Clock.Now().UTC()}
+	if err := e.Store.SaveFailure(ctx, f); err != nil {
+		e.logger().Error("could not record failure", "messageId", d.MessageID, "error", err)
+	}
+	if key == "" {
+		return
+	}
+	_, err := e.update(ctx, key, func(r *Record) error {
+		if r.Spec.Email == "" {
+			return errNoChange
+		}
+		r.Failure = &f
+		r.Phase = PhaseFailed
+		r.note(e, "failed", f.Reason)
+		return nil
+	})
+	if err != nil {
+		e.logger().Error("could not mark record failed", "messageId", d.MessageID, "error", err)
+	}
+}
+
+func (e *Engine) logger() *slog.Logger {
+	if e.Log == nil {
+		return slog.Default()
+	}
+	return e.Log
+}
+
+// Status finds a record by onboarding key (an email, normalized here),
+// guest object id or procurement request id.
 func (e *Engine) Status(ctx context.Context, query string) (Record, error) {
-	panic("not implemented yet")
+	query = strings.TrimSpace(query)
+	if strings.Contains(query, "@") {
+		key, err := NormalizeEmail(query)
+		if err != nil {
+			return Record{}, err
+		}
+		return e.Store.Load(ctx, key)
+	}
+	recs, err := e.Store.List(ctx)
+	if err != nil {
+		return Record{}, err
+	}
+	for _, r := range recs {
+		if strings.EqualFold(r.GuestID, query) {
+			return r, nil
+		}
+		for _, id := range r.RequestIDs {
+			if id == query {
+				return r, nil
+			}
+		}
+	}
+	return Record{}, fmt.Errorf("onboarding %q: %w", query, ErrNotFound)
 }

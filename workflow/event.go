@@ -53,7 +53,8 @@ type Delivery struct {
 
 // ReminderData is the data of a reminder-due event.
 type ReminderData struct {
-	Key       string `json:"key"`       // the onboarding key (normalized email)
-	Number    int    `json:"number"`    // 1 for the first reminder
-	RequestID string `json:"requestId"` // for correlation
+	Key       string `json:"key"`             // the onboarding key (normalized email)
+	Number    int    `json:"number"`          // 1 for the first reminder
+	Cycle     int    `json:"cycle,omitempty"` // Record.Cycle it belongs to
+	RequestID string `json:"requestId"`       // for correlation
 }

@@ -33,6 +33,9 @@ type Record struct {
 	Done map[string]time.Time `json:"done,omitempty"`
 
 	Reminders ReminderState `json:"reminders"`
+	// Cycle counts restarts: a new partner-approved for an expired
+	// onboarding invites again and starts the reminders anew.
+	Cycle int `json:"cycle,omitempty"`
 
 	// LastError is the last transient error, for status output.
 	LastError string `json:"lastError,omitempty"`

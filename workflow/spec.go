@@ -74,6 +74,7 @@ type AppAssignment struct {
 
 // Spec is the validated, normalized desired state of one onboarding.
 type Spec struct {
+	RequestID     string          `json:"-"`                       // of the event this spec came from
 	Email         string          `json:"email"`                   // normalized: lower case, +tag removed
 	OriginalEmail string          `json:"originalEmail,omitempty"` // as received, when it differs
 	DisplayName   string          `json:"displayName,omitempty"`

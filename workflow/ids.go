@@ -1,0 +1,46 @@
+package workflow
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+)
+
+// maxMessageID is Service Bus's limit on MessageId.
+const maxMessageID = 128
+
+// onboardingID is the key as used in message ids: the key itself when it
+// is short enough, else a digest, so ids stay within Service Bus's limit.
+func onboardingID(key string, cycle int) string {
+	id := key
+	if len(id) > 80 {
+		sum := sha256.Sum256([]byte(key))
+		id = "sha256-" + hex.EncodeToString(sum[:16])
+	}
+	if cycle > 0 {
+		id = fmt.Sprintf("%s/c%d", id, cycle)
+	}
+	return id
+}
+
+// reminderMessageID is the deterministic MessageId of reminder n, so that
+// duplicate detection drops a reminder scheduled twice.
+func reminderMessageID(key string, cycle, n int) string {
+	return fmt.Sprintf("%s/reminder/%d", onboardingID(key, cycle), n)
+}
+
+// retryMessageID is the deterministic MessageId of retry attempt n of the
+// message originalID (itself possibly a retry).
+func retryMessageID(originalID string, attempt int) string {
+	base := originalID
+	if i := strings.LastIndex(base, "/retry/"); i >= 0 {
+		base = base[:i]
+	}
+	id := fmt.Sprintf("%s/retry/%d", base, attempt)
+	if len(id) > maxMessageID {
+		sum := sha256.Sum256([]byte(base))
+		id = fmt.Sprintf("sha256-%s/retry/%d", hex.EncodeToString(sum[:16]), attempt)
+	}
+	return id
+}

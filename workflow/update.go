@@ -1,0 +1,54 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// maxSaveAttempts bounds the load-mutate-save loop under contention.
+const maxSaveAttempts = 8
+
+// maxHistory keeps records small (Table Storage entities are at most 1 MiB).
+const maxHistory = 50
+
+// update loads the record for key (a fresh one when none exists), applies
+// mutate and saves it with optimistic concurrency, reloading and re-applying
+// mutate on a conflict. mutate must therefore be safe to apply again to a
+// newer record. When mutate returns errNoChange nothing is saved.
+func (e *Engine) update(ctx context.Context, key string, mutate func(*Record) error) (Record, error) {
+	for attempt := 0; attempt < maxSaveAttempts; attempt++ {
+		rec, err := e.Store.Load(ctx, key)
+		if errors.Is(err, ErrNotFound) {
+			now := e.Clock.Now().UTC()
+			rec = Record{Key: key, Phase: PhaseNew, CreatedAt: now}
+		} else if err != nil {
+			return Record{}, &TransientError{Op: "load record", Err: err}
+		}
+		if err := mutate(&rec); errors.Is(err, errNoChange) {
+			return rec, nil
+		} else if err != nil {
+			return rec, err
+		}
+		rec.UpdatedAt = e.Clock.Now().UTC()
+		if n := len(rec.History); n > maxHistory {
+			rec.History = append([]HistoryEntry(nil), rec.History[n-maxHistory:]...)
+		}
+		err = e.Store.Save(ctx, &rec)
+		if err == nil {
+			return rec, nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return rec, &TransientError{Op: "save record", Err: err}
+		}
+	}
+	return Record{}, &TransientError{Op: "save record", Err: fmt.Errorf("%w after %d attempts", ErrConflict, maxSaveAttempts)}
+}
+
+// errNoChange tells update that mutate left the record as it was.
+var errNoChange = errors.New("no change")
+
+// note appends a history entry.
+func (r *Record) note(e *Engine, step, detail string) {
+	r.History = append(r.History, HistoryEntry{At: e.Clock.Now().UTC(), Step: step, Detail: detail})
+}
