@@ -15,4 +15,3 @@ func decodeStrict(data []byte, v any) error {
 	}
 	return nil
 }
-
