@@ -1,0 +1,282 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/cloudevents/sdk-go/v2/types"
+
+	"github.com/b2b-onboarding/onboard/workflow"
+)
+
+// Binary-mode attribute prefixes on AMQP application properties (CloudEvents
+// AMQP binding §3.1.3.1): '_' is preferred, ':' is the older form; both are
+// accepted, but one message must not mix them.
+const (
+	PrefixUnderscore = "cloudEvents_"
+	PrefixColon      = "cloudEvents:"
+)
+
+// ParseCloudEvent extracts the CloudEvent carried by a Service Bus message
+// and converts it to the workflow's Event.
+//
+// Structured mode applies when contentType starts with
+// application/cloudevents+json, or when no binary-mode properties are
+// present and the body is a JSON object with a specversion member: the body
+// is unmarshalled into an sdk-go event.Event. Binary mode applies when
+// props carry cloudEvents_* or cloudEvents:* keys: the attributes come from
+// the properties, the body is the data and contentType its datacontenttype.
+// In both modes the event is always checked with Validate(). The data must
+// be JSON (the workflow's events are). Every failure is a permanent
+// *workflow.ValidationError naming the field and the rule.
+func ParseCloudEvent(contentType string, props map[string]any, body []byte) (workflow.Event, error) {
+	ct := strings.ToLower(strings.TrimSpace(contentType))
+	if strings.HasPrefix(ct, event.ApplicationCloudEventsBatchJSON) {
+		return workflow.Event{}, fieldError("ContentType", "batched CloudEvents (%s) are not supported: send one event per message", contentType)
+	}
+	if strings.HasPrefix(ct, event.ApplicationCloudEventsJSON) {
+		return parseStructured(body)
+	}
+	underscore, colon := binaryPrefixes(props)
+	switch {
+	case underscore && colon:
+		return workflow.Event{}, fieldError("ApplicationProperties",
+			"mixes %q and %q attribute prefixes; a binary-mode CloudEvent must use one of them", PrefixUnderscore, PrefixColon)
+	case underscore:
+		return parseBinary(contentType, props, PrefixUnderscore, body)
+	case colon:
+		return parseBinary(contentType, props, PrefixColon, body)
+	}
+	if looksStructured(body) {
+		return parseStructured(body)
+	}
+	return workflow.Event{}, fieldError("ContentType",
+		"message is not a CloudEvent: ContentType %q is not %s, ApplicationProperties carry no %s* or %s* attributes, and the body is not a JSON object with specversion",
+		contentType, event.ApplicationCloudEventsJSON, PrefixUnderscore, PrefixColon)
+}
+
+// binaryPrefixes reports which binary-mode prefixes occur among the keys
+// (compared case-insensitively: producers differ in casing).
+func binaryPrefixes(props map[string]any) (underscore, colon bool) {
+	for k := range props {
+		switch {
+		case hasPrefixFold(k, PrefixUnderscore):
+			underscore = true
+		case hasPrefixFold(k, PrefixColon):
+			colon = true
+		}
+	}
+	return underscore, colon
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// looksStructured reports whether body is a JSON object with specversion.
+func looksStructured(body []byte) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return false
+	}
+	_, ok := m["specversion"]
+	return ok
+}
+
+func parseStructured(body []byte) (workflow.Event, error) {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return workflow.Event{}, fieldError("body", "empty: a structured-mode CloudEvent needs a JSON object body")
+	}
+	var e event.Event
+	if err := json.Unmarshal(body, &e); err != nil {
+		var ve event.ValidationError
+		if errors.As(err, &ve) {
+			return workflow.Event{}, validationFailure(ve, structuredField)
+		}
+		return workflow.Event{}, fieldError("cloudevent", "structured body is not a valid CloudEvent JSON object: %v", err)
+	}
+	if err := e.Validate(); err != nil {
+		return workflow.Event{}, asValidationFailure(err, structuredField)
+	}
+	return toWorkflowEvent(e, "cloudevent.data")
+}
+
+// structuredField names a CloudEvent attribute of a structured body.
+func structuredField(attr string) string {
+	return "cloudevent." + strings.TrimPrefix(attr, "extension:")
+}
+
+func parseBinary(contentType string, props map[string]any, prefix string, body []byte) (workflow.Event, error) {
+	// Collect the attributes: lower-case name → (property key, string value).
+	type attr struct{ key, value string }
+	attrs := map[string]attr{}
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // deterministic errors
+	for _, k := range keys {
+		if !hasPrefixFold(k, prefix) {
+			continue
+		}
+		name := strings.ToLower(k[len(prefix):])
+		if name == "" {
+			return workflow.Event{}, fieldError("ApplicationProperties."+k, "attribute name is empty")
+		}
+		if prev, dup := attrs[name]; dup {
+			return workflow.Event{}, fieldError("ApplicationProperties."+k, "duplicates %s (attribute names are case-insensitive)", prev.key)
+		}
+		v, err := propertyString(props[k])
+		if err != nil {
+			return workflow.Event{}, fieldError("ApplicationProperties."+k, "%v", err)
+		}
+		attrs[name] = attr{key: k, value: v}
+	}
+	field := func(name string) string {
+		name = strings.TrimPrefix(name, "extension:")
+		if a, ok := attrs[strings.ToLower(name)]; ok {
+			return "ApplicationProperties." + a.key
+		}
+		return "ApplicationProperties." + prefix + name
+	}
+
+	sv, ok := attrs["specversion"]
+	if !ok {
+		return workflow.Event{}, fieldError(field("specversion"), "REQUIRED in binary mode")
+	}
+	if sv.value != event.CloudEventsVersionV1 && sv.value != event.CloudEventsVersionV03 {
+		return workflow.Event{}, fieldError(field("specversion"), "unknown value %q (want %s)", sv.value, event.CloudEventsVersionV1)
+	}
+	e := event.New(sv.value)
+	dataContentType := strings.TrimSpace(contentType)
+	for name, a := range attrs {
+		switch name {
+		case "specversion":
+		case "id":
+			e.SetID(a.value)
+		case "type":
+			e.SetType(a.value)
+		case "source":
+			e.SetSource(a.value)
+		case "subject":
+			e.SetSubject(a.value)
+		case "dataschema":
+			e.SetDataSchema(a.value)
+		case "datacontenttype":
+			// The AMQP content-type wins; the property is a fallback.
+			if dataContentType == "" {
+				dataContentType = a.value
+			}
+		case "time":
+			t, err := parseAttrTime(a.value)
+			if err != nil {
+				return workflow.Event{}, fieldError(field("time"), "must be an RFC 3339 timestamp, got %q", a.value)
+			}
+			e.SetTime(t)
+		default:
+			e.SetExtension(name, a.value)
+		}
+	}
+	if dataContentType != "" {
+		e.SetDataContentType(dataContentType)
+	}
+	if len(body) > 0 {
+		e.DataEncoded = body
+	}
+	if err := e.Validate(); err != nil {
+		return workflow.Event{}, asValidationFailure(err, field)
+	}
+	return toWorkflowEvent(e, "body")
+}
+
+// propertyString renders an application-property value as an attribute
+// string.
+func propertyString(v any) (string, error) {
+	switch v := v.(type) {
+	case string:
+		return v, nil
+	case json.Number:
+		return v.String(), nil
+	case bool:
+		return strconv.FormatBool(v), nil
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64), nil
+	case nil:
+		return "", errors.New("must not be null")
+	default:
+		return "", fmt.Errorf("must be a string, number or boolean, got %T", v)
+	}
+}
+
+// parseAttrTime parses a binary-mode time attribute: RFC 3339, or the
+// host's zone-less .NET rendering of a DateTime (taken as UTC).
+func parseAttrTime(s string) (time.Time, error) {
+	if t, err := types.ParseTime(s); err == nil {
+		return t, nil
+	}
+	return time.ParseInLocation(enqueuedTimeUTCLayout, s, time.UTC)
+}
+
+// asValidationFailure converts an sdk-go validation error into a
+// *workflow.ValidationError whose Field names the offending attribute(s).
+func asValidationFailure(err error, field func(string) string) error {
+	var ve event.ValidationError
+	if errors.As(err, &ve) {
+		return validationFailure(ve, field)
+	}
+	return fieldError("cloudevent", "%v", err)
+}
+
+func validationFailure(ve event.ValidationError, field func(string) string) error {
+	keys := make([]string, 0, len(ve))
+	for k := range ve {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if len(keys) == 1 {
+		return fieldError(field(keys[0]), "%v", ve[keys[0]])
+	}
+	fields := make([]string, len(keys))
+	rules := make([]string, len(keys))
+	for i, k := range keys {
+		fields[i] = field(k)
+		rules[i] = fmt.Sprintf("%s: %v", field(k), ve[k])
+	}
+	return &workflow.ValidationError{Field: strings.Join(fields, ", "), Rule: strings.Join(rules, "; ")}
+}
+
+// toWorkflowEvent converts a validated sdk-go event. dataField names where
+// the data came from, for the error when it is not JSON.
+func toWorkflowEvent(e event.Event, dataField string) (workflow.Event, error) {
+	data := e.Data()
+	if len(data) > 0 && !json.Valid(data) {
+		return workflow.Event{}, fieldError(dataField, "must be JSON (datacontenttype %q)", e.DataContentType())
+	}
+	out := workflow.Event{
+		ID:      e.ID(),
+		Type:    e.Type(),
+		Source:  e.Source(),
+		Subject: e.Subject(),
+		Time:    e.Time(),
+	}
+	if len(data) > 0 {
+		out.Data = json.RawMessage(append([]byte(nil), data...))
+	}
+	if ext := e.Extensions(); len(ext) > 0 {
+		out.Extensions = make(map[string]string, len(ext))
+		for k, v := range ext {
+			s, err := types.Format(v)
+			if err != nil {
+				return workflow.Event{}, fieldError("cloudevent."+k, "extension value cannot be rendered as a string: %v", err)
+			}
+			out.Extensions[strings.ToLower(k)] = s
+		}
+	}
+	return out, nil
+}
