@@ -65,6 +65,8 @@ func jsonError(err error) error {
 		return &ValidationError{Field: field, Rule: "must be " + jsonKind(typeErr.Type.Kind().String()) + ", got " + typeErr.Value}
 	case errors.As(err, &syntaxErr):
 		return &ValidationError{Field: "data", Rule: fmt.Sprintf("invalid JSON at offset %d: %v", syntaxErr.Offset, err)}
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return &ValidationError{Field: "data", Rule: "invalid JSON: unexpected end of input"}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return &ValidationError{Field: name, Rule: "unknown field"}
