@@ -1,0 +1,334 @@
+package graphsim
+
+import (
+	"strings"
+	"time"
+)
+
+// tenant is the mutable directory. It is guarded by Server.mu.
+type tenant struct {
+	domain   string
+	tenantID string
+
+	users     map[string]*user // by lower-cased id
+	userOrder []string
+	groups    map[string]*group
+	groupOrd  []string
+	sps       map[string]*servicePrincipal
+	spOrder   []string
+	roleDefs  []*roleDefinition
+
+	roleAssignments    []*roleAssignment
+	appRoleAssignments []*appRoleAssignment
+
+	emails        map[string][]Email // by lower-cased address
+	invitations   int
+	groupPatterns []string
+}
+
+// user keeps Graph properties as JSON values (string, bool, []any, nil) so
+// PATCH and $select stay generic.
+type user struct {
+	props     map[string]any
+	managerID string
+	visibleAt time.Time // replication lag: other endpoints 404 before this
+}
+
+func (u *user) id() string { return u.str("id") }
+
+func (u *user) str(name string) string {
+	s, _ := u.props[name].(string)
+	return s
+}
+
+func (u *user) strings(name string) []string {
+	l, _ := u.props[name].([]any)
+	out := make([]string, 0, len(l))
+	for _, v := range l {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// hasAddress reports whether the address is the user's mail or one of
+// otherMails (case-insensitive, as Graph compares).
+func (u *user) hasAddress(addr string) bool {
+	if strings.EqualFold(u.str("mail"), addr) {
+		return true
+	}
+	for _, m := range u.strings("otherMails") {
+		if strings.EqualFold(m, addr) {
+			return true
+		}
+	}
+	return false
+}
+
+type group struct {
+	id              string
+	displayName     string
+	description     string
+	mail            string
+	mailNickname    string
+	mailEnabled     bool
+	securityEnabled bool
+	groupTypes      []string
+	members         []string // object ids, insertion order
+}
+
+func (g *group) hasMember(id string) bool {
+	for _, m := range g.members {
+		if strings.EqualFold(m, id) {
+			return true
+		}
+	}
+	return false
+}
+
+type servicePrincipal struct {
+	id          string
+	appID       string
+	displayName string
+	appRoles    []SeedAppRole
+}
+
+func (sp *servicePrincipal) hasRole(id string) bool {
+	for _, r := range sp.appRoles {
+		if strings.EqualFold(r.ID, id) {
+			return true
+		}
+	}
+	return false
+}
+
+type roleDefinition struct {
+	SeedRoleDefinition
+}
+
+type roleAssignment struct {
+	id               string
+	roleDefinitionID string
+	principalID      string
+	directoryScopeID string
+	appScopeID       string
+}
+
+type appRoleAssignment struct {
+	id                   string
+	appRoleID            string
+	principalID          string
+	principalType        string
+	principalDisplayName string
+	resourceID           string
+	resourceDisplayName  string
+	created              time.Time
+}
+
+// newTenant builds the directory from a seed (already validated).
+func newTenant(s Seed) *tenant {
+	t := &tenant{
+		domain:   s.Domain,
+		tenantID: s.TenantID,
+		users:    map[string]*user{},
+		groups:   map[string]*group{},
+		sps:      map[string]*servicePrincipal{},
+		emails:   map[string][]Email{},
+	}
+	if t.domain == "" {
+		t.domain = DefaultDomain
+	}
+	if t.tenantID == "" {
+		t.tenantID = SampleTenantID
+	}
+	t.groupPatterns = s.GroupAddressPatterns
+	if len(t.groupPatterns) == 0 {
+		t.groupPatterns = DefaultGroupAddressPatterns
+	}
+	for _, su := range s.Users {
+		mail := su.Mail
+		if mail == "" && su.MailNickname != "" {
+			mail = su.MailNickname + "@" + t.domain
+		}
+		upn := su.UserPrincipalName
+		if upn == "" {
+			upn = mail
+		}
+		nick := su.MailNickname
+		if nick == "" {
+			nick, _, _ = strings.Cut(upn, "@")
+		}
+		userType := su.UserType
+		if userType == "" {
+			userType = "Member"
+		}
+		other := make([]any, 0, len(su.OtherMails))
+		for _, m := range su.OtherMails {
+			other = append(other, m)
+		}
+		p := map[string]any{
+			"id":                su.ID,
+			"displayName":       su.DisplayName,
+			"givenName":         nullable(su.GivenName),
+			"surname":           nullable(su.Surname),
+			"jobTitle":          nullable(su.JobTitle),
+			"department":        nullable(su.Department),
+			"mail":              nullable(mail),
+			"mailNickname":      nick,
+			"userPrincipalName": upn,
+			"otherMails":        other,
+			"userType":          userType,
+			"creationType":      nullable(su.CreationType),
+			"externalUserState": nullable(su.ExternalUserState),
+			"accountEnabled":    true,
+			"createdDateTime":   "2024-01-15T09:00:00Z",
+		}
+		fillUserDefaults(p)
+		t.users[strings.ToLower(su.ID)] = &user{props: p, managerID: su.ManagerID}
+		t.userOrder = append(t.userOrder, strings.ToLower(su.ID))
+	}
+	for _, sg := range s.Groups {
+		g := &group{id: sg.ID, displayName: sg.DisplayName, description: sg.Description, mail: sg.Mail,
+			mailNickname: sg.MailNickname, mailEnabled: sg.MailEnabled, securityEnabled: sg.SecurityEnabled,
+			groupTypes: append([]string{}, sg.GroupTypes...), members: append([]string{}, sg.Members...)}
+		t.groups[strings.ToLower(sg.ID)] = g
+		t.groupOrd = append(t.groupOrd, strings.ToLower(sg.ID))
+	}
+	for _, ssp := range s.ServicePrincipals {
+		sp := &servicePrincipal{id: ssp.ID, appID: ssp.AppID, displayName: ssp.DisplayName, appRoles: append([]SeedAppRole{}, ssp.AppRoles...)}
+		t.sps[strings.ToLower(ssp.ID)] = sp
+		t.spOrder = append(t.spOrder, strings.ToLower(ssp.ID))
+	}
+	for _, rd := range s.RoleDefinitions {
+		t.roleDefs = append(t.roleDefs, &roleDefinition{rd})
+	}
+	return t
+}
+
+// fillUserDefaults makes sure every settable property exists (null when
+// unset) so $select answers null rather than omitting it, like Graph.
+func fillUserDefaults(p map[string]any) {
+	for _, r := range userProperties {
+		if _, ok := p[r.name]; !ok {
+			if r.kind == kindStrings {
+				p[r.name] = []any{}
+			} else {
+				p[r.name] = nil
+			}
+		}
+	}
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// lookupUser finds a user by object id or userPrincipalName, ignoring
+// replication lag.
+func (t *tenant) lookupUser(idOrUPN string) *user {
+	if u, ok := t.users[strings.ToLower(idOrUPN)]; ok {
+		return u
+	}
+	if strings.Contains(idOrUPN, "@") {
+		for _, k := range t.userOrder {
+			if u := t.users[k]; strings.EqualFold(u.str("userPrincipalName"), idOrUPN) {
+				return u
+			}
+		}
+	}
+	return nil
+}
+
+// visibleUser is lookupUser honouring replication lag: a user created less
+// than the configured lag ago is not found yet.
+func (t *tenant) visibleUser(idOrUPN string, now time.Time) *user {
+	u := t.lookupUser(idOrUPN)
+	if u == nil || now.Before(u.visibleAt) {
+		return nil
+	}
+	return u
+}
+
+// userByAddress finds a user whose mail or otherMails is addr, lag ignored
+// (the invitation manager sees its own writes).
+func (t *tenant) userByAddress(addr string) *user {
+	for _, k := range t.userOrder {
+		if u := t.users[k]; u.hasAddress(addr) {
+			return u
+		}
+	}
+	return nil
+}
+
+// directoryObject resolves an id to a visible user, group or service
+// principal; kind is "user", "group" or "servicePrincipal".
+func (t *tenant) directoryObject(id string, now time.Time) (kind string, ok bool) {
+	if u := t.visibleUser(id, now); u != nil {
+		return "user", true
+	}
+	if _, ok := t.groups[strings.ToLower(id)]; ok {
+		return "group", true
+	}
+	if _, ok := t.sps[strings.ToLower(id)]; ok {
+		return "servicePrincipal", true
+	}
+	return "", false
+}
+
+func (t *tenant) roleDefinition(id string) *roleDefinition {
+	for _, r := range t.roleDefs {
+		if strings.EqualFold(r.ID, id) {
+			return r
+		}
+	}
+	return nil
+}
+
+// deleteUser removes a user and every reference to it.
+func (t *tenant) deleteUser(u *user) {
+	id := u.id()
+	key := strings.ToLower(id)
+	delete(t.users, key)
+	for i, k := range t.userOrder {
+		if k == key {
+			t.userOrder = append(t.userOrder[:i:i], t.userOrder[i+1:]...)
+			break
+		}
+	}
+	for _, g := range t.groups {
+		g.members = removeFold(g.members, id)
+	}
+	for _, o := range t.users {
+		if strings.EqualFold(o.managerID, id) {
+			o.managerID = ""
+		}
+	}
+	ra := t.roleAssignments[:0:0]
+	for _, a := range t.roleAssignments {
+		if !strings.EqualFold(a.principalID, id) {
+			ra = append(ra, a)
+		}
+	}
+	t.roleAssignments = ra
+	aa := t.appRoleAssignments[:0:0]
+	for _, a := range t.appRoleAssignments {
+		if !strings.EqualFold(a.principalID, id) {
+			aa = append(aa, a)
+		}
+	}
+	t.appRoleAssignments = aa
+}
+
+func removeFold(list []string, id string) []string {
+	out := list[:0:0]
+	for _, m := range list {
+		if !strings.EqualFold(m, id) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
