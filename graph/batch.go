@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -112,12 +113,23 @@ func (d *Directory) buildChunks(ctx context.Context, guestID string, changes []w
 			return nil, fmt.Errorf("batch item url: %w", err)
 		}
 		item.SetUrl(&rel)
+		item.SetHeaders(canonicalHeaders(item.GetHeaders()))
 		cur = append(cur, batchEntry{index: i, item: item})
 	}
 	if len(cur) > 0 {
 		chunks = append(chunks, cur)
 	}
 	return chunks, nil
+}
+
+// canonicalHeaders writes item header names as Graph documents them
+// ("Content-Type"); kiota lower-cases every header name.
+func canonicalHeaders(h msgraphgocore.RequestHeader) msgraphgocore.RequestHeader {
+	out := make(msgraphgocore.RequestHeader, len(h))
+	for k, v := range h {
+		out[http.CanonicalHeaderKey(k)] = v
+	}
+	return out
 }
 
 // relativeURL makes a batch item URL relative to the Graph root, as $batch
