@@ -30,18 +30,18 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request, function s
 
 	raw, err := readEnvelope(w, r)
 	if err != nil {
-		h.reject(ctx, w, log, start, ServiceBusMessage{}, "", fieldError("envelope", "cannot read request body: %v", err))
+		h.reject(ctx, w, log, start, ServiceBusMessage{}, fieldError("envelope", "cannot read request body: %v", err))
 		return
 	}
 	msg, err := DecodeServiceBusEnvelope(raw, h.opts.EventsBinding)
 	log = log.With("message_id", msg.MessageID, "delivery_count", msg.DeliveryCount)
 	if err != nil {
-		h.reject(ctx, w, log, start, msg, "", err)
+		h.reject(ctx, w, log, start, msg, err)
 		return
 	}
 	ev, err := ParseCloudEvent(msg.ContentType, msg.ApplicationProperties, msg.Body)
 	if err != nil {
-		h.reject(ctx, w, log, start, msg, "", err)
+		h.reject(ctx, w, log, start, msg, err)
 		return
 	}
 	log = log.With("event_type", ev.Type, "event_id", ev.ID)
@@ -112,10 +112,10 @@ func (h *handler) process(ctx context.Context, d workflow.Delivery) (res workflo
 // MessageId (when known and a recorder is configured), log it naming the
 // field, and answer 500 so the message is abandoned and, after
 // MaxDeliveryCount, dead-lettered.
-func (h *handler) reject(ctx context.Context, w http.ResponseWriter, log *slog.Logger, start time.Time, msg ServiceBusMessage, eventType string, cause error) {
+func (h *handler) reject(ctx context.Context, w http.ResponseWriter, log *slog.Logger, start time.Time, msg ServiceBusMessage, cause error) {
 	reason := cause.Error()
 	if h.opts.Failures != nil && msg.MessageID != "" {
-		f := workflow.Failure{MessageID: msg.MessageID, EventType: eventType, Reason: reason, At: h.opts.Now().UTC()}
+		f := workflow.Failure{MessageID: msg.MessageID, Reason: reason, At: h.opts.Now().UTC()}
 		if err := h.recordFailure(ctx, f); err != nil {
 			log.Error("cannot record failure", "error", MaskEmails(err.Error()))
 		}

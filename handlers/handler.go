@@ -50,6 +50,15 @@ type FailureRecorder interface {
 	RecordFailure(ctx context.Context, f workflow.Failure) error
 }
 
+// FailureRecorderFunc adapts a function to FailureRecorder, e.g.
+// handlers.FailureRecorderFunc(store.SaveFailure) for a workflow.Store.
+type FailureRecorderFunc func(ctx context.Context, f workflow.Failure) error
+
+// RecordFailure calls fn.
+func (fn FailureRecorderFunc) RecordFailure(ctx context.Context, f workflow.Failure) error {
+	return fn(ctx, f)
+}
+
 // Options configure New. Processor and Status may be nil, in which case
 // their function answers 500 "not configured"; the name fields default to
 // the Default* constants.
