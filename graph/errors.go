@@ -141,16 +141,29 @@ func classifyStatus(op string, a *APIError) error {
 	case a.Status == http.StatusTooManyRequests || a.Status == http.StatusRequestTimeout || a.Status >= 500:
 		return &workflow.TransientError{Op: op, RetryAfter: a.RetryAfter, Err: a}
 	default:
-		return &workflow.PermanentError{Op: op, Reason: permanentReason(a), Err: a}
+		return &workflow.PermanentError{Op: op, Reason: permanentReason(a), Err: detailOf{a}}
 	}
 }
 
+// detailOf carries the APIError under a PermanentError whose Reason already
+// quotes status, code and message: its text is only what Reason lacks (the
+// request id), so the message does not say everything twice.
+type detailOf struct{ a *APIError }
+
+func (d detailOf) Error() string {
+	if d.a.RequestID == "" {
+		return "no request id"
+	}
+	return "request-id " + d.a.RequestID
+}
+
+func (d detailOf) Unwrap() error { return d.a }
+
 func permanentReason(a *APIError) string {
-	reason := fmt.Sprintf("Graph rejected the request (%d", a.Status)
+	reason := fmt.Sprintf("Graph %d", a.Status)
 	if a.Code != "" {
 		reason += " " + a.Code
 	}
-	reason += ")"
 	if a.Message != "" {
 		reason += ": " + a.Message
 	}

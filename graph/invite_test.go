@@ -91,7 +91,7 @@ func TestInviteRefusedAddressesArePermanent(t *testing.T) {
 		if !errors.As(err, &pe) {
 			t.Fatalf("%s: got %v, want PermanentError", email, err)
 		}
-		if !strings.Contains(pe.Reason, "400 BadRequest") {
+		if !strings.Contains(pe.Reason, "Graph 400 BadRequest") {
 			t.Errorf("%s: reason %q does not quote Graph's status and code", email, pe.Reason)
 		}
 		if !workflow.IsPermanent(err) {
