@@ -95,7 +95,7 @@ func checkApplied(t *testing.T, env *graphtest.Env, guest string) {
 		}
 	}
 	want := map[string]int{
-		graphsim.SampleSPWiki + "/" + workflow.DefaultAppRoleID:                        1,
+		graphsim.SampleSPWiki + "/" + workflow.DefaultAppRoleID:                   1,
 		graphsim.SampleSPPartnerPortal + "/" + graphsim.SampleAppRolePortalReader: 1,
 	}
 	if fmt.Sprint(apps) != fmt.Sprint(want) {
@@ -204,10 +204,10 @@ func TestApplyClassifiesItemFailures(t *testing.T) {
 	env := graphtest.Start(t, graphsim.Config{}, graph.Options{})
 	guest := invite(t, env, "ada@fabrikam.com")
 	changes := []workflow.Change{
-		{Kind: workflow.ChangeGroup, ID: "9f0c0000-0000-4000-8000-0000000000ff"},                    // unknown group
-		{Kind: workflow.ChangeProperties, Properties: workflow.UserProperties{AgeGroup: "Elder"}},     // bad enum
+		{Kind: workflow.ChangeGroup, ID: "9f0c0000-0000-4000-8000-0000000000ff"},                     // unknown group
+		{Kind: workflow.ChangeProperties, Properties: workflow.UserProperties{AgeGroup: "Elder"}},    // bad enum
 		{Kind: workflow.ChangeProperties, Properties: workflow.UserProperties{UsageLocation: "NLD"}}, // bad country code
-		{Kind: workflow.ChangeRole, ID: "00000000-0000-4000-8000-00000000beef"},                     // unknown role definition
+		{Kind: workflow.ChangeRole, ID: "00000000-0000-4000-8000-00000000beef"},                      // unknown role definition
 		{Kind: workflow.ChangeManager, ID: "5a1e0000-0000-4000-8000-0000000000ff"},                   // unknown manager
 		{Kind: workflow.ChangeApp, ID: graphsim.SampleSPPartnerPortal, AppRoleID: "a5501e00-0000-4000-8000-0000000000ff"},
 		{Kind: workflow.ChangeGroup, ID: graphsim.SampleGroupPartners}, // fine: failures next to it do not matter
