@@ -26,7 +26,9 @@ func newLogger(w io.Writer, format, level string) *slog.Logger {
 // maskingHandler masks email addresses in messages and string attributes.
 type maskingHandler struct{ next slog.Handler }
 
-func (m maskingHandler) Enabled(ctx context.Context, l slog.Level) bool { return m.next.Enabled(ctx, l) }
+func (m maskingHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return m.next.Enabled(ctx, l)
+}
 
 func (m maskingHandler) Handle(ctx context.Context, r slog.Record) error {
 	out := slog.NewRecord(r.Time, r.Level, handlers.MaskEmails(r.Message), r.PC)
@@ -45,7 +47,9 @@ func (m maskingHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	return maskingHandler{m.next.WithAttrs(masked)}
 }
 
-func (m maskingHandler) WithGroup(name string) slog.Handler { return maskingHandler{m.next.WithGroup(name)} }
+func (m maskingHandler) WithGroup(name string) slog.Handler {
+	return maskingHandler{m.next.WithGroup(name)}
+}
 
 func maskAttr(a slog.Attr) slog.Attr {
 	switch a.Value.Kind() {
