@@ -19,7 +19,7 @@
 // All three also share the same limits, so that a record that fits in dev
 // fits in production: keys (record keys and failure message ids) must be
 // non-empty valid UTF-8 whose escaped form (see EscapeKey) is at most
-// 1024 bytes (ErrInvalidKey), and a record's JSON must be at most
-// MaxJSONUnits UTF-16 code units (ErrTooLarge). Both errors are also
+// MaxEscapedKeyBytes (ErrInvalidKey), and a record's JSON must be at most
+// MaxJSONBytes (ErrTooLarge). Both errors are also
 // *workflow.PermanentError: retrying cannot fix them.
 package store

@@ -12,8 +12,9 @@ import (
 )
 
 // MaxEscapedKeyBytes is the longest escaped key (see EscapeKey) a store
-// accepts: the 1 KiB limit of Table Storage's PartitionKey and RowKey.
-const MaxEscapedKeyBytes = 1024
+// accepts: Table Storage's PartitionKey and RowKey hold 1 KiB of UTF-16,
+// 512 characters (Azurite enforces exactly that).
+const MaxEscapedKeyBytes = 512
 
 // ErrInvalidKey is wrapped by the error returned for an empty key, a key
 // that is not valid UTF-8, or one whose escaped form exceeds

@@ -19,9 +19,11 @@ package azurite
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,11 +88,17 @@ type Server struct {
 	TableURL string
 
 	cmd     *exec.Cmd
+	client  *http.Client
 	workDir string
 	out     *tail
 	exited  chan struct{}
 	waitErr error
 }
+
+// HTTPClient returns an HTTP client for the server: it trusts the
+// server's certificate when it serves HTTPS (an *http.Client is a valid
+// aztables ClientOptions.Transport).
+func (s *Server) HTTPClient() *http.Client { return s.client }
 
 // ConnectionString returns a storage connection string for the server, in
 // the form Functions apps use for AzureWebJobsStorage.
@@ -99,9 +107,25 @@ func (s *Server) ConnectionString() string {
 		";TableEndpoint=" + s.TableURL + ";"
 }
 
+// Options select optional Azurite features.
+type Options struct {
+	// TLS serves HTTPS with a fresh self-signed certificate for
+	// 127.0.0.1; Server.HTTPClient trusts it.
+	TLS bool
+	// OAuth makes Azurite check bearer tokens ("--oauth basic": lifetime,
+	// issuer and audience, not the signature); it implies TLS, as Azurite
+	// accepts bearer tokens only over HTTPS. See Credential.
+	OAuth bool
+}
+
 // Start finds azurite-table and starts it on a free loopback port, waiting
 // (up to ctx's deadline, or 60 s) until it accepts connections.
 func Start(ctx context.Context) (*Server, error) {
+	return StartWith(ctx, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(ctx context.Context, opts Options) (*Server, error) {
 	bin, err := Find()
 	if err != nil {
 		return nil, err
@@ -114,7 +138,7 @@ func Start(ctx context.Context) (*Server, error) {
 	optional := []string{"--skipApiVersionCheck", "--disableTelemetry"}
 	var lastErr error
 	for attempt := 0; attempt < 4; attempt++ {
-		s, err := start(ctx, bin, optional)
+		s, err := start(ctx, bin, optional, opts)
 		if err == nil {
 			return s, nil
 		}
@@ -151,7 +175,7 @@ func remove(list []string, s string) []string {
 	return out
 }
 
-func start(ctx context.Context, bin string, optional []string) (*Server, error) {
+func start(ctx context.Context, bin string, optional []string, opts Options) (*Server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -164,6 +188,20 @@ func start(ctx context.Context, bin string, optional []string) (*Server, error) 
 		"--tableHost", "127.0.0.1", "--tablePort", strconv.Itoa(port),
 		"--inMemoryPersistence", "--silent",
 	}, optional...)
+	scheme, client := "http", http.DefaultClient
+	if opts.TLS || opts.OAuth {
+		certFile, keyFile, pool, err := selfSignedCert(work)
+		if err != nil {
+			os.RemoveAll(work)
+			return nil, err
+		}
+		args = append(args, "--cert", certFile, "--key", keyFile)
+		scheme = "https"
+		client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	}
+	if opts.OAuth {
+		args = append(args, "--oauth", "basic")
+	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = work // Azurite may still drop files in its working directory
 	out := &tail{max: 8 << 10}
@@ -174,8 +212,8 @@ func start(ctx context.Context, bin string, optional []string) (*Server, error) 
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	s := &Server{
-		TableURL: fmt.Sprintf("http://127.0.0.1:%d/%s", port, AccountName),
-		cmd:      cmd, workDir: work, out: out, exited: make(chan struct{}),
+		TableURL: fmt.Sprintf("%s://127.0.0.1:%d/%s", scheme, port, AccountName),
+		cmd:      cmd, workDir: work, out: out, exited: make(chan struct{}), client: client,
 	}
 	go func() {
 		s.waitErr = cmd.Wait()
@@ -301,4 +339,20 @@ func StopShared() {
 	if shared.srv != nil {
 		shared.srv.Stop()
 	}
+}
+
+// StartForTest starts a server of the test's own (stopped when the test
+// ends), for options the shared one does not have. Like Shared, it skips
+// the test when Azurite is missing, or fails it when Required.
+func StartForTest(t testing.TB, opts Options) *Server {
+	t.Helper()
+	srv, err := StartWith(context.Background(), opts)
+	if err != nil {
+		if Required() {
+			t.Fatalf("Azurite is required here (CI or ONBOARD_REQUIRE_AZURITE=1) but could not start: %v", err)
+		}
+		t.Skipf("skipping Table Storage test: %v", err)
+	}
+	t.Cleanup(func() { srv.Stop() })
+	return srv
 }

@@ -525,12 +525,12 @@ func testOddKeys(t *testing.T, s workflow.Store) {
 	}
 }
 
-// BigHistory returns a record whose JSON is about size bytes, with
-// multi-byte and astral (surrogate-pair) characters so that splitting on
-// UTF-16 limits is exercised.
+// BigHistory returns a record whose JSON is at least size bytes, mostly
+// ASCII with some multi-byte and astral (surrogate-pair) characters in
+// every entry, so that splitting and escaping meet them everywhere.
 func BigHistory(key string, size int) workflow.Record {
 	rec := FullRecord(key)
-	detail := strings.Repeat("ü😀x", 50) // 350 bytes of UTF-8
+	detail := "ü😀" + strings.Repeat("x", 300) + "日本"
 	base, _ := json.Marshal(rec)
 	for n := len(base); n < size; {
 		e := workflow.HistoryEntry{At: rec.CreatedAt, Step: fmt.Sprint("step-", len(rec.History)), Detail: detail}
@@ -541,10 +541,37 @@ func BigHistory(key string, size int) workflow.Record {
 	return rec
 }
 
+// DenseUnicode returns a record of at least size bytes of JSON made almost
+// only of multi-byte characters (2, 3 and 4 bytes of UTF-8), so that any
+// cut or chunk boundary in the byte stream falls inside a character.
+func DenseUnicode(key string, size int) workflow.Record {
+	rec := FullRecord(key)
+	detail := strings.Repeat("日本語ü😀", 20) // 300 bytes
+	for n := 0; n < size; n += len(detail) + 60 {
+		rec.History = append(rec.History, workflow.HistoryEntry{At: rec.CreatedAt, Step: "ü", Detail: detail})
+	}
+	return rec
+}
+
 func testLargeRecord(t *testing.T, s workflow.Store) {
-	for _, size := range []int{70 << 10, 300 << 10} {
-		t.Run(fmt.Sprint(size>>10, "KiB"), func(t *testing.T) {
-			rec := BigHistory(fmt.Sprintf("big%d@x.com", size), size)
+	t.Run("dense unicode", func(t *testing.T) {
+		rec := DenseUnicode("dense@x.com", 150<<10)
+		want := rec
+		mustSave(t, s, &rec)
+		requireSame(t, mustLoad(t, s, rec.Key), want, rec.ETag)
+	})
+	cases := []struct {
+		key  string
+		size int
+	}{
+		{"big70@x.com", 70 << 10},     // just over one 64 KiB property
+		{"big400@x.com", 400 << 10},   // a dozen properties
+		{"ünï😀-big@x.com", 100 << 10}, // non-ASCII key with a multi-part value
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprint(c.size>>10, "KiB"), func(t *testing.T) {
+			size := c.size
+			rec := BigHistory(c.key, size)
 			b, _ := json.Marshal(rec)
 			if len(b) < size {
 				t.Fatalf("test record is only %d bytes of JSON", len(b))
@@ -565,10 +592,10 @@ func testLargeRecord(t *testing.T, s workflow.Store) {
 }
 
 func testTooLarge(t *testing.T, s workflow.Store) {
-	rec := BigHistory("huge@x.com", 2*store.MaxJSONUnits)
+	rec := BigHistory("huge@x.com", 2*store.MaxJSONBytes)
 	err := s.Save(ctxOf(t), &rec)
 	if !errors.Is(err, store.ErrTooLarge) || !workflow.IsPermanent(err) {
-		t.Fatalf("Save of a %d-unit record: err = %v, want ErrTooLarge and permanent", 2*store.MaxJSONUnits, err)
+		t.Fatalf("Save of a %d-unit record: err = %v, want ErrTooLarge and permanent", 2*store.MaxJSONBytes, err)
 	}
 	if !strings.Contains(err.Error(), "huge@x.com") {
 		t.Errorf("error %q does not name the record", err)
@@ -585,7 +612,7 @@ func testInvalidKeys(t *testing.T, s workflow.Store) {
 	}{
 		{"empty", "", "must not be empty"},
 		{"bad UTF-8", "a\xffb@x.com", "valid UTF-8"},
-		{"too long", strings.Repeat("/", store.MaxEscapedKeyBytes/3+1), "at most 1024"},
+		{"too long", strings.Repeat("/", store.MaxEscapedKeyBytes/3+1), "at most 512"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
