@@ -1,0 +1,76 @@
+package store_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/b2b-onboarding/onboard/internal/azurite"
+	"github.com/b2b-onboarding/onboard/store"
+	"github.com/b2b-onboarding/onboard/store/storetest"
+	"github.com/b2b-onboarding/onboard/workflow"
+)
+
+// benchStores makes each benchmarked store; tables needs Azurite (skipped
+// without it).
+var benchStores = []struct {
+	name string
+	open func(b *testing.B) workflow.Store
+}{
+	{"memory", func(b *testing.B) workflow.Store { return store.NewMemory() }},
+	{"dir", func(b *testing.B) workflow.Store {
+		d, err := store.OpenDir(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		return d
+	}},
+	{"tables", func(b *testing.B) workflow.Store {
+		s, err := store.NewTables(b.Context(), store.TablesConfig{
+			ConnectionString: azurite.Shared(b).ConnectionString(),
+			Table:            fmt.Sprintf("bench%d", tableSeq.Add(1)),
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	}},
+}
+
+// BenchmarkSave measures a conditional update of a typical (~3 KB) record.
+func BenchmarkSave(b *testing.B) {
+	for _, bs := range benchStores {
+		b.Run(bs.name, func(b *testing.B) {
+			s := bs.open(b)
+			rec := storetest.FullRecord("bench@x.com")
+			if err := s.Save(b.Context(), &rec); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				rec.Reminders.Sent++
+				if err := s.Save(b.Context(), &rec); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLoad measures loading a typical record.
+func BenchmarkLoad(b *testing.B) {
+	for _, bs := range benchStores {
+		b.Run(bs.name, func(b *testing.B) {
+			s := bs.open(b)
+			rec := storetest.FullRecord("bench@x.com")
+			if err := s.Save(b.Context(), &rec); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.Load(b.Context(), rec.Key); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
