@@ -12,7 +12,7 @@ import (
 // parameters with their default expressions, variables and resources. It is
 // a reader for the plain templates in infra/, not a Bicep compiler (none is
 // available where the tests run): it understands statements, strings
-// (including interpolation and ”' multi-line strings), comments and object
+// (including interpolation and triple-quoted multi-line strings), comments and object
 // literals, and leaves expressions as text.
 type BicepFile struct {
 	Params    map[string]string // name → default expression ("" when none)
