@@ -23,6 +23,7 @@ import (
 
 	"github.com/b2b-onboarding/onboard/config"
 	"github.com/b2b-onboarding/onboard/graphsim"
+	"github.com/b2b-onboarding/onboard/internal/azurite"
 	"github.com/b2b-onboarding/onboard/servicebus"
 	"github.com/b2b-onboarding/onboard/store"
 	"github.com/b2b-onboarding/onboard/workflow"
@@ -70,8 +71,9 @@ func (c *captured) find(t *testing.T, idSuffix string) capturedMsg {
 type harness struct {
 	sim   *graphsim.Server
 	url   string // the handler
-	sched *captured
-	store *store.Memory
+	sched  *captured
+	store  workflow.Store
+	memory *store.Memory
 }
 
 const partnerSource = "/procurement/partners"
@@ -100,9 +102,14 @@ func newHarness(t *testing.T, extraEnv ...string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{sim: sim, sched: &captured{}, store: store.NewMemory()}
+	h := &harness{sim: sim, sched: &captured{}}
+	over := overrides{scheduler: h.sched}
+	if cfg.StateStore == "memory" {
+		h.memory = store.NewMemory()
+		over.store = h.memory
+	}
 	log := slog.New(slog.DiscardHandler)
-	a, err := buildApp(context.Background(), cfg, log, overrides{store: h.store, scheduler: h.sched})
+	a, err := buildApp(context.Background(), cfg, log, over)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,6 +117,7 @@ func newHarness(t *testing.T, extraEnv ...string) *harness {
 	hs := httptest.NewServer(a.handler)
 	t.Cleanup(hs.Close)
 	h.url = hs.URL
+	h.store = a.store
 	return h
 }
 
@@ -306,6 +314,18 @@ func countApps(st graphsim.State, principal string) int {
 
 func TestServeDuplicateAndConcurrentDeliveriesInviteOnce(t *testing.T) {
 	h := newHarness(t)
+	testDuplicateAndConcurrent(t, h)
+}
+
+// TestServeOnTableStorage runs the same flow with STATE_STORE=tables
+// against Azurite: real ETag conflicts between the concurrent deliveries.
+func TestServeOnTableStorage(t *testing.T) {
+	az := azurite.Shared(t)
+	h := newHarness(t, "STATE_STORE", "tables", "STATE_TABLE_CONNECTION", az.ConnectionString(), "STATE_TABLE_NAME", "servetest")
+	testDuplicateAndConcurrent(t, h)
+}
+
+func testDuplicateAndConcurrent(t *testing.T, h *harness) {
 	ev := cloudEvent("partner-approved", "ev-1", adaData)
 	var wg sync.WaitGroup
 	for i := 0; i < 2; i++ { // two instances receive the same message at once
