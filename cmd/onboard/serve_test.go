@@ -69,8 +69,8 @@ func (c *captured) find(t *testing.T, idSuffix string) capturedMsg {
 }
 
 type harness struct {
-	sim   *graphsim.Server
-	url   string // the handler
+	sim    *graphsim.Server
+	url    string // the handler
 	sched  *captured
 	store  workflow.Store
 	memory *store.Memory
