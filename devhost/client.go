@@ -47,6 +47,7 @@ type APIError struct {
 	Message    string
 }
 
+// Error describes the failed call and the API's message.
 func (e *APIError) Error() string {
 	return fmt.Sprintf("%s %s: HTTP %d: %s", e.Method, e.URL, e.StatusCode, e.Message)
 }

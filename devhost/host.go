@@ -110,6 +110,7 @@ type HandlerError struct {
 	Err        error
 }
 
+// Error says which invocation failed and why.
 func (e *HandlerError) Error() string {
 	s := fmt.Sprintf("invocation %s of %s failed: %s", e.InvocationID, e.Function, e.Kind)
 	if e.StatusCode != 0 {
@@ -124,6 +125,7 @@ func (e *HandlerError) Error() string {
 	return s
 }
 
+// Unwrap returns the underlying transport or timeout error, if any.
 func (e *HandlerError) Unwrap() error { return e.Err }
 
 // Host emulates the Azure Functions host in front of a custom handler: it

@@ -144,4 +144,5 @@ type InvalidMessageError struct {
 	Rule  string
 }
 
+// Error names the field and the rule.
 func (e *InvalidMessageError) Error() string { return "invalid message: " + e.Field + ": " + e.Rule }
