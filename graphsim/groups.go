@@ -229,3 +229,37 @@ func (s *Server) patchGroup(req *request, p params) *response {
 	}
 	return noContent()
 }
+
+// listMemberRefs is GET /groups/{id}/members/$ref: the members as
+// {"@odata.id": …} references.
+func (s *Server) listMemberRefs(req *request, p params) *response {
+	q, e := parseQuery(req, entityType{name: "microsoft.graph.directoryObject", props: []string{"id"}})
+	if e != nil {
+		return errResponse(e)
+	}
+	g, r := s.groupOr404(p["id"])
+	if r != nil {
+		return r
+	}
+	var items []map[string]any
+	for _, m := range g.members {
+		items = append(items, map[string]any{"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/" + m})
+	}
+	return listResponse(req, "directoryObjects", q, items)
+}
+
+// removeMemberByQuery is DELETE /groups/{id}/members/$ref?$id=<reference>.
+func (s *Server) removeMemberByQuery(req *request, p params) *response {
+	ref := req.query.Get("$id")
+	if ref == "" {
+		ref = req.query.Get("@id")
+	}
+	if ref == "" {
+		return errResponse(badRequest("The $id query parameter naming the member reference is required."))
+	}
+	id, e := idFromRef(ref)
+	if e != nil {
+		return errResponse(e)
+	}
+	return s.removeMember(req, params{"id": p["id"], "memberId": id})
+}

@@ -37,7 +37,8 @@ type Knobs struct {
 	LagListings bool
 	// ShuffleBatch answers $batch items in random order.
 	ShuffleBatch bool
-	// RetryAfter is the Retry-After (seconds) sent with 503 faults; 0 omits it.
+	// RetryAfter is the Retry-After (seconds) sent with injected 503s; 0
+	// tells the client to retry at once.
 	RetryAfter int
 	// RequireAuth answers 401 InvalidAuthenticationToken to /v1.0 requests
 	// without an "Authorization: Bearer …" header.

@@ -42,6 +42,8 @@ func init() {
 	add("PATCH", "/groups/{id}", (*Server).patchGroup)
 	add("GET", "/groups/{id}/members", (*Server).listMembers)
 	add("POST", "/groups/{id}/members/$ref", (*Server).addMember)
+	add("GET", "/groups/{id}/members/$ref", (*Server).listMemberRefs)
+	add("DELETE", "/groups/{id}/members/$ref", (*Server).removeMemberByQuery)
 	add("DELETE", "/groups/{id}/members/{memberId}/$ref", (*Server).removeMember)
 
 	add("GET", "/servicePrincipals", (*Server).listServicePrincipals)
@@ -116,9 +118,7 @@ func (s *Server) dispatch(req *request) *response {
 	if k.FailureRate > 0 && s.float() < k.FailureRate {
 		s.count(key)
 		e := errorf(http.StatusServiceUnavailable, CodeServiceUnavailable, "Service unavailable (graphsim fault injection).")
-		if k.RetryAfter > 0 {
-			e.header = map[string]string{"Retry-After": fmt.Sprint(k.RetryAfter)}
-		}
+		e.header = map[string]string{"Retry-After": fmt.Sprint(k.RetryAfter)}
 		return errResponse(e)
 	}
 	s.mu.Lock()

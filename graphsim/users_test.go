@@ -219,3 +219,14 @@ func TestManagerDeleteMemberOf(t *testing.T) {
 	}
 	wantODataError(t, e.client.Users().ByUserId(id).Delete(ctx(t), nil), http.StatusNotFound, graphsim.CodeResourceNotFound, "")
 }
+
+func countUsers(t *testing.T, e *env, filter string) int {
+	t.Helper()
+	res, err := e.client.Users().Get(ctx(t), &users.UsersRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: &filter},
+	})
+	if err != nil {
+		t.Fatalf("list users %q: %v", filter, err)
+	}
+	return len(res.GetValue())
+}
