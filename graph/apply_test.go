@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+
 	"github.com/b2b-onboarding/onboard/graph"
 	"github.com/b2b-onboarding/onboard/graph/graphtest"
 	"github.com/b2b-onboarding/onboard/graphsim"
@@ -256,6 +258,11 @@ func TestApplyClassifiesItemFailures(t *testing.T) {
 		if !errors.As(err, &ae) || ae.Code == "" || ae.RequestID == "" {
 			t.Errorf("change %d: no APIError with code and request id in %v", i, err)
 		}
+		// Read through the error mapping registered for batches.
+		var oe *odataerrors.ODataError
+		if !errors.As(err, &oe) || oe.GetErrorEscaped() == nil {
+			t.Errorf("change %d: no *odataerrors.ODataError under %v", i, err)
+		}
 	}
 }
 
@@ -332,7 +339,8 @@ func TestApplyGivesUpWithTransientErrors(t *testing.T) {
 	}{
 		{"attempts exhausted", graph.Options{ItemMaxAttempts: 2}, 0, 2},
 		{"Retry-After beyond the budget", graph.Options{ItemRetryBudget: 500 * time.Millisecond}, 0, 1},
-		{"context ends while waiting", graph.Options{}, 300 * time.Millisecond, 1},
+		{"context deadline before the Retry-After", graph.Options{}, 300 * time.Millisecond, 1},
+		{"context cancelled while waiting", graph.Options{}, 0, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -342,6 +350,12 @@ func TestApplyGivesUpWithTransientErrors(t *testing.T) {
 				var cancel context.CancelFunc
 				c, cancel = context.WithTimeout(ctx, tc.timeout)
 				defer cancel()
+			}
+			cancelled := strings.Contains(tc.name, "cancelled")
+			if cancelled {
+				var cancel context.CancelFunc
+				c, cancel = context.WithCancel(ctx)
+				time.AfterFunc(300*time.Millisecond, cancel)
 			}
 			start := time.Now()
 			errs := env.Dir.Apply(c, graphsim.SampleUserAlex, []workflow.Change{
@@ -357,8 +371,12 @@ func TestApplyGivesUpWithTransientErrors(t *testing.T) {
 			if n := len(env.Batches()); n != tc.wantBatches {
 				t.Errorf("%d $batch requests, want %d", n, tc.wantBatches)
 			}
-			if tc.timeout > 0 && time.Since(start) > tc.timeout+500*time.Millisecond {
-				t.Errorf("Apply took %v after the context ended", time.Since(start))
+			took := time.Since(start)
+			if tc.timeout > 0 && took > 200*time.Millisecond {
+				t.Errorf("Apply took %v: it waited although the deadline comes before the Retry-After", took)
+			}
+			if cancelled && (took < 250*time.Millisecond || took > 700*time.Millisecond) {
+				t.Errorf("Apply took %v, want it to wait until the cancellation at 300ms", took)
 			}
 		})
 	}

@@ -172,7 +172,12 @@ func relativeURL(raw, base string) (string, error) {
 // runChunk sends one chunk and re-sends its throttled items until each item
 // has a final answer, the attempts or the retry budget are spent, or ctx ends.
 func (d *Directory) runChunk(ctx context.Context, n int, chunk []batchEntry, changes []workflow.Change, errs []error, sem chan struct{}) {
+	// Waiting past the budget or past ctx's deadline is pointless: such
+	// items are returned at once with their Retry-After.
 	deadline := time.Now().Add(d.opts.ItemRetryBudget)
+	if cd, ok := ctx.Deadline(); ok && cd.Before(deadline) {
+		deadline = cd
+	}
 	pending := chunk
 	log := d.log.With(slog.Int("batch", n))
 	for attempt := 1; len(pending) > 0; attempt++ {

@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -90,5 +91,28 @@ func TestParallelBatchesBeatSerial(t *testing.T) {
 		serial.Round(time.Millisecond), parallel.Round(time.Millisecond), float64(parallel)/float64(serial))
 	if parallel > serial*6/10 {
 		t.Fatalf("parallel batches took %v, serial %v: batches are not sent concurrently", parallel, serial)
+	}
+}
+
+// TestBatchConcurrencyIsBounded sends 100 changes (5 batches) with 50ms of
+// latency and checks how many $batch requests were in flight at once.
+func TestBatchConcurrencyIsBounded(t *testing.T) {
+	seed, groups := tenantWithGroups(100)
+	changes := make([]workflow.Change, len(groups))
+	for i, g := range groups {
+		changes[i] = workflow.Change{Kind: workflow.ChangeGroup, ID: g}
+	}
+	for _, limit := range []int{1, 2, 5} {
+		t.Run(fmt.Sprint(limit), func(t *testing.T) {
+			env := graphtest.Start(t, graphsim.Config{Seed: seed, Knobs: &graphsim.Knobs{Latency: 50 * time.Millisecond}},
+				graph.Options{BatchConcurrency: limit})
+			runMode(t, env.Dir, changes, false)
+			if got := env.MaxBatchesInFlight(); got != limit {
+				t.Fatalf("%d batches in flight at most, want %d", got, limit)
+			}
+			if n := len(env.Batches()); n != 5 {
+				t.Fatalf("%d batches, want 5", n)
+			}
+		})
 	}
 }

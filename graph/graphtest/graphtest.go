@@ -30,8 +30,10 @@ type Env struct {
 	BaseURL string // http://127.0.0.1:PORT/v1.0
 	Dir     *graph.Directory
 
-	mu      sync.Mutex
-	batches []Batch
+	mu          sync.Mutex
+	batches     []Batch
+	inFlight    int // $batch requests being served
+	maxInFlight int
 }
 
 // Batch is one recorded POST /$batch payload.
@@ -101,8 +103,16 @@ func (e *Env) ResetBatches() {
 	e.batches = nil
 }
 
-// serve records $batch payloads and hands every request to the simulator
-// unchanged.
+// MaxBatchesInFlight is the largest number of $batch requests the server
+// was serving at the same time.
+func (e *Env) MaxBatchesInFlight() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.maxInFlight
+}
+
+// serve records $batch payloads and concurrency, and hands every request to
+// the simulator unchanged.
 func (e *Env) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/$batch") && r.Body != nil {
 		raw, err := io.ReadAll(r.Body)
@@ -110,6 +120,15 @@ func (e *Env) serve(w http.ResponseWriter, r *http.Request) {
 			r.Body = io.NopCloser(bytes.NewReader(raw))
 			e.record(raw, r.Header.Get("Content-Encoding"))
 		}
+		e.mu.Lock()
+		e.inFlight++
+		e.maxInFlight = max(e.maxInFlight, e.inFlight)
+		e.mu.Unlock()
+		defer func() {
+			e.mu.Lock()
+			e.inFlight--
+			e.mu.Unlock()
+		}()
 	}
 	e.Sim.ServeHTTP(w, r)
 }
