@@ -206,6 +206,10 @@ func (c *checker) readme(readme []byte) {
 		c.add(ReadmePath, "", "no %q section with the settings table (go run ./deploytest/gen prints it)", ConfigHeading)
 		return
 	}
+	if len(rows) == 0 {
+		c.add(ReadmePath, "", "the %q section has no settings table: paste the output of `go run ./deploytest/gen`", ConfigHeading)
+		return
+	}
 	seen := map[string]TableRow{}
 	for _, r := range rows {
 		s, ok := c.settings[r.Name]
@@ -271,21 +275,21 @@ func (c *checker) sample(raw []byte) {
 // and table the settings name are the ones created; the queue is configured
 // for this workflow; the app runs the custom runtime; the alert watches the
 // queue's dead letters.
-func (c *checker) bicep(raw []byte) BicepFile {
+func (c *checker) bicep(raw []byte) {
 	f, err := ParseBicep(string(raw))
 	if err != nil {
 		c.add(MainBicepPath, "", "%v", err)
-		return f
+		return
 	}
 	obj, ok := f.Vars[AppSettingsVar]
 	if !ok {
 		c.add(MainBicepPath, AppSettingsVar, "no `var %s = { … }` holding the app settings", AppSettingsVar)
-		return f
+		return
 	}
 	props, err := ObjectProps(obj)
 	if err != nil {
 		c.add(MainBicepPath, AppSettingsVar, "%v", err)
-		return f
+		return
 	}
 	c.bicepSettings = map[string]string{}
 	for _, p := range props {
@@ -322,7 +326,6 @@ func (c *checker) bicep(raw []byte) BicepFile {
 	c.stateTable(f)
 	c.functionApp(f)
 	c.alert(f)
-	return f
 }
 
 // queue: the queue resource is the one ONBOARDING_QUEUE names, with

@@ -45,18 +45,16 @@ func TestConfigConsistent(t *testing.T) {
 	}
 }
 
-// baseSources is the real repository's sources with a README generated from
-// settings when README.md does not exist yet, so the failure cases below run
-// either way.
+// baseSources is the real repository's sources with the README replaced by
+// one generated from config.Settings, so the failure cases below do not
+// depend on the state of README.md (TestConfigConsistent checks that).
 func baseSources(t *testing.T) Sources {
 	t.Helper()
 	src, err := LoadSources(moduleRoot(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if src.README == nil {
-		src.README = []byte("# onboard\n\n" + ConfigHeading + "\n\n" + SettingsTable(config.Settings) + "\n## Deploy\n\nsee docs/deploy.md\n")
-	}
+	src.README = []byte("# onboard\n\n" + ConfigHeading + "\n\n" + SettingsTable(config.Settings) + "\n## Deploy\n\nsee docs/deploy.md\n")
 	return src
 }
 

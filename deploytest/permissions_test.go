@@ -156,9 +156,16 @@ func TestGraphPermissionsLeastPrivilege(t *testing.T) {
 // permissions" table in docs/deploy.md to its "Granted" cell.
 func docPermissionRows(doc string) map[string]string {
 	rows := map[string]string{}
-	in := false
+	in, fence := false, false
 	for _, line := range strings.Split(doc, "\n") {
 		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "```") {
+			fence = !fence
+			continue
+		}
+		if fence {
+			continue
+		}
 		if strings.HasPrefix(t, "#") {
 			in = strings.Contains(t, "Microsoft Graph permissions")
 			continue

@@ -23,7 +23,7 @@ resource msGraph 'Microsoft.Graph/servicePrincipals@v1.0' existing = {
 
 resource grants 'Microsoft.Graph/appRoleAssignedTo@v1.0' = [for permission in permissions: {
   resourceId: msGraph.id
-  appRoleId: filter(msGraph.appRoles, role => role.value == permission && contains(role.allowedMemberTypes, 'Application'))[0].id
+  appRoleId: (filter(msGraph.appRoles, role => role.value == permission && contains(role.allowedMemberTypes, 'Application'))[0]).id
   principalId: principalId
 }]
 
