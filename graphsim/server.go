@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -465,5 +464,3 @@ func (s *Server) throttleInviteLocked(k Knobs) *graphError {
 	s.inviteLog = append(s.inviteLog, now)
 	return nil
 }
-
-var errUnknownRoute = errors.New("unknown route")

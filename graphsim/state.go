@@ -3,7 +3,6 @@ package graphsim
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 )
@@ -186,14 +185,4 @@ func (s *Server) Reset() {
 	s.t = newTenant(s.seed)
 	s.counts = map[string]int{}
 	s.inviteLog = nil
-}
-
-// sortedRoutes lists the counted routes, for stable output.
-func sortedKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
