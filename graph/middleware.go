@@ -26,8 +26,11 @@ func middlewares(o Options) []khttp.Middleware {
 	retry := khttp.RetryHandlerOptions{
 		MaxRetries:   max(retries, 1),
 		DelaySeconds: int(o.RetryDelay / time.Second),
-		ShouldRetry: func(time.Duration, int, *http.Request, *http.Response) bool {
-			return retries > 0
+		// A Retry-After beyond the retry budget (an invitation throttle
+		// window, say) is not waited out in-process: the error carries it
+		// and the workflow reschedules the event instead.
+		ShouldRetry: func(waited time.Duration, _ int, _ *http.Request, resp *http.Response) bool {
+			return retries > 0 && waited+parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()) <= o.ItemRetryBudget
 		},
 	}
 	return []khttp.Middleware{

@@ -51,9 +51,10 @@ type Options struct {
 	// ItemMaxAttempts bounds how often Apply sends one batch item that Graph
 	// answers with 429/503/504 (first attempt included); default 4.
 	ItemMaxAttempts int
-	// ItemRetryBudget bounds the time Apply spends waiting to re-send
-	// throttled items; an item whose Retry-After would exceed it is returned
-	// as a *workflow.TransientError at once. Default 30s.
+	// ItemRetryBudget bounds the time spent waiting to re-send throttled
+	// requests and batch items; one whose Retry-After would exceed it is
+	// returned as a *workflow.TransientError at once (carrying the
+	// Retry-After), so the workflow reschedules rather than blocks. Default 30s.
 	ItemRetryBudget time.Duration
 	// RequestRetries is how often the SDK's retry handler re-sends a whole
 	// request answered 429/503/504 (1..10; default 3; negative disables).
