@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/b2b-onboarding/onboard/graph"
 	"github.com/b2b-onboarding/onboard/graph/graphtest"
@@ -186,5 +187,28 @@ func TestDisableAndDeleteUser(t *testing.T) {
 	var nf *workflow.NotFoundError
 	if err := env.Dir.DisableUser(ctx, res.GuestID); !errors.As(err, &nf) {
 		t.Fatalf("disabling a deleted user: %v, want NotFoundError", err)
+	}
+}
+
+// A throttle window longer than the retry budget is not slept out in the
+// SDK's retry handler: the 429 comes back at once with its Retry-After so
+// the workflow can reschedule the event.
+func TestInviteThrottleBeyondBudgetReturnsRetryAfter(t *testing.T) {
+	env := graphtest.Start(t, graphsim.Config{Knobs: &graphsim.Knobs{InviteLimit: 1, InviteWindow: time.Hour}},
+		graph.Options{ItemRetryBudget: 2 * time.Second})
+	if _, err := env.Dir.Invite(ctx, adaInvitation("first@fabrikam.com")); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := env.Dir.Invite(ctx, adaInvitation("second@fabrikam.com"))
+	var te *workflow.TransientError
+	if !errors.As(err, &te) || te.RetryAfter < 30*time.Minute {
+		t.Fatalf("err = %v, want a TransientError carrying the throttle's Retry-After", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("took %s: the SDK waited on a Retry-After beyond the budget", took)
+	}
+	if n := env.Sim.RequestCount("POST /invitations (throttled)"); n != 1 {
+		t.Errorf("throttled %d times, want 1 (no in-process retry)", n)
 	}
 }
