@@ -74,8 +74,10 @@ func TestInviteThrottleUnderConcurrency(t *testing.T) {
 }
 
 func TestInviteThrottleHonouredBySDKRetry(t *testing.T) {
-	// real clock: a 1 s window makes Retry-After 1, which the SDK waits out
-	e := newEnv(t, graphsim.Config{Now: time.Now, Knobs: &graphsim.Knobs{InviteLimit: 2, InviteWindow: time.Second}}, clientOptions{retries: 3})
+	// real clock: a 1 s window makes Retry-After 1, which the SDK waits out.
+	// Request compression is off: kiota-http-go's retried gzip bodies are
+	// unreliable in either handler order (see TestRetriedGzipBodyPitfall).
+	e := newEnv(t, graphsim.Config{Now: time.Now, Knobs: &graphsim.Knobs{InviteLimit: 2, InviteWindow: time.Second}}, clientOptions{retries: 3, noCompress: true})
 	start := time.Now()
 	for i := 0; i < 3; i++ {
 		invite(t, e, fmt.Sprintf("r%d@contoso.com", i), false)
@@ -252,7 +254,8 @@ func TestDeterministicIDs(t *testing.T) {
 // like Graph: with kiota-http-go v1.5.4 and the compression handler inside
 // (after) the retry handler, a POST retried after a 429 is resent as plain
 // JSON still labelled Content-Encoding: gzip, which is refused with 400.
-// Compression outside retry (TestInviteThrottleHonouredBySDKRetry) works.
+// Compression outside retry mostly works but was seen to lose the body
+// once in ~35 runs (graph/middleware_test.go), so turn compression off.
 func TestRetriedGzipBodyPitfall(t *testing.T) {
 	e := newEnv(t, graphsim.Config{Now: time.Now, Knobs: &graphsim.Knobs{InviteLimit: 1, InviteWindow: time.Second}},
 		clientOptions{retries: 3, compressInsideRetry: true})

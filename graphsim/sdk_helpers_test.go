@@ -80,8 +80,7 @@ type clientOptions struct {
 	lateBaseURL bool // SetBaseUrl after building the client: builders keep graph.microsoft.com
 	// compressInsideRetry puts the compression handler after (inside) the
 	// retry handler. With kiota-http-go v1.5.4 that order resends a retried
-	// body uncompressed but still labelled gzip (kiota-http-go#183);
-	// compression outside retry works.
+	// body uncompressed but still labelled gzip (kiota-http-go#183).
 	compressInsideRetry bool
 }
 
