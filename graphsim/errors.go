@@ -9,6 +9,7 @@ import (
 // uses for the same situations (see the reference page, §12).
 const (
 	CodeBadRequest          = "BadRequest"
+	CodeAuthorizationDenied = "Authorization_RequestDenied"
 	CodeRequestBadRequest   = "Request_BadRequest"
 	CodeResourceNotFound    = "Request_ResourceNotFound"
 	CodeUnsupportedQuery    = "Request_UnsupportedQuery"

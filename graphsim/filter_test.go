@@ -1,6 +1,7 @@
 package graphsim
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -119,7 +120,7 @@ func TestKnobsJSONRoundTrip(t *testing.T) {
 	if err := back.UnmarshalJSON(b); err != nil {
 		t.Fatal(err)
 	}
-	if back != k {
+	if !reflect.DeepEqual(back, k) {
 		t.Errorf("round trip: %+v != %+v (%s)", back, k, b)
 	}
 	if !strings.Contains(string(b), `"latency":"1.5ms"`) || !strings.Contains(string(b), `"inviteWindow":"2s"`) {

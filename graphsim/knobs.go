@@ -43,6 +43,10 @@ type Knobs struct {
 	// RequireAuth answers 401 InvalidAuthenticationToken to /v1.0 requests
 	// without an "Authorization: Bearer …" header.
 	RequireAuth bool
+	// Deny lists routes, as counted by RequestCount (e.g. "POST
+	// /servicePrincipals/{id}/appRoleAssignedTo"), answered 403
+	// Authorization_RequestDenied: the app lacks the permission for them.
+	Deny []string
 }
 
 // DefaultKnobs is Graph's invitation throttle and nothing else.
@@ -64,6 +68,7 @@ type knobsJSON struct {
 	ShuffleBatch   *bool    `json:"shuffleBatch,omitempty"`
 	RetryAfter     *int     `json:"retryAfter,omitempty"`
 	RequireAuth    *bool    `json:"requireAuth,omitempty"`
+	Deny           []string `json:"deny,omitempty"`
 }
 
 // MarshalJSON writes durations as strings such as "250ms".
@@ -73,7 +78,7 @@ func (k Knobs) MarshalJSON() ([]byte, error) {
 		Latency: d(k.Latency), Jitter: d(k.Jitter), FailureRate: &k.FailureRate, DropRate: &k.DropRate,
 		DropAfterRate: &k.DropAfterRate, InviteLimit: &k.InviteLimit, InviteWindow: d(k.InviteWindow),
 		ReplicationLag: d(k.ReplicationLag), LagListings: &k.LagListings, ShuffleBatch: &k.ShuffleBatch,
-		RetryAfter: &k.RetryAfter, RequireAuth: &k.RequireAuth,
+		RetryAfter: &k.RetryAfter, RequireAuth: &k.RequireAuth, Deny: k.Deny,
 	})
 }
 
@@ -127,6 +132,9 @@ func (k *Knobs) UnmarshalJSON(b []byte) error {
 	setB(j.LagListings, &k.LagListings)
 	setB(j.ShuffleBatch, &k.ShuffleBatch)
 	setB(j.RequireAuth, &k.RequireAuth)
+	if j.Deny != nil {
+		k.Deny = j.Deny
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package graphsim
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -124,6 +125,10 @@ func (s *Server) dispatch(req *request) *response {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.counts[key]++
+	if slices.Contains(k.Deny, key) {
+		s.counts[key+" (403)"]++
+		return errResponse(errorf(http.StatusForbidden, CodeAuthorizationDenied, "Insufficient privileges to complete the operation."))
+	}
 	if rt.segs[0] == "invitations" {
 		if e := s.throttleInviteLocked(k); e != nil {
 			s.counts[key+" (throttled)"]++

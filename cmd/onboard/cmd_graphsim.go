@@ -52,6 +52,8 @@ func runGraphsim(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.BoolVar(&k.LagListings, "lag-listings", false, "hide lagging users from GET /users too")
 	fs.BoolVar(&k.ShuffleBatch, "shuffle-batch", false, "answer $batch items in random order")
 	fs.BoolVar(&k.RequireAuth, "require-auth", false, "answer 401 without an Authorization: Bearer header")
+	var deny stringList
+	fs.Var(&deny, "deny", "route answered 403 Authorization_RequestDenied, e.g. 'POST /servicePrincipals/{id}/appRoleAssignedTo' (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: onboard graphsim [--addr 127.0.0.1:PORT] [--seed file.json] [--domain d] [knobs]\n\n"+
 			"Serves a simulated Microsoft Graph v1.0 tenant at http://ADDR/v1.0 (printed first on stdout)\n"+
@@ -64,6 +66,7 @@ func runGraphsim(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	k.Deny = deny
 	if err := k.Validate(); err != nil {
 		return err
 	}

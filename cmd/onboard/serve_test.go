@@ -449,17 +449,25 @@ func TestServeExpiresAfterLastReminder(t *testing.T) {
 func TestServeRejectsPermanentlyAndFailsFast(t *testing.T) {
 	cases := []struct {
 		name, data, reason string
+		deny               string // a route graphsim answers 403
 	}{
-		{"invalid email", `{"requestId":"r1","email":"ada@@fabrikam.com"}`, "email: must contain exactly one @"},
-		{"unknown field", `{"requestId":"r1","email":"ada@fabrikam.com","manager":"x"}`, "manager: unknown field"},
-		{"privileged role", `{"requestId":"r1","email":"ada@fabrikam.com","roles":["` + graphsim.RoleGlobalAdministrator + `"]}`, "Global Administrator) is privileged"},
-		{"group not allowed", `{"requestId":"r1","email":"ada@fabrikam.com","groups":["` + graphsim.SampleGroupSales + `"]}`, "not in POLICY_ALLOWED_GROUPS"},
-		{"graph 400: group mailbox", `{"requestId":"r1","email":"sales@fabrikam.com"}`, "Group email address is not supported"},
-		{"graph 404 after invite: unknown manager", `{"requestId":"r1","email":"ada@fabrikam.com","job":{"managerId":"5a1e0000-0000-4000-8000-0000000000ff"}}`, "manager 5a1e0000-0000-4000-8000-0000000000ff does not exist"},
+		{"invalid email", `{"requestId":"r1","email":"ada@@fabrikam.com"}`, "email: must contain exactly one @", ""},
+		{"unknown field", `{"requestId":"r1","email":"ada@fabrikam.com","manager":"x"}`, "manager: unknown field", ""},
+		{"privileged role", `{"requestId":"r1","email":"ada@fabrikam.com","roles":["` + graphsim.RoleGlobalAdministrator + `"]}`, "Global Administrator) is privileged", ""},
+		{"group not allowed", `{"requestId":"r1","email":"ada@fabrikam.com","groups":["` + graphsim.SampleGroupSales + `"]}`, "not in POLICY_ALLOWED_GROUPS", ""},
+		{"graph 400: group mailbox", `{"requestId":"r1","email":"sales@fabrikam.com"}`, "Group email address is not supported", ""},
+		{"graph 404 after invite: unknown manager", `{"requestId":"r1","email":"ada@fabrikam.com","job":{"managerId":"5a1e0000-0000-4000-8000-0000000000ff"}}`, "manager 5a1e0000-0000-4000-8000-0000000000ff does not exist", ""},
+		{"graph 403: app role assignment without permission", `{"requestId":"r1","email":"ada@fabrikam.com","applications":[{"servicePrincipalId":"` + graphsim.SampleSPWiki + `"}]}`,
+			"Graph 403 Authorization_RequestDenied", "POST /servicePrincipals/{id}/appRoleAssignedTo"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
+			if tc.deny != "" {
+				k := h.sim.Knobs()
+				k.Deny = []string{tc.deny}
+				h.sim.SetKnobs(k)
+			}
 			ev := cloudEvent("partner-approved", "ev-1", tc.data)
 			code, body := h.deliver(t, "msg-bad", 1, ev)
 			if code != 500 {
