@@ -143,7 +143,7 @@ func TestLiveGraphInvite(t *testing.T) {
 	if err != nil {
 		t.Fatalf("invite: %v (the identity needs User.Invite.All)", err)
 	}
-	t.Logf("invited %s: guest %s, status %s", graph.MaskEmail(email), res.GuestID, res.Status)
+	t.Logf("invited %s: guest %s, status %s", workflow.MaskEmail(email), res.GuestID, res.Status)
 
 	var user workflow.DirectoryUser
 	retryNotFound(ctx, t, func() error { user, err = dir.User(ctx, res.GuestID); return err })

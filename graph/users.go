@@ -59,7 +59,7 @@ func (d *Directory) Invite(ctx context.Context, inv workflow.Invitation) (workfl
 	res, err := d.client.Invitations().Post(ctx, body, nil)
 	if err != nil {
 		err = classify(op, err)
-		d.log.WarnContext(ctx, "invitation failed", slog.String("email", MaskEmail(inv.Email)), slog.Any("err", err))
+		d.log.WarnContext(ctx, "invitation failed", slog.String("email", workflow.MaskEmail(inv.Email)), slog.Any("err", err))
 		return workflow.InviteResult{}, err
 	}
 	var out workflow.InviteResult
@@ -71,7 +71,7 @@ func (d *Directory) Invite(ctx context.Context, inv workflow.Invitation) (workfl
 		return workflow.InviteResult{}, &workflow.TransientError{Op: op,
 			Err: fmt.Errorf("graph answered the invitation without invitedUser.id (status %q)", out.Status)}
 	}
-	d.log.InfoContext(ctx, "invitation sent", slog.String("email", MaskEmail(inv.Email)),
+	d.log.InfoContext(ctx, "invitation sent", slog.String("email", workflow.MaskEmail(inv.Email)),
 		slog.String("guestId", out.GuestID), slog.String("status", out.Status), slog.Bool("mail", send))
 	return out, nil
 }
@@ -106,7 +106,7 @@ func (d *Directory) FindUserByMail(ctx context.Context, email string) (workflow.
 	}
 	if len(vals) > 1 {
 		d.log.WarnContext(ctx, "several users share one address; using the first",
-			slog.String("email", MaskEmail(email)), slog.Int("count", len(vals)))
+			slog.String("email", workflow.MaskEmail(email)), slog.Int("count", len(vals)))
 	}
 	return toDirectoryUser(vals[0]), true, nil
 }
@@ -170,14 +170,4 @@ func (d *Directory) DeleteUser(ctx context.Context, id string) error {
 	}
 	d.log.InfoContext(ctx, "user deleted", slog.String("userId", id))
 	return nil
-}
-
-// MaskEmail hides most of the local part for logs: "ada.lovelace@fabrikam.com"
-// becomes "a***@fabrikam.com".
-func MaskEmail(email string) string {
-	at := strings.LastIndexByte(email, '@')
-	if at <= 0 {
-		return "***"
-	}
-	return email[:1] + "***" + email[at:]
 }

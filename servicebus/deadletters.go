@@ -207,7 +207,7 @@ func (d *DeadLetters) Replay(ctx context.Context, messageID string) (newMessageI
 		for _, m := range held {
 			if aerr := r.AbandonMessage(actx, m, nil); aerr != nil {
 				d.opts.Log.WarnContext(ctx, "could not abandon dead letter; its lock will expire",
-					slog.String("messageId", maskID(m.MessageID)), slog.Any("error", aerr))
+					slog.String("messageId", workflow.MaskEmails(m.MessageID)), slog.Any("error", aerr))
 			}
 		}
 	}()
@@ -249,8 +249,8 @@ func (d *DeadLetters) Replay(ctx context.Context, messageID string) (newMessageI
 	}
 	d.opts.Log.InfoContext(ctx, "dead letter replayed",
 		slog.String("queue", d.queue),
-		slog.String("messageId", maskID(messageID)),
-		slog.String("newMessageId", maskID(newID)),
+		slog.String("messageId", workflow.MaskEmails(messageID)),
+		slog.String("newMessageId", workflow.MaskEmails(newID)),
 		slog.Int("scanned", scanned))
 	return newID, nil
 }

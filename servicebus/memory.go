@@ -161,12 +161,12 @@ func (s *MemoryScheduler) Schedule(ctx context.Context, msg workflow.Message, at
 		return fmt.Errorf("schedule: %w", err)
 	}
 	if _, _, err := Encode(msg); err != nil {
-		return fmt.Errorf("schedule %s: %w", maskID(msg.ID), err)
+		return fmt.Errorf("schedule %s: %w", workflow.MaskEmails(msg.ID), err)
 	}
 	s.mu.Lock()
 	if s.stopped {
 		s.mu.Unlock()
-		return fmt.Errorf("schedule %s: %w", maskID(msg.ID), ErrStopped)
+		return fmt.Errorf("schedule %s: %w", workflow.MaskEmails(msg.ID), ErrStopped)
 	}
 	now := s.opts.Clock.Now()
 	s.pruneSeenLocked(now)
@@ -174,7 +174,7 @@ func (s *MemoryScheduler) Schedule(ctx context.Context, msg workflow.Message, at
 		s.stats.Duplicates++
 		s.mu.Unlock()
 		s.opts.Log.DebugContext(ctx, "duplicate message dropped",
-			slog.String("messageId", maskID(msg.ID)),
+			slog.String("messageId", workflow.MaskEmails(msg.ID)),
 			slog.Time("firstAcceptedAt", acceptedAt))
 		return nil
 	}
@@ -188,7 +188,7 @@ func (s *MemoryScheduler) Schedule(ctx context.Context, msg workflow.Message, at
 	s.mu.Unlock()
 	s.poke()
 	s.opts.Log.DebugContext(ctx, "message scheduled in memory",
-		slog.String("messageId", maskID(msg.ID)),
+		slog.String("messageId", workflow.MaskEmails(msg.ID)),
 		slog.String("type", msg.Event.Type),
 		slog.Time("at", at))
 	return nil
@@ -346,7 +346,7 @@ func (s *MemoryScheduler) deliverOne(ctx context.Context, item *memItem) {
 	item.deliveries++
 	err := s.call(context.WithValue(ctx, deliveryCountKey{}, item.deliveries), item.msg)
 	log := s.opts.Log.With(
-		slog.String("messageId", maskID(item.msg.ID)),
+		slog.String("messageId", workflow.MaskEmails(item.msg.ID)),
 		slog.String("type", item.msg.Event.Type),
 		slog.Int("deliveryCount", item.deliveries))
 

@@ -52,13 +52,13 @@ var _ workflow.Scheduler = (*Scheduler)(nil)
 func (s *Scheduler) Schedule(ctx context.Context, msg workflow.Message, at time.Time) error {
 	m, err := BuildMessage(msg, at, s.clock.Now())
 	if err != nil {
-		return fmt.Errorf("schedule %s: %w", maskID(msg.ID), err)
+		return fmt.Errorf("schedule %s: %w", workflow.MaskEmails(msg.ID), err)
 	}
 	if err := s.sender.SendMessage(ctx, m, nil); err != nil {
-		return classify("schedule message "+maskID(msg.ID), err)
+		return classify("schedule message "+workflow.MaskEmails(msg.ID), err)
 	}
 	s.log.InfoContext(ctx, "message scheduled",
-		slog.String("messageId", maskID(msg.ID)),
+		slog.String("messageId", workflow.MaskEmails(msg.ID)),
 		slog.String("type", msg.Event.Type),
 		slog.Time("at", at),
 		slog.Bool("immediate", m.ScheduledEnqueueTime == nil))
@@ -100,7 +100,7 @@ func checkMessageID(id string) error {
 	case id == "":
 		return fmt.Errorf("message id: must not be empty (Service Bus duplicate detection keys on it)")
 	case len(id) > MaxMessageIDLength:
-		return fmt.Errorf("message id %q: at most %d characters (Service Bus MessageId limit), got %d", maskID(id), MaxMessageIDLength, len(id))
+		return fmt.Errorf("message id %q: at most %d characters (Service Bus MessageId limit), got %d", workflow.MaskEmails(id), MaxMessageIDLength, len(id))
 	}
 	return nil
 }
