@@ -17,6 +17,8 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 
 	"github.com/b2b-onboarding/onboard/workflow"
+
+	"github.com/b2b-onboarding/onboard/config"
 )
 
 // Directory is the workflow.Directory over Microsoft Graph. It is safe for
@@ -107,7 +109,7 @@ func authProvider(o Options, base *url.URL) (absauth.AuthenticationProvider, err
 	}
 	host := base.Hostname()
 	scope := "https://graph.microsoft.com/.default"
-	if base.Scheme == "https" && !IsLoopbackHost(host) {
+	if base.Scheme == "https" && !config.IsLoopbackHost(host) {
 		// National clouds (graph.microsoft.us, ...) use their own audience.
 		scope = "https://" + host + "/.default"
 	}

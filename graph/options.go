@@ -3,13 +3,14 @@ package graph
 import (
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+
+	"github.com/b2b-onboarding/onboard/config"
 )
 
 // DefaultBaseURL is the Microsoft Graph v1.0 endpoint of the global cloud.
@@ -83,7 +84,7 @@ func (o Options) withDefaults() (Options, *url.URL, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return o, nil, fmt.Errorf("GRAPH_BASE_URL: must not carry a query or fragment, got %q", o.BaseURL)
 	}
-	loop := IsLoopbackHost(u.Hostname())
+	loop := config.IsLoopbackHost(u.Hostname())
 	if u.Scheme == "http" && !loop {
 		return o, nil, fmt.Errorf("GRAPH_BASE_URL: plain http is allowed only for loopback hosts (127.0.0.0/8, ::1, localhost), got %q", o.BaseURL)
 	}
@@ -127,16 +128,4 @@ func (o Options) withDefaults() (Options, *url.URL, error) {
 		o.Logger = slog.Default()
 	}
 	return o, u, nil
-}
-
-// IsLoopbackHost reports whether host (without port) is localhost or a
-// loopback IP (127.0.0.0/8, ::1): the only hosts for which GRAPH_AUTH=none
-// and plain http are accepted.
-func IsLoopbackHost(host string) bool {
-	host = strings.Trim(host, "[]")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
