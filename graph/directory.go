@@ -16,9 +16,8 @@ import (
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 
-	"github.com/b2b-onboarding/onboard/workflow"
-
 	"github.com/b2b-onboarding/onboard/config"
+	"github.com/b2b-onboarding/onboard/workflow"
 )
 
 // Directory is the workflow.Directory over Microsoft Graph. It is safe for
