@@ -42,10 +42,10 @@ func parseDevFlags(args []string, out io.Writer) (devFlags, error) {
 	var f devFlags
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(out)
-	fs.StringVar(&f.addr, "addr", "127.0.0.1:7071", "listen address of the dev runtime: HTTP functions under /api, ops API under /_dev (loopback only)")
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:7071", "`host:port` the dev runtime listens on: HTTP functions under /api, ops API under /_dev (loopback only)")
 	fs.StringVar(&f.dataDir, "data-dir", ".onboard", "directory keeping the queues and the state store across restarts")
 	fs.BoolVar(&f.inMemory, "in-memory", false, "keep queues and state in memory only (nothing written to --data-dir)")
-	fs.StringVar(&f.graphURL, "graph-url", "", "Microsoft Graph base URL to use instead of the embedded graphsim, e.g. https://graph.microsoft.com/v1.0 (GRAPH_AUTH from settings, default `default`)")
+	fs.StringVar(&f.graphURL, "graph-url", "", "Microsoft Graph base `URL` to use instead of the embedded graphsim, e.g. https://graph.microsoft.com/v1.0 (GRAPH_AUTH from settings, default: default)")
 	fs.IntVar(&f.maxDelivery, "max-delivery-count", devhost.DefaultMaxDeliveryCount, "deliveries before a failing message is dead-lettered (the queue's MaxDeliveryCount)")
 	fs.StringVar(&f.reminderSchedule, "reminder-schedule", "20s,40s,80s", "when reminders are due after the invitation (REMINDER_SCHEDULE, time-scaled for dev)")
 	fs.StringVar(&f.expireAfter, "expire-after", "100s", "when an unaccepted invitation expires (REMINDER_EXPIRE_AFTER)")

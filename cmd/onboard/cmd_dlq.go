@@ -1,0 +1,300 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/b2b-onboarding/onboard/config"
+	"github.com/b2b-onboarding/onboard/devhost"
+	"github.com/b2b-onboarding/onboard/servicebus"
+	"github.com/b2b-onboarding/onboard/workflow"
+)
+
+func init() {
+	register("dlq", "list, show, replay or purge dead letters, with the recorded reasons", runDLQ)
+}
+
+const dlqUsage = `usage: onboard dlq list [flags]
+       onboard dlq show MESSAGE-ID [flags]
+       onboard dlq replay MESSAGE-ID [flags]
+       onboard dlq purge [flags]
+
+Works on the dead-letter queue of the dev runtime (--dev-url) or, with
+--servicebus or a ServiceBusConnection* setting, of Service Bus. Each dead
+letter is shown with the reason the workflow recorded for its MessageId
+(the state store's failure log), not only MaxDeliveryCountExceeded.
+replay resubmits a dead letter with a fresh MessageId and prints it;
+purge deletes every dead letter (no question asked) and prints the count.
+
+flags:`
+
+func runDLQ(ctx context.Context, args []string) error {
+	return dlqCommand(ctx, args, os.Stdout, os.Stderr, time.Now)
+}
+
+func dlqCommand(ctx context.Context, args []string, stdout, stderr io.Writer, now func() time.Time) error {
+	fs := flag.NewFlagSet("dlq", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "list/show: print JSON (for scripts)")
+	target := addOpsFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), dlqUsage)
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	target.set = given(fs)
+	if len(pos) == 0 {
+		fs.Usage()
+		return errors.New("missing action: list, show, replay or purge")
+	}
+	action, rest := pos[0], pos[1:]
+	wantID := action == "show" || action == "replay"
+	switch {
+	case action != "list" && action != "show" && action != "replay" && action != "purge":
+		return fmt.Errorf("unknown action %q: use list, show, replay or purge", action)
+	case wantID && len(rest) != 1:
+		return fmt.Errorf("%s needs one MESSAGE-ID (see `onboard dlq list`)", action)
+	case !wantID && len(rest) != 0:
+		return fmt.Errorf("%s takes no arguments, got %q", action, strings.Join(rest, " "))
+	}
+
+	get, _, err := userSettings()
+	if err != nil {
+		return err
+	}
+	backend, closeFn, err := openDLQ(ctx, target, get, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+
+	switch action {
+	case "list":
+		dls, err := backend.list(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(stdout, dlqJSON(dls))
+		}
+		if len(dls) == 0 {
+			fmt.Fprintf(stdout, "no dead letters in %s\n", backend.where())
+			return nil
+		}
+		return writeDLQList(stdout, dls, now())
+	case "show":
+		dl, err := backend.show(ctx, rest[0])
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(stdout, dlqJSON([]deadLetter{dl})[0])
+		}
+		writeDLQShow(stdout, dl, now())
+		return nil
+	case "replay":
+		newID, err := backend.replay(ctx, rest[0])
+		if newID != "" {
+			fmt.Fprintf(stderr, "replayed %s as %s to %s\n", rest[0], newID, backend.where())
+			fmt.Fprintln(stdout, newID)
+		}
+		return err
+	default: // purge
+		n, err := backend.purge(ctx)
+		fmt.Fprintf(stdout, "purged %d dead letter%s from %s\n", n, plural(n), backend.where())
+		return err
+	}
+}
+
+// openDLQ opens the dev runtime's or Service Bus's dead-letter queue.
+func openDLQ(ctx context.Context, target *opsTarget, get config.Getenv, stderr io.Writer) (dlqBackend, func(), error) {
+	if !target.useServiceBus(get) {
+		c, err := devhost.NewClient(target.devURL, nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--dev-url: %w", err)
+		}
+		return &devDLQ{client: c, base: strings.TrimRight(target.devURL, "/"), queue: target.devQueue(ctx, c, get),
+			http: &http.Client{Timeout: 30 * time.Second}}, func() {}, nil
+	}
+	client, conn, err := serviceBusClient(get)
+	if err != nil {
+		return nil, nil, err
+	}
+	queue := target.queueName(get, "onboarding")
+	b := &serviceBusDLQ{dl: servicebus.NewDeadLetters(client, queue, nil), namespace: namespaceOf(conn), queue: queue}
+	st, note := settingsStore(ctx, get)
+	if note != "" {
+		fmt.Fprintf(stderr, "note: recorded reasons are not shown: %s\n", note)
+	}
+	b.store = st
+	return b, func() { client.Close(context.WithoutCancel(ctx)) }, nil
+}
+
+// settingsStore opens the state store the app settings name, to read the
+// failure log; note says why there is none.
+func settingsStore(ctx context.Context, get config.Getenv) (workflow.Store, string) {
+	cfg, err := config.Load(get)
+	if err != nil {
+		return nil, "the settings do not load: " + strings.ReplaceAll(err.Error(), "\n", " ")
+	}
+	if cfg.StateStore == "memory" {
+		return nil, "STATE_STORE=memory keeps the failure log inside the app process"
+	}
+	st, err := openTables(ctx, cfg)
+	if err != nil {
+		return nil, "state store: " + err.Error()
+	}
+	return st, ""
+}
+
+// writeDLQList renders dead letters as a table.
+func writeDLQList(w io.Writer, dls []deadLetter, now time.Time) error {
+	t := table{header: []string{"MESSAGE ID", "ENQUEUED", "DELIVERIES", "REASON", "RECORDED REASON"}}
+	for _, dl := range dls {
+		t.add(dl.MessageID, stamp(dl.EnqueuedTime, now), strconv.Itoa(dl.DeliveryCount), orDash(dl.Reason), recordedReason(dl))
+	}
+	return t.write(w)
+}
+
+// writeDLQShow renders one dead letter with its body.
+func writeDLQShow(w io.Writer, dl deadLetter, now time.Time) {
+	var b strings.Builder
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "  %-16s %s\n", k, v)
+		}
+	}
+	fmt.Fprintf(&b, "dead letter %s\n", dl.MessageID)
+	row("enqueued", stamp(dl.EnqueuedTime, now))
+	if !dl.DeadLetteredAt.IsZero() {
+		row("dead-lettered", stamp(dl.DeadLetteredAt, now))
+	}
+	row("deliveries", strconv.Itoa(dl.DeliveryCount))
+	row("reason", orDash(dl.Reason))
+	row("description", dl.Description)
+	row("recorded reason", recordedReason(dl))
+	if dl.Recorded != nil {
+		row("onboarding", dl.Recorded.Key)
+		row("recorded at", stamp(dl.Recorded.At, now))
+	}
+	row("content type", dl.ContentType)
+	row("subject", dl.Subject)
+	for _, k := range sortedKeys(dl.Properties) {
+		row("property", fmt.Sprintf("%s=%v", k, dl.Properties[k]))
+	}
+	b.WriteString("body:\n")
+	b.WriteString(indent(renderBody(dl.Body), "  "))
+	io.WriteString(w, b.String())
+}
+
+// renderBody pretty-prints a JSON body (a structured CloudEvent), shows
+// other text as is and binary as base64.
+func renderBody(body []byte) string {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return "(empty)\n"
+	}
+	var out bytes.Buffer
+	if json.Valid(body) && json.Indent(&out, body, "", "  ") == nil {
+		return out.String() + "\n"
+	}
+	if isText(body) {
+		return strings.TrimRight(string(body), "\n") + "\n"
+	}
+	return "(binary, base64) " + base64.StdEncoding.EncodeToString(body) + "\n"
+}
+
+// isText reports whether b is UTF-8 without control characters other
+// than tabs and line breaks.
+func isText(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	for _, r := range string(b) {
+		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+func indent(s, pre string) string {
+	lines := strings.SplitAfter(s, "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		if l != "" {
+			b.WriteString(pre + l)
+		}
+	}
+	return b.String()
+}
+
+func recordedReason(dl deadLetter) string {
+	if dl.Recorded == nil || dl.Recorded.Reason == "" {
+		return "(none recorded)"
+	}
+	return dl.Recorded.Reason
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// deadLetterJSON is a dead letter for --json, with the body inline when it
+// is JSON and as text or base64 otherwise.
+type deadLetterJSON struct {
+	deadLetter
+	Body       json.RawMessage `json:"body,omitempty"`
+	BodyText   string          `json:"bodyText,omitempty"`
+	BodyBase64 string          `json:"bodyBase64,omitempty"`
+}
+
+func dlqJSON(dls []deadLetter) []deadLetterJSON {
+	out := make([]deadLetterJSON, len(dls))
+	for i, dl := range dls {
+		out[i].deadLetter = dl
+		switch {
+		case json.Valid(dl.Body):
+			out[i].Body = dl.Body
+		case isText(dl.Body):
+			out[i].BodyText = string(dl.Body)
+		default:
+			out[i].BodyBase64 = base64.StdEncoding.EncodeToString(dl.Body)
+		}
+	}
+	return out
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
