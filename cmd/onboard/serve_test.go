@@ -78,7 +78,7 @@ type harness struct {
 
 const partnerSource = "/procurement/partners"
 
-func newHarness(t *testing.T, extraEnv ...string) *harness {
+func newHarness(t testing.TB, extraEnv ...string) *harness {
 	t.Helper()
 	sim, err := graphsim.New(graphsim.Config{})
 	if err != nil {
@@ -125,7 +125,7 @@ func newHarness(t *testing.T, extraEnv ...string) *harness {
 // binary=true is `"dataType": "binary"` (base64), false the default string
 // mode (a JSON string holding a JSON string literal). Metadata strings are
 // doubly encoded, DeliveryCount is a string, as in the reference examples.
-func envelope(t *testing.T, body []byte, binary bool, messageID string, deliveryCount int, contentType string, props map[string]any) []byte {
+func envelope(t testing.TB, body []byte, binary bool, messageID string, deliveryCount int, contentType string, props map[string]any) []byte {
 	t.Helper()
 	var data any = base64.StdEncoding.EncodeToString(body)
 	if !binary {
@@ -165,7 +165,7 @@ func cloudEvent(typ, id, data string) []byte {
 }
 
 // post delivers an envelope to the events function and returns the status and body.
-func (h *harness) post(t *testing.T, env []byte) (int, string) {
+func (h *harness) post(t testing.TB, env []byte) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, h.url+"/OnboardingEvents", bytes.NewReader(env))
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
