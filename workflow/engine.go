@@ -199,7 +199,10 @@ func (e *Engine) recordFailure(ctx context.Context, d Delivery, key string, caus
 			return errNoChange
 		}
 		r.Failure = &f
-		r.Phase = PhaseFailed
+		if r.Phase == PhaseNew || r.Phase == PhaseInvited {
+			// an onboarding that got further is not undone by one bad event
+			r.Phase = PhaseFailed
+		}
 		r.note(e, "failed", f.Reason)
 		return nil
 	})

@@ -429,3 +429,16 @@ func TestLongKeysMakeValidMessageIDs(t *testing.T) {
 		t.Errorf("message id %q (%d chars)", id, len(id))
 	}
 }
+
+func TestRejectedSecondEventKeepsTheOnboarding(t *testing.T) {
+	e := newEnv(t)
+	e.handle(t, approved("m1", adaData))
+	_, err := e.eng.Handle(context.Background(), approved("m2", `{"requestId":"PR-2","email":"ada@fabrikam.com","roles":["`+globalAdmin+`"]}`))
+	if !workflow.IsPermanent(err) {
+		t.Fatalf("err = %v", err)
+	}
+	r := e.record(t, "ada@fabrikam.com")
+	if r.Phase != workflow.PhaseProvisioned || r.Failure == nil || r.Failure.MessageID != "m2" {
+		t.Fatalf("record = phase %s failure %+v: the failure is shown, the phase kept", r.Phase, r.Failure)
+	}
+}
