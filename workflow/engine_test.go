@@ -442,3 +442,26 @@ func TestRejectedSecondEventKeepsTheOnboarding(t *testing.T) {
 		t.Fatalf("record = phase %s failure %+v: the failure is shown, the phase kept", r.Phase, r.Failure)
 	}
 }
+
+func TestReminderRedeliveredAfterSchedulingFailureDoesNotResendTwice(t *testing.T) {
+	e := newEnv(t)
+	e.handle(t, approved("m1", adaData))
+	first := e.sched.all()[0]
+	e.clock.advance(first.at.Sub(e.clock.Now()))
+	d := workflow.Delivery{MessageID: first.msg.ID, DeliveryCount: 1, Event: first.msg.Event}
+	e.sched.err = errors.New("service bus unavailable")
+	if _, err := e.eng.Handle(context.Background(), d); err == nil || workflow.IsPermanent(err) {
+		t.Fatalf("err = %v, want transient so the host redelivers", err)
+	}
+	e.sched.err = nil
+	d.DeliveryCount = 2
+	if res := e.handle(t, d); res.Action != "reminder-sent" {
+		t.Fatalf("redelivery: %+v", res)
+	}
+	if _, emails := e.dir.counts("ada@fabrikam.com"); emails != 2 {
+		t.Fatalf("emails = %d, want invitation + one resend", emails)
+	}
+	if r := e.record(t, "ada@fabrikam.com"); r.Reminders.Next != 2 || r.Reminders.Sent != 1 {
+		t.Fatalf("reminders = %+v", r.Reminders)
+	}
+}

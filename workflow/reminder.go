@@ -23,35 +23,52 @@ func (e *Engine) dueAfter(n int) (time.Duration, bool) {
 }
 
 // scheduleNextReminder schedules follow-up Reminders.Sent+1 unless one is
-// already scheduled, the guest accepted or the cycle ended. The message id
-// is deterministic, so scheduling again after a crash is dropped as a
-// duplicate by Service Bus.
+// already scheduled, the guest accepted or the cycle ended.
 func (e *Engine) scheduleNextReminder(ctx context.Context, rec Record) (Record, error) {
 	if rec.Reminders.Next != 0 || rec.Invite.SentAt.IsZero() || rec.Phase == PhaseCompleted || rec.Phase == PhaseExpired {
 		return rec, nil
 	}
 	n := rec.Reminders.Sent + 1
-	after, ok := e.dueAfter(n)
-	if !ok {
-		return rec, nil
-	}
-	due := rec.Invite.SentAt.Add(after)
-	data, _ := json.Marshal(ReminderData{Key: rec.Key, Number: n, Cycle: rec.Cycle, RequestID: lastRequest(rec)})
-	msg := Message{ID: reminderMessageID(rec.Key, rec.Cycle, n), Event: Event{
-		ID: reminderMessageID(rec.Key, rec.Cycle, n), Type: TypeReminderDue, Source: Source, Subject: rec.Key,
-		Time: e.Clock.Now().UTC(), Data: data,
-	}}
-	if err := e.Scheduler.Schedule(ctx, msg, due); err != nil {
-		return rec, &TransientError{Op: "schedule reminder", Err: err}
+	due, ok, err := e.scheduleReminder(ctx, rec, n)
+	if err != nil || !ok {
+		return rec, err
 	}
 	return e.update(ctx, rec.Key, func(r *Record) error {
 		if r.Reminders.Next != 0 || r.Cycle != rec.Cycle {
 			return errNoChange
 		}
-		r.Reminders.Next, r.Reminders.NextDue = n, due
-		r.note(e, "reminder-scheduled", fmt.Sprintf("#%d due %s", n, due.Format(time.RFC3339)))
+		r.setNext(e, n, due)
 		return nil
 	})
+}
+
+// scheduleReminder schedules follow-up n of the record's cycle, if the
+// configuration has one; ok is false when it has none. The message id is
+// deterministic, so scheduling it again (after a crash or a retry) is
+// dropped as a duplicate by Service Bus.
+func (e *Engine) scheduleReminder(ctx context.Context, rec Record, n int) (due time.Time, ok bool, err error) {
+	after, ok := e.dueAfter(n)
+	if !ok {
+		return time.Time{}, false, nil
+	}
+	due = rec.Invite.SentAt.Add(after)
+	data, _ := json.Marshal(ReminderData{Key: rec.Key, Number: n, Cycle: rec.Cycle, RequestID: lastRequest(rec)})
+	id := reminderMessageID(rec.Key, rec.Cycle, n)
+	msg := Message{ID: id, Event: Event{
+		ID: id, Type: TypeReminderDue, Source: Source, Subject: rec.Key, Time: e.Clock.Now().UTC(), Data: data,
+	}}
+	if err := e.Scheduler.Schedule(ctx, msg, due); err != nil {
+		return due, true, &TransientError{Op: "schedule reminder", Err: err}
+	}
+	return due, true, nil
+}
+
+// setNext records which follow-up is expected next (0 and a zero time: none).
+func (r *Record) setNext(e *Engine, n int, due time.Time) {
+	r.Reminders.Next, r.Reminders.NextDue = n, due
+	if n > 0 {
+		r.note(e, "reminder-scheduled", fmt.Sprintf("#%d due %s", n, due.Format(time.RFC3339)))
+	}
 }
 
 func lastRequest(r Record) string {
@@ -117,19 +134,28 @@ func (e *Engine) reminderDue(ctx context.Context, rd ReminderData) (Result, erro
 			return res, err
 		}
 	}
-	rec, err = e.update(ctx, rd.Key, func(r *Record) error {
-		if r.Reminders.Next != rd.Number {
+	// Schedule the next follow-up before recording this one as done: if
+	// the save fails, the redelivered reminder is still the expected one,
+	// skips the resend (its intent is saved) and schedules the same id again.
+	due, hasNext, err := e.scheduleReminder(ctx, rec, rd.Number+1)
+	if err != nil {
+		return res, err
+	}
+	_, err = e.update(ctx, rd.Key, func(r *Record) error {
+		if r.Reminders.Next != rd.Number || r.Cycle != rd.Cycle {
 			return errStale
 		}
-		r.Reminders.Sent, r.Reminders.Next, r.Reminders.NextDue = rd.Number, 0, time.Time{}
+		r.Reminders.Sent = rd.Number
+		if hasNext {
+			r.setNext(e, rd.Number+1, due)
+		} else {
+			r.setNext(e, 0, time.Time{})
+		}
 		return nil
 	})
 	if errors.Is(err, errStale) {
 		return res, nil
 	} else if err != nil {
-		return res, err
-	}
-	if _, err := e.scheduleNextReminder(ctx, rec); err != nil {
 		return res, err
 	}
 	return Result{Key: rd.Key, Action: "reminder-sent", Detail: fmt.Sprintf("#%d", rd.Number)}, nil
