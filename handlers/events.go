@@ -57,7 +57,7 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request, function s
 	elapsed := time.Since(start)
 	attrs := []any{"duration_ms", elapsed.Milliseconds()}
 	if res.Key != "" {
-		attrs = append(attrs, "key", MaskEmail(res.Key))
+		attrs = append(attrs, "key", workflow.MaskEmail(res.Key))
 	}
 	if res.Action != "" {
 		attrs = append(attrs, "action", res.Action)
@@ -66,24 +66,24 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request, function s
 	switch {
 	case panicked != nil:
 		log.Error("processor panicked", append(attrs, "outcome", OutcomePanic,
-			"panic", MaskEmails(toString(panicked.value)), "stack", string(panicked.stack))...)
+			"panic", workflow.MaskEmails(toString(panicked.value)), "stack", string(panicked.stack))...)
 		writeInvoke(w, http.StatusInternalServerError, nil, []string{head, "internal error (panic); the message will be redelivered"})
 	case err == nil:
 		line := head + ": " + res.Action
 		if res.Key != "" {
-			line += " " + MaskEmail(res.Key)
+			line += " " + workflow.MaskEmail(res.Key)
 		}
 		if res.Detail != "" {
-			line += " (" + MaskEmails(res.Detail) + ")"
+			line += " (" + workflow.MaskEmails(res.Detail) + ")"
 		}
-		log.Info("event handled", append(attrs, "outcome", OutcomeCompleted, "detail", MaskEmails(res.Detail))...)
+		log.Info("event handled", append(attrs, "outcome", OutcomeCompleted, "detail", workflow.MaskEmails(res.Detail))...)
 		writeInvoke(w, http.StatusOK, nil, []string{line})
 	case workflow.IsPermanent(err):
-		reason := MaskEmails(err.Error())
+		reason := workflow.MaskEmails(err.Error())
 		log.Error("event failed permanently", append(attrs, "outcome", OutcomePermanent, "error", reason)...)
 		writeInvoke(w, http.StatusInternalServerError, nil, []string{head, "permanent failure: " + reason + "; failing until dead-lettered"})
 	default:
-		reason := MaskEmails(err.Error())
+		reason := workflow.MaskEmails(err.Error())
 		log.Error("event failed; retry could not be scheduled", append(attrs, "outcome", OutcomeAbandoned, "error", reason)...)
 		writeInvoke(w, http.StatusInternalServerError, nil, []string{head, "failed, the host will redeliver: " + reason})
 	}
@@ -117,14 +117,14 @@ func (h *handler) reject(ctx context.Context, w http.ResponseWriter, log *slog.L
 	if h.opts.Failures != nil && msg.MessageID != "" {
 		f := workflow.Failure{MessageID: msg.MessageID, Reason: reason, At: h.opts.Now().UTC()}
 		if err := h.recordFailure(ctx, f); err != nil {
-			log.Error("cannot record failure", "error", MaskEmails(err.Error()))
+			log.Error("cannot record failure", "error", workflow.MaskEmails(err.Error()))
 		}
 	}
-	log.Error("message rejected", "outcome", OutcomeRejected, "error", MaskEmails(reason),
+	log.Error("message rejected", "outcome", OutcomeRejected, "error", workflow.MaskEmails(reason),
 		"duration_ms", time.Since(start).Milliseconds())
 	head := fmt.Sprintf("message %s (delivery %d)", msg.MessageID, msg.DeliveryCount)
 	writeInvoke(w, http.StatusInternalServerError, nil,
-		[]string{head + " rejected: " + MaskEmails(reason) + "; failing until dead-lettered"})
+		[]string{head + " rejected: " + workflow.MaskEmails(reason) + "; failing until dead-lettered"})
 }
 
 // recordFailure calls the recorder, containing a panic in it.

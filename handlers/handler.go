@@ -125,7 +125,7 @@ type invokeResponse struct {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
-			h.log.Error("handler panic", "path", r.URL.Path, "panic", MaskEmails(toString(v)))
+			h.log.Error("handler panic", "path", r.URL.Path, "panic", workflow.MaskEmails(toString(v)))
 			writeInvoke(w, http.StatusInternalServerError, nil, []string{"internal error"})
 		}
 	}()

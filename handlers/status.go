@@ -106,7 +106,7 @@ func (h *handler) serveStatus(w http.ResponseWriter, r *http.Request, function s
 	}
 	query := req.values()
 	key := statusKey(req, query, meta)
-	log = log.With("key", MaskEmails(key))
+	log = log.With("key", workflow.MaskEmails(key))
 
 	reply := func(code int, body any, line string) {
 		b, err := json.Marshal(body)
@@ -131,20 +131,20 @@ func (h *handler) serveStatus(w http.ResponseWriter, r *http.Request, function s
 	rec, err, panicked := h.lookup(ctx, key)
 	switch {
 	case panicked != nil:
-		log.Error("status reader panicked", "panic", MaskEmails(toString(panicked.value)), "stack", string(panicked.stack))
+		log.Error("status reader panicked", "panic", workflow.MaskEmails(toString(panicked.value)), "stack", string(panicked.stack))
 		reply(http.StatusInternalServerError, map[string]string{"error": "internal error"}, "status: internal error")
 	case errors.Is(err, workflow.ErrNotFound):
 		reply(http.StatusNotFound, map[string]string{"error": "no onboarding found", "key": key},
-			"status "+MaskEmails(key)+": not found")
+			"status "+workflow.MaskEmails(key)+": not found")
 	case err != nil && workflow.IsPermanent(err):
-		reply(http.StatusBadRequest, map[string]string{"error": err.Error()}, "status "+MaskEmails(key)+": "+MaskEmails(err.Error()))
+		reply(http.StatusBadRequest, map[string]string{"error": err.Error()}, "status "+workflow.MaskEmails(key)+": "+workflow.MaskEmails(err.Error()))
 	case err != nil:
-		log.Error("status lookup failed", "error", MaskEmails(err.Error()))
-		reply(http.StatusInternalServerError, map[string]string{"error": "status lookup failed"}, "status "+MaskEmails(key)+": lookup failed")
+		log.Error("status lookup failed", "error", workflow.MaskEmails(err.Error()))
+		reply(http.StatusInternalServerError, map[string]string{"error": "status lookup failed"}, "status "+workflow.MaskEmails(key)+": lookup failed")
 	case strings.EqualFold(lookupFold(query, "view"), "summary"):
-		reply(http.StatusOK, Summarize(rec), fmt.Sprintf("status %s: %s", MaskEmail(rec.Key), rec.Phase))
+		reply(http.StatusOK, Summarize(rec), fmt.Sprintf("status %s: %s", workflow.MaskEmail(rec.Key), rec.Phase))
 	default:
-		reply(http.StatusOK, rec, fmt.Sprintf("status %s: %s", MaskEmail(rec.Key), rec.Phase))
+		reply(http.StatusOK, rec, fmt.Sprintf("status %s: %s", workflow.MaskEmail(rec.Key), rec.Phase))
 	}
 }
 

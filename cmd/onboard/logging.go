@@ -6,11 +6,11 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/b2b-onboarding/onboard/handlers"
+	"github.com/b2b-onboarding/onboard/workflow"
 )
 
 // newLogger builds the process logger from LOG_FORMAT and LOG_LEVEL. Every
-// string attribute and message passes through handlers.MaskEmails, so no
+// string attribute and message passes through workflow.MaskEmails, so no
 // log line carries a full email address (DESIGN §5).
 func newLogger(w io.Writer, format, level string) *slog.Logger {
 	var lv slog.Level
@@ -31,7 +31,7 @@ func (m maskingHandler) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (m maskingHandler) Handle(ctx context.Context, r slog.Record) error {
-	out := slog.NewRecord(r.Time, r.Level, handlers.MaskEmails(r.Message), r.PC)
+	out := slog.NewRecord(r.Time, r.Level, workflow.MaskEmails(r.Message), r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(maskAttr(a))
 		return true
@@ -54,7 +54,7 @@ func (m maskingHandler) WithGroup(name string) slog.Handler {
 func maskAttr(a slog.Attr) slog.Attr {
 	switch a.Value.Kind() {
 	case slog.KindString:
-		return slog.String(a.Key, handlers.MaskEmails(a.Value.String()))
+		return slog.String(a.Key, workflow.MaskEmails(a.Value.String()))
 	case slog.KindGroup:
 		g := a.Value.Group()
 		out := make([]any, len(g))
@@ -64,7 +64,7 @@ func maskAttr(a slog.Attr) slog.Attr {
 		return slog.Group(a.Key, out...)
 	case slog.KindAny:
 		if err, ok := a.Value.Any().(error); ok {
-			return slog.String(a.Key, handlers.MaskEmails(err.Error()))
+			return slog.String(a.Key, workflow.MaskEmails(err.Error()))
 		}
 	}
 	return a
