@@ -160,8 +160,8 @@ func TestStepLogLogsEachNewHistoryEntryOnce(t *testing.T) {
 			t.Errorf("line %d shows the full address: %q", i, lines[i])
 		}
 	}
-	if !strings.Contains(lines[1], "guestId=g-1") {
-		t.Errorf("invited line %q: want the guest id", lines[1])
+	if !strings.Contains(lines[1], `detail="guest g-1"`) || !strings.Contains(lines[1], "phase=Invited") {
+		t.Errorf("invited line %q: want the detail and the phase", lines[1])
 	}
 }
 

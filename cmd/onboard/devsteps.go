@@ -64,9 +64,6 @@ func (s *stepLog) Save(ctx context.Context, rec *workflow.Record) error {
 		if h.Detail != "" {
 			attrs = append(attrs, slog.String("detail", h.Detail))
 		}
-		if h.Step == "invited" && rec.GuestID != "" {
-			attrs = append(attrs, slog.String("guestId", rec.GuestID))
-		}
 		s.log.LogAttrs(ctx, stepLevel(h.Step), "step "+h.Step, attrs...)
 	}
 	return nil
