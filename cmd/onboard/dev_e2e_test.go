@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 // The end-to-end test of issue 5: the onboard binary is built, `onboard
