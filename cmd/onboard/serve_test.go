@@ -398,8 +398,8 @@ func TestServeRemindersResendUntilAccepted(t *testing.T) {
 		t.Fatal(code, body)
 	}
 	first := h.sched.find(t, "/reminder/1")
-	if code, body := h.deliverScheduled(t, first); code != 200 {
-		t.Fatal(code, body)
+	if code, body := h.deliverScheduled(t, first); code != 200 || strings.Contains(body, "ada.lovelace@") {
+		t.Fatalf("%d %s (the reply's Logs go to Application Insights: no full address)", code, body)
 	}
 	if n := len(h.sim.EmailsSent(ada)); n != 2 {
 		t.Fatalf("%d emails after the first reminder, want 2", n)
