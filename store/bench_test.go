@@ -10,12 +10,15 @@ import (
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
-// benchStores makes each benchmarked store; tables needs Azurite (skipped
-// without it).
-var benchStores = []struct {
+// benchStore names a store and opens a fresh one.
+type benchStore struct {
 	name string
 	open func(b *testing.B) workflow.Store
-}{
+}
+
+// benchStores makes each benchmarked store; tables needs Azurite (skipped
+// without it).
+var benchStores = []benchStore{
 	{"memory", func(b *testing.B) workflow.Store { return store.NewMemory() }},
 	{"dir", func(b *testing.B) workflow.Store {
 		d, err := store.OpenDir(b.TempDir())
@@ -36,15 +39,21 @@ var benchStores = []struct {
 	}},
 }
 
+// openSaved opens the store and saves a typical (~3 KB) record in it.
+func (bs benchStore) openSaved(b *testing.B) (workflow.Store, workflow.Record) {
+	s := bs.open(b)
+	rec := storetest.FullRecord("bench@x.com")
+	if err := s.Save(b.Context(), &rec); err != nil {
+		b.Fatal(err)
+	}
+	return s, rec
+}
+
 // BenchmarkSave measures a conditional update of a typical (~3 KB) record.
 func BenchmarkSave(b *testing.B) {
 	for _, bs := range benchStores {
 		b.Run(bs.name, func(b *testing.B) {
-			s := bs.open(b)
-			rec := storetest.FullRecord("bench@x.com")
-			if err := s.Save(b.Context(), &rec); err != nil {
-				b.Fatal(err)
-			}
+			s, rec := bs.openSaved(b)
 			b.ReportAllocs()
 			for b.Loop() {
 				rec.Reminders.Sent++
@@ -60,11 +69,7 @@ func BenchmarkSave(b *testing.B) {
 func BenchmarkLoad(b *testing.B) {
 	for _, bs := range benchStores {
 		b.Run(bs.name, func(b *testing.B) {
-			s := bs.open(b)
-			rec := storetest.FullRecord("bench@x.com")
-			if err := s.Save(b.Context(), &rec); err != nil {
-				b.Fatal(err)
-			}
+			s, rec := bs.openSaved(b)
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := s.Load(b.Context(), rec.Key); err != nil {

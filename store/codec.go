@@ -54,6 +54,24 @@ func encode(op, what, key string, v any) ([]byte, error) {
 	return b, nil
 }
 
+// encodeRecord checks rec's key and encodes rec: what every store's Save
+// does before it writes anything.
+func encodeRecord(op string, rec *workflow.Record) ([]byte, error) {
+	if err := checkKey(op, "record key", rec.Key); err != nil {
+		return nil, err
+	}
+	return encode(op, "record", rec.Key, rec)
+}
+
+// encodeFailure checks f's message id and encodes f: what every store's
+// SaveFailure does before it writes anything.
+func encodeFailure(op string, f workflow.Failure) ([]byte, error) {
+	if err := checkKey(op, "failure message id", f.MessageID); err != nil {
+		return nil, err
+	}
+	return encode(op, "failure", f.MessageID, f)
+}
+
 // asciiJSON rewrites the non-ASCII characters of JSON text (which can only
 // occur inside string literals) as \uXXXX escapes, surrogate pairs for
 // characters beyond the BMP. The result decodes to the same value.

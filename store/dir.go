@@ -113,17 +113,27 @@ func (d *Dir) Load(ctx context.Context, key string) (workflow.Record, error) {
 
 // readEntry reads the file of key; a missing file wraps ErrNotFound.
 func (d *Dir) readEntry(op, key string) (dirEntry, error) {
-	path := d.recordPath(key)
-	b, err := os.ReadFile(path)
+	e, err := readEntryFile(d.recordPath(key))
 	if errors.Is(err, fs.ErrNotExist) {
 		return dirEntry{}, fmt.Errorf("%s %q: %w", op, key, workflow.ErrNotFound)
 	}
 	if err != nil {
 		return dirEntry{}, fmt.Errorf("%s %q: %w", op, key, err)
 	}
+	return e, nil
+}
+
+// readEntryFile reads and decodes the record file at path. An error from
+// reading is returned as it is (so a missing file is fs.ErrNotExist); a
+// file that does not decode is called corrupt, naming path.
+func readEntryFile(path string) (dirEntry, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return dirEntry{}, err
+	}
 	var e dirEntry
 	if err := json.Unmarshal(b, &e); err != nil {
-		return dirEntry{}, fmt.Errorf("%s %q: corrupt file %s: %w", op, key, path, err)
+		return dirEntry{}, fmt.Errorf("corrupt file %s: %w", path, err)
 	}
 	return e, nil
 }
@@ -134,10 +144,7 @@ func (d *Dir) Save(ctx context.Context, rec *workflow.Record) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s %q: %w", op, rec.Key, err)
 	}
-	if err := checkKey(op, "record key", rec.Key); err != nil {
-		return err
-	}
-	data, err := encode(op, "record", rec.Key, rec)
+	data, err := encodeRecord(op, rec)
 	if err != nil {
 		return err
 	}
@@ -210,17 +217,12 @@ func (d *Dir) List(ctx context.Context) ([]workflow.Record, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
-		path := filepath.Join(dir, name)
-		b, err := os.ReadFile(path)
+		e, err := readEntryFile(filepath.Join(dir, name))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // removed by hand meanwhile
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
-		}
-		var e dirEntry
-		if err := json.Unmarshal(b, &e); err != nil {
-			return nil, fmt.Errorf("%s: corrupt file %s: %w", op, path, err)
 		}
 		rec, err := decodeRecord(op, name, e.Record, e.ETag)
 		if err != nil {
@@ -238,10 +240,7 @@ func (d *Dir) SaveFailure(ctx context.Context, f workflow.Failure) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s %q: %w", op, f.MessageID, err)
 	}
-	if err := checkKey(op, "failure message id", f.MessageID); err != nil {
-		return err
-	}
-	data, err := encode(op, "failure", f.MessageID, f)
+	data, err := encodeFailure(op, f)
 	if err != nil {
 		return err
 	}

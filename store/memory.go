@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
@@ -52,10 +53,7 @@ func (m *Memory) Save(ctx context.Context, rec *workflow.Record) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s %q: %w", op, rec.Key, err)
 	}
-	if err := checkKey(op, "record key", rec.Key); err != nil {
-		return err
-	}
-	data, err := encode(op, "record", rec.Key, rec)
+	data, err := encodeRecord(op, rec)
 	if err != nil {
 		return err
 	}
@@ -78,19 +76,15 @@ func (m *Memory) List(ctx context.Context) ([]workflow.Record, error) {
 		return nil, fmt.Errorf("store list: %w", err)
 	}
 	m.mu.RLock()
-	entries := make(map[string]memEntry, len(m.records))
-	for k, e := range m.records {
-		entries[k] = e
+	keys := slices.Sorted(maps.Keys(m.records))
+	entries := make([]memEntry, len(keys))
+	for i, k := range keys {
+		entries[i] = m.records[k]
 	}
 	m.mu.RUnlock()
-	keys := make([]string, 0, len(entries))
-	for k := range entries {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	out := make([]workflow.Record, 0, len(keys))
-	for _, k := range keys {
-		rec, err := decodeRecord("store list", k, entries[k].data, entries[k].etag)
+	for i, k := range keys {
+		rec, err := decodeRecord("store list", k, entries[i].data, entries[i].etag)
 		if err != nil {
 			return nil, err
 		}
@@ -105,10 +99,7 @@ func (m *Memory) SaveFailure(ctx context.Context, f workflow.Failure) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s %q: %w", op, f.MessageID, err)
 	}
-	if err := checkKey(op, "failure message id", f.MessageID); err != nil {
-		return err
-	}
-	data, err := encode(op, "failure", f.MessageID, f)
+	data, err := encodeFailure(op, f)
 	if err != nil {
 		return err
 	}

@@ -67,27 +67,35 @@ func (s *Tables) Table() string { return s.table }
 // Load returns the record for key, or an error wrapping workflow.ErrNotFound.
 func (s *Tables) Load(ctx context.Context, key string) (workflow.Record, error) {
 	const op = "store load"
-	if checkKey(op, "record key", key) != nil {
-		return workflow.Record{}, fmt.Errorf("%s %q: %w", op, key, workflow.ErrNotFound)
-	}
-	resp, err := s.client.GetEntity(ctx, partitionRecords, EscapeKey(key), nil)
+	data, etag, err := s.readEntity(ctx, op, partitionRecords, key)
 	if err != nil {
-		return workflow.Record{}, classify(op, key, err, callRead)
+		return workflow.Record{}, err
 	}
-	data, _, err := entityData(resp.Value)
+	return decodeRecord(op, key, data, etag)
+}
+
+// readEntity returns the JSON stored for key in partition and the
+// entity's ETag. A key no entity can have (see checkKey) is not looked up
+// and wraps workflow.ErrNotFound, as a missing entity does.
+func (s *Tables) readEntity(ctx context.Context, op, partition, key string) (data []byte, etag string, err error) {
+	if checkKey(op, "key", key) != nil {
+		return nil, "", fmt.Errorf("%s %q: %w", op, key, workflow.ErrNotFound)
+	}
+	resp, err := s.client.GetEntity(ctx, partition, EscapeKey(key), nil)
 	if err != nil {
-		return workflow.Record{}, fmt.Errorf("%s %q: %w", op, key, err)
+		return nil, "", classify(op, key, err, callRead)
 	}
-	return decodeRecord(op, key, data, string(resp.ETag))
+	data, _, err = entityData(resp.Value)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s %q: %w", op, key, err)
+	}
+	return data, string(resp.ETag), nil
 }
 
 // Save creates or conditionally replaces rec (see workflow.Store).
 func (s *Tables) Save(ctx context.Context, rec *workflow.Record) error {
 	const op = "store save"
-	if err := checkKey(op, "record key", rec.Key); err != nil {
-		return err
-	}
-	data, err := encode(op, "record", rec.Key, rec)
+	data, err := encodeRecord(op, rec)
 	if err != nil {
 		return err
 	}
@@ -142,10 +150,7 @@ func (s *Tables) List(ctx context.Context) ([]workflow.Record, error) {
 // SaveFailure stores (replaces) the failure recorded for f.MessageID.
 func (s *Tables) SaveFailure(ctx context.Context, f workflow.Failure) error {
 	const op = "store save failure"
-	if err := checkKey(op, "failure message id", f.MessageID); err != nil {
-		return err
-	}
-	data, err := encode(op, "failure", f.MessageID, f)
+	data, err := encodeFailure(op, f)
 	if err != nil {
 		return err
 	}
@@ -163,16 +168,9 @@ func (s *Tables) SaveFailure(ctx context.Context, f workflow.Failure) error {
 // workflow.ErrNotFound.
 func (s *Tables) Failure(ctx context.Context, messageID string) (workflow.Failure, error) {
 	const op = "store failure"
-	if checkKey(op, "failure message id", messageID) != nil {
-		return workflow.Failure{}, fmt.Errorf("%s %q: %w", op, messageID, workflow.ErrNotFound)
-	}
-	resp, err := s.client.GetEntity(ctx, partitionFailures, EscapeKey(messageID), nil)
+	data, _, err := s.readEntity(ctx, op, partitionFailures, messageID)
 	if err != nil {
-		return workflow.Failure{}, classify(op, messageID, err, callRead)
-	}
-	data, _, err := entityData(resp.Value)
-	if err != nil {
-		return workflow.Failure{}, fmt.Errorf("%s %q: %w", op, messageID, err)
+		return workflow.Failure{}, err
 	}
 	return decodeFailure(op, messageID, data)
 }
