@@ -215,33 +215,19 @@ func decodeProps(ps []propSnapshot) (map[string]any, error) {
 		case "null":
 			m[p.Name] = nil
 		case "string":
-			var s string
-			err = json.Unmarshal(p.Value, &s)
-			m[p.Name] = s
+			m[p.Name], err = unmarshalAs[string](p.Value)
 		case "bool":
-			var b bool
-			err = json.Unmarshal(p.Value, &b)
-			m[p.Name] = b
+			m[p.Name], err = unmarshalAs[bool](p.Value)
 		case "float":
-			var f float64
-			err = json.Unmarshal(p.Value, &f)
-			m[p.Name] = f
+			m[p.Name], err = unmarshalAs[float64](p.Value)
 		case "uint":
-			var u uint64
-			err = json.Unmarshal(p.Value, &u)
-			m[p.Name] = u
+			m[p.Name], err = unmarshalAs[uint64](p.Value)
 		case "int":
-			var i int64
-			err = json.Unmarshal(p.Value, &i)
-			m[p.Name] = i
+			m[p.Name], err = unmarshalAs[int64](p.Value)
 		case "time":
-			var t time.Time
-			err = json.Unmarshal(p.Value, &t)
-			m[p.Name] = t
+			m[p.Name], err = unmarshalAs[time.Time](p.Value)
 		case "bytes":
-			var b []byte
-			err = json.Unmarshal(p.Value, &b)
-			m[p.Name] = b
+			m[p.Name], err = unmarshalAs[[]byte](p.Value)
 		default:
 			err = fmt.Errorf("unknown type %q", p.Type)
 		}
@@ -250,6 +236,14 @@ func decodeProps(ps []propSnapshot) (map[string]any, error) {
 		}
 	}
 	return m, nil
+}
+
+// unmarshalAs decodes raw as a T, so that the value keeps the Go type
+// encodeProps recorded for it.
+func unmarshalAs[T any](raw json.RawMessage) (any, error) {
+	var v T
+	err := json.Unmarshal(raw, &v)
+	return v, err
 }
 
 // snapshot captures the queue's state. A locked message is saved as active:
