@@ -3,6 +3,7 @@ package graphsim
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -52,13 +53,7 @@ func (s *Server) listServicePrincipals(req *request, _ params) *response {
 	if e != nil {
 		return errResponse(e)
 	}
-	var items []map[string]any
-	for _, k := range s.t.spOrder {
-		sp := s.t.sps[k]
-		if q.match(sp.props()) {
-			items = append(items, project(sp.props(), q.sel, nil))
-		}
-	}
+	items := matchingItems(q, s.t.spOrder, func(k string) map[string]any { return s.t.sps[k].props() })
 	return listResponse(req, "servicePrincipals", q, items)
 }
 
@@ -71,9 +66,7 @@ func (s *Server) getServicePrincipal(req *request, p params) *response {
 	if r != nil {
 		return r
 	}
-	out := project(sp.props(), q.sel, nil)
-	out["@odata.context"] = contextURL("servicePrincipals", q.sel, true)
-	return jsonResponse(http.StatusOK, out)
+	return entityResponse("servicePrincipals", q.sel, project(sp.props(), q.sel, nil))
 }
 
 func (s *Server) listAssignments(req *request, keep func(*appRoleAssignment) bool, set string) *response {
@@ -81,13 +74,8 @@ func (s *Server) listAssignments(req *request, keep func(*appRoleAssignment) boo
 	if e != nil {
 		return errResponse(e)
 	}
-	var items []map[string]any
-	for _, a := range s.t.appRoleAssignments {
-		if keep(a) && q.match(a.props()) {
-			items = append(items, project(a.props(), q.sel, nil))
-		}
-	}
-	return listResponse(req, set, q, items)
+	kept := slices.DeleteFunc(slices.Clone(s.t.appRoleAssignments), func(a *appRoleAssignment) bool { return !keep(a) })
+	return listResponse(req, set, q, matchingItems(q, kept, (*appRoleAssignment).props))
 }
 
 func (s *Server) listAppRoleAssignedTo(req *request, p params) *response {

@@ -1,9 +1,6 @@
 package graphsim
 
-import (
-	"net/http"
-	"strings"
-)
+import "strings"
 
 var groupType = entityType{name: "microsoft.graph.group", props: []string{
 	"id", "displayName", "description", "mail", "mailNickname", "mailEnabled", "securityEnabled", "groupTypes", "visibility", "createdDateTime",
@@ -42,13 +39,7 @@ func (s *Server) listGroups(req *request, _ params) *response {
 	if e != nil {
 		return errResponse(e)
 	}
-	var items []map[string]any
-	for _, k := range s.t.groupOrd {
-		g := s.t.groups[k]
-		if q.match(g.props()) {
-			items = append(items, project(g.props(), q.sel, nil))
-		}
-	}
+	items := matchingItems(q, s.t.groupOrd, func(k string) map[string]any { return s.t.groups[k].props() })
 	return listResponse(req, "groups", q, items)
 }
 
@@ -61,9 +52,7 @@ func (s *Server) getGroup(req *request, p params) *response {
 	if r != nil {
 		return r
 	}
-	out := project(g.props(), q.sel, nil)
-	out["@odata.context"] = contextURL("groups", q.sel, true)
-	return jsonResponse(http.StatusOK, out)
+	return entityResponse("groups", q.sel, project(g.props(), q.sel, nil))
 }
 
 // renderObject renders a directory object (user, group, service principal)

@@ -142,6 +142,25 @@ func project(props map[string]any, sel, defaults []string) map[string]any {
 	return out
 }
 
+// matchingItems is the body of a list GET: the props of each entity that
+// $filter matches, cut to $select, in the order of entities.
+func matchingItems[E any](q *listQuery, entities []E, props func(E) map[string]any) []map[string]any {
+	var items []map[string]any
+	for _, e := range entities {
+		if p := props(e); q.match(p) {
+			items = append(items, project(p, q.sel, nil))
+		}
+	}
+	return items
+}
+
+// entityResponse answers a GET of one entity of set: out (its projected
+// properties) with the entity's @odata.context.
+func entityResponse(set string, sel []string, out map[string]any) *response {
+	out["@odata.context"] = contextURL(set, sel, true)
+	return jsonResponse(http.StatusOK, out)
+}
+
 // contextURL is the @odata.context of a collection or entity.
 func contextURL(set string, sel []string, entity bool) string {
 	s := metadataBase + set

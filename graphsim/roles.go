@@ -53,13 +53,7 @@ func (s *Server) listRoleDefinitions(req *request, _ params) *response {
 	if e != nil {
 		return errResponse(e)
 	}
-	var items []map[string]any
-	for _, r := range s.t.roleDefs {
-		if q.match(r.props()) {
-			items = append(items, project(r.props(), q.sel, nil))
-		}
-	}
-	return listResponse(req, "roleManagement/directory/roleDefinitions", q, items)
+	return listResponse(req, "roleManagement/directory/roleDefinitions", q, matchingItems(q, s.t.roleDefs, (*roleDefinition).props))
 }
 
 func (s *Server) getRoleDefinition(req *request, p params) *response {
@@ -71,9 +65,7 @@ func (s *Server) getRoleDefinition(req *request, p params) *response {
 	if r == nil {
 		return errResponse(notFound(p["id"]))
 	}
-	out := project(r.props(), q.sel, nil)
-	out["@odata.context"] = contextURL("roleManagement/directory/roleDefinitions", q.sel, true)
-	return jsonResponse(http.StatusOK, out)
+	return entityResponse("roleManagement/directory/roleDefinitions", q.sel, project(r.props(), q.sel, nil))
 }
 
 func (s *Server) listRoleAssignments(req *request, _ params) *response {
@@ -81,13 +73,7 @@ func (s *Server) listRoleAssignments(req *request, _ params) *response {
 	if e != nil {
 		return errResponse(e)
 	}
-	var items []map[string]any
-	for _, a := range s.t.roleAssignments {
-		if q.match(a.props()) {
-			items = append(items, project(a.props(), q.sel, nil))
-		}
-	}
-	return listResponse(req, "roleManagement/directory/roleAssignments", q, items)
+	return listResponse(req, "roleManagement/directory/roleAssignments", q, matchingItems(q, s.t.roleAssignments, (*roleAssignment).props))
 }
 
 func (s *Server) findRoleAssignment(id string) (int, *roleAssignment) {
@@ -108,9 +94,7 @@ func (s *Server) getRoleAssignment(req *request, p params) *response {
 	if a == nil {
 		return errResponse(notFound(p["id"]))
 	}
-	out := project(a.props(), q.sel, nil)
-	out["@odata.context"] = contextURL("roleManagement/directory/roleAssignments", q.sel, true)
-	return jsonResponse(http.StatusOK, out)
+	return entityResponse("roleManagement/directory/roleAssignments", q.sel, project(a.props(), q.sel, nil))
 }
 
 func (s *Server) deleteRoleAssignment(_ *request, p params) *response {

@@ -149,12 +149,6 @@ func (s *Server) float() float64 {
 	return s.rng.Float64()
 }
 
-func (s *Server) intn(n int) int {
-	s.rmu.Lock()
-	defer s.rmu.Unlock()
-	return s.rng.IntN(n)
-}
-
 func (s *Server) newID() string {
 	s.rmu.Lock()
 	a, b := s.rng.Uint64(), s.rng.Uint64()

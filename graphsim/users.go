@@ -57,9 +57,7 @@ func (s *Server) getUser(req *request, p params) *response {
 	if r != nil {
 		return r
 	}
-	out := renderUser(u, q.sel)
-	out["@odata.context"] = contextURL("users", q.sel, true)
-	return jsonResponse(http.StatusOK, out)
+	return entityResponse("users", q.sel, renderUser(u, q.sel))
 }
 
 func (s *Server) patchUser(req *request, p params) *response {
