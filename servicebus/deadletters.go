@@ -370,27 +370,15 @@ func (d *DeadLetters) send(ctx context.Context, m *azservicebus.Message) error {
 // toDeadLetter converts what the SDK returned.
 func toDeadLetter(m *azservicebus.ReceivedMessage) DeadLetter {
 	dl := DeadLetter{
-		MessageID:     m.MessageID,
-		DeliveryCount: int(m.DeliveryCount),
-		Body:          m.Body,
-	}
-	if m.SequenceNumber != nil {
-		dl.SequenceNumber = *m.SequenceNumber
-	}
-	if m.EnqueuedTime != nil {
-		dl.EnqueuedTime = *m.EnqueuedTime
-	}
-	if m.DeadLetterReason != nil {
-		dl.DeadLetterReason = *m.DeadLetterReason
-	}
-	if m.DeadLetterErrorDescription != nil {
-		dl.DeadLetterErrorDescription = *m.DeadLetterErrorDescription
-	}
-	if m.ContentType != nil {
-		dl.ContentType = *m.ContentType
-	}
-	if m.Subject != nil {
-		dl.Subject = *m.Subject
+		MessageID:                  m.MessageID,
+		SequenceNumber:             deref(m.SequenceNumber),
+		EnqueuedTime:               deref(m.EnqueuedTime),
+		DeliveryCount:              int(m.DeliveryCount),
+		DeadLetterReason:           deref(m.DeadLetterReason),
+		DeadLetterErrorDescription: deref(m.DeadLetterErrorDescription),
+		ContentType:                deref(m.ContentType),
+		Subject:                    deref(m.Subject),
+		Body:                       m.Body,
 	}
 	for k, v := range m.ApplicationProperties {
 		if k == propDeadLetterReason || k == propDeadLetterDescription {
@@ -402,4 +390,13 @@ func toDeadLetter(m *azservicebus.ReceivedMessage) DeadLetter {
 		dl.ApplicationProperties[k] = v
 	}
 	return dl
+}
+
+// deref is *p, or the zero value when the SDK left the field nil.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
 }
