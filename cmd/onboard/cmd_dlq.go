@@ -61,7 +61,6 @@ func dlqCommand(ctx context.Context, args []string, stdout, stderr io.Writer, no
 		}
 		return err
 	}
-	target.set = given(fs)
 	if len(pos) == 0 {
 		fs.Usage()
 		return errors.New("missing action: list, show, replay or purge")

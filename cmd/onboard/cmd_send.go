@@ -50,7 +50,6 @@ flags:`)
 		}
 		return err
 	}
-	target.set = given(fs)
 	switch len(pos) {
 	case 0:
 	case 1:

@@ -38,6 +38,26 @@ type deadLetter struct {
 // errNoDeadLetter says the queue holds no dead letter with that id.
 var errNoDeadLetter = errors.New("no dead letter with that message id")
 
+// noDeadLetter is the error for id missing from b's dead-letter queue.
+func noDeadLetter(b dlqBackend, id string) error {
+	return fmt.Errorf("%q in %s: %w", id, b.where(), errNoDeadLetter)
+}
+
+// withRecorded converts each message with conv and attaches the failure
+// recorded for its message id.
+func withRecorded[M any](ctx context.Context, ms []M, conv func(M) deadLetter,
+	recorded func(ctx context.Context, id string) (*workflow.Failure, error)) ([]deadLetter, error) {
+	out := make([]deadLetter, len(ms))
+	for i, m := range ms {
+		out[i] = conv(m)
+		var err error
+		if out[i].Recorded, err = recorded(ctx, out[i].MessageID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // dlqBackend is a dead-letter queue with the workflow's failure log.
 type dlqBackend interface {
 	// where names the queue for messages.
@@ -71,20 +91,13 @@ func (d *devDLQ) list(ctx context.Context) ([]deadLetter, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]deadLetter, len(ms))
-	for i, m := range ms {
-		out[i] = fromDev(m)
-		if out[i].Recorded, err = d.failure(ctx, m.MessageID); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return withRecorded(ctx, ms, fromDev, d.failure)
 }
 
 func (d *devDLQ) show(ctx context.Context, id string) (deadLetter, error) {
 	m, err := d.client.DeadLetter(ctx, d.queue, id)
 	if errors.Is(err, devhost.ErrNotFound) {
-		return deadLetter{}, fmt.Errorf("%q in %s: %w", id, d.where(), errNoDeadLetter)
+		return deadLetter{}, noDeadLetter(d, id)
 	} else if err != nil {
 		return deadLetter{}, err
 	}
@@ -96,7 +109,7 @@ func (d *devDLQ) show(ctx context.Context, id string) (deadLetter, error) {
 func (d *devDLQ) replay(ctx context.Context, id string) (string, error) {
 	res, err := d.client.Replay(ctx, d.queue, id)
 	if errors.Is(err, devhost.ErrNotFound) {
-		return "", fmt.Errorf("%q in %s: %w", id, d.where(), errNoDeadLetter)
+		return "", noDeadLetter(d, id)
 	}
 	return res.NewMessageID, err
 }
@@ -170,20 +183,13 @@ func (s *serviceBusDLQ) list(ctx context.Context) ([]deadLetter, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]deadLetter, len(ms))
-	for i, m := range ms {
-		out[i] = fromServiceBus(m)
-		if out[i].Recorded, err = s.recorded(ctx, m.MessageID); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return withRecorded(ctx, ms, fromServiceBus, s.recorded)
 }
 
 func (s *serviceBusDLQ) show(ctx context.Context, id string) (deadLetter, error) {
 	m, err := s.dl.Show(ctx, id)
 	if errors.Is(err, servicebus.ErrDeadLetterNotFound) {
-		return deadLetter{}, fmt.Errorf("%q in %s: %w", id, s.where(), errNoDeadLetter)
+		return deadLetter{}, noDeadLetter(s, id)
 	} else if err != nil {
 		return deadLetter{}, err
 	}
@@ -195,7 +201,7 @@ func (s *serviceBusDLQ) show(ctx context.Context, id string) (deadLetter, error)
 func (s *serviceBusDLQ) replay(ctx context.Context, id string) (string, error) {
 	newID, err := s.dl.Replay(ctx, id)
 	if errors.Is(err, servicebus.ErrDeadLetterNotFound) {
-		return "", fmt.Errorf("%q in %s: %w", id, s.where(), errNoDeadLetter)
+		return "", noDeadLetter(s, id)
 	}
 	return newID, err
 }

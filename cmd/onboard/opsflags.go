@@ -19,12 +19,12 @@ type opsTarget struct {
 	devURL     string
 	serviceBus bool
 	queue      string
-	set        map[string]bool // flags given on the command line
+	flags      *flag.FlagSet // where they are defined, to see what was given
 }
 
 // addOpsFlags defines --dev-url, --servicebus and --queue on fs.
 func addOpsFlags(fs *flag.FlagSet) *opsTarget {
-	t := &opsTarget{}
+	t := &opsTarget{flags: fs}
 	fs.StringVar(&t.devURL, "dev-url", devhost.DefaultDevURL, "URL of the onboard dev runtime")
 	fs.BoolVar(&t.serviceBus, "servicebus", false, "act on Service Bus (ServiceBusConnection* settings) instead of the dev runtime; implied when such a setting is present and --dev-url is not given")
 	fs.StringVar(&t.queue, "queue", "", "queue name (default: ONBOARDING_QUEUE, else the dev runtime's trigger queue, else onboarding)")
@@ -52,11 +52,12 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// given records which flags were set explicitly.
-func given(fs *flag.FlagSet) map[string]bool {
-	m := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { m[f.Name] = true })
-	return m
+// devURLGiven reports whether --dev-url was given on the command line
+// (asked of the parsed flag set, so it cannot go stale).
+func (t *opsTarget) devURLGiven() bool {
+	given := false
+	t.flags.Visit(func(f *flag.Flag) { given = given || f.Name == "dev-url" })
+	return given
 }
 
 // serviceBusSettings lists the ServiceBusConnection* settings present.
@@ -76,7 +77,7 @@ func (t *opsTarget) useServiceBus(get config.Getenv) bool {
 	if t.serviceBus {
 		return true
 	}
-	return !t.set["dev-url"] && len(serviceBusSettings(get)) > 0
+	return !t.devURLGiven() && len(serviceBusSettings(get)) > 0
 }
 
 // queueName is --queue, else ONBOARDING_QUEUE, else fallback.
