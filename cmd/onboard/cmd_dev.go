@@ -97,9 +97,6 @@ flags:`)
 func runDev(ctx context.Context, args []string) error {
 	f, err := parseDevFlags(args, os.Stderr)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
 	user, fileValues, err := userSettings()

@@ -56,9 +56,6 @@ func dlqCommand(ctx context.Context, args []string, stdout, stderr io.Writer, no
 	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
 	if len(pos) == 0 {

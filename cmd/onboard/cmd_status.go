@@ -46,9 +46,6 @@ flags:`)
 	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
 	if len(pos) != 1 || strings.TrimSpace(pos[0]) == "" {
