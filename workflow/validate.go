@@ -68,6 +68,8 @@ func jsonError(err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		return &ValidationError{Field: "data", Rule: "invalid JSON: unexpected end of input"}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		// encoding/json has no error type for DisallowUnknownFields; its
+		// message is the documented form `json: unknown field "name"`.
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return &ValidationError{Field: name, Rule: "unknown field"}
 	}
