@@ -71,6 +71,9 @@ func jsonError(err error) error {
 		// encoding/json has no error type for DisallowUnknownFields; its
 		// message is the documented form `json: unknown field "name"`.
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if name == "" {
+			return &ValidationError{Field: "data", Rule: `unknown field "" (an empty name)`}
+		}
 		return &ValidationError{Field: name, Rule: "unknown field"}
 	}
 	return &ValidationError{Field: "data", Rule: err.Error()}
