@@ -108,7 +108,7 @@ func TestRESTFailuresAreClassified(t *testing.T) {
 			knobs:   graphsim.Knobs{Latency: 800 * time.Millisecond},
 			timeout: 150 * time.Millisecond,
 			call: func(d *graph.Directory, c context.Context) error {
-				return d.DisableUser(c, graphsim.SampleUserAlex)
+				return d.SetAccountEnabled(c, graphsim.SampleUserAlex, false)
 			},
 			check: func(t *testing.T, env *graphtest.Env, err error) {
 				var tr *workflow.TransientError

@@ -163,17 +163,23 @@ func TestUserStateFollowsAcceptance(t *testing.T) {
 	}
 }
 
-func TestDisableAndDeleteUser(t *testing.T) {
+func TestDisableEnableAndDeleteUser(t *testing.T) {
 	env := graphtest.Start(t, graphsim.Config{}, graph.Options{})
 	res, err := env.Dir.Invite(ctx, adaInvitation("ada@fabrikam.com"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := env.Dir.DisableUser(ctx, res.GuestID); err != nil {
+	if err := env.Dir.SetAccountEnabled(ctx, res.GuestID, false); err != nil {
 		t.Fatal(err)
 	}
 	if u, _ := env.Sim.GetUser(res.GuestID); u.AccountEnabled {
 		t.Fatal("account still enabled")
+	}
+	if err := env.Dir.SetAccountEnabled(ctx, res.GuestID, true); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := env.Sim.GetUser(res.GuestID); !u.AccountEnabled {
+		t.Fatal("account not enabled again")
 	}
 	if err := env.Dir.DeleteUser(ctx, res.GuestID); err != nil {
 		t.Fatal(err)
@@ -185,7 +191,7 @@ func TestDisableAndDeleteUser(t *testing.T) {
 		t.Fatalf("deleting a deleted user: %v, want nil", err)
 	}
 	var nf *workflow.NotFoundError
-	if err := env.Dir.DisableUser(ctx, res.GuestID); !errors.As(err, &nf) {
+	if err := env.Dir.SetAccountEnabled(ctx, res.GuestID, false); !errors.As(err, &nf) {
 		t.Fatalf("disabling a deleted user: %v, want NotFoundError", err)
 	}
 }

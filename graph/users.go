@@ -138,19 +138,19 @@ func toDirectoryUser(u models.Userable) workflow.DirectoryUser {
 	}
 }
 
-// DisableUser blocks sign-in with PATCH /users/{id} {accountEnabled:false}.
-func (d *Directory) DisableUser(ctx context.Context, id string) error {
-	op := "disable user " + id
+// SetAccountEnabled blocks or allows sign-in with PATCH /users/{id}
+// {accountEnabled: enabled}.
+func (d *Directory) SetAccountEnabled(ctx context.Context, id string, enabled bool) error {
+	op := fmt.Sprintf("set accountEnabled=%t on user %s", enabled, id)
 	if id == "" {
 		return &workflow.PermanentError{Op: op, Reason: "user id is required"}
 	}
 	body := models.NewUser()
-	disabled := false
-	body.SetAccountEnabled(&disabled)
+	body.SetAccountEnabled(&enabled)
 	if _, err := d.client.Users().ByUserId(id).Patch(ctx, body, nil); err != nil {
 		return classify(op, err)
 	}
-	d.log.InfoContext(ctx, "user disabled", slog.String("userId", id))
+	d.log.InfoContext(ctx, "account enabled set", slog.String("userId", id), slog.Bool("enabled", enabled))
 	return nil
 }
 

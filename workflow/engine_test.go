@@ -213,8 +213,14 @@ func TestRemindersResendThenExpire(t *testing.T) {
 	// Approved again after expiry: a new cycle invites again.
 	e.handle(t, approved("m9", `{"requestId":"PR-9","email":"ada@fabrikam.com"}`))
 	r = e.record(t, "ada@fabrikam.com")
-	if r.Cycle != 1 || r.Phase != workflow.PhaseProvisioned || r.Reminders.Next != 1 {
+	if r.Cycle != 1 || r.Phase != workflow.PhaseProvisioned || r.Reminders.Next != 1 || r.Reenable {
 		t.Fatalf("restarted record = %+v", r)
+	}
+	if e.dir.disabled[r.GuestID] {
+		t.Error("the guest disabled on expiry was not enabled again for the new cycle")
+	}
+	if _, emails := e.dir.counts("ada@fabrikam.com"); emails != 4 {
+		t.Errorf("emails = %d, want a new invitation for the new cycle", emails)
 	}
 	if last := e.sched.all()[3]; last.msg.ID != "ada@fabrikam.com/c1/reminder/1" {
 		t.Errorf("new cycle reminder id = %s", last.msg.ID)

@@ -111,10 +111,10 @@ func (f *fakeDirectory) Apply(ctx context.Context, guestID string, changes []wor
 	return errs
 }
 
-func (f *fakeDirectory) DisableUser(ctx context.Context, id string) error {
+func (f *fakeDirectory) SetAccountEnabled(ctx context.Context, id string, enabled bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.disabled[id] = true
+	f.disabled[id] = !enabled
 	return nil
 }
 

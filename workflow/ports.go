@@ -24,8 +24,10 @@ type Directory interface {
 	// returns one error per change in the same order: nil when the change is
 	// in place (including "already exists").
 	Apply(ctx context.Context, guestID string, changes []Change) []error
-	// DisableUser blocks sign-in (accountEnabled=false); used as an expiry action.
-	DisableUser(ctx context.Context, id string) error
+	// SetAccountEnabled blocks (false) or allows (true) sign-in: the
+	// "disable" expiry action, undone when an expired onboarding is
+	// approved again.
+	SetAccountEnabled(ctx context.Context, id string, enabled bool) error
 	// DeleteUser deletes the user; used as an expiry action.
 	DeleteUser(ctx context.Context, id string) error
 }

@@ -17,6 +17,11 @@ func (e *Engine) partnerApproved(ctx context.Context, spec Spec) (Result, error)
 	if err != nil {
 		return res, err
 	}
+	if rec.Reenable {
+		if rec, err = e.reenable(ctx, rec); err != nil {
+			return res, err
+		}
+	}
 	if rec.Invite.SentAt.IsZero() {
 		if rec, err = e.invite(ctx, rec); err != nil {
 			return res, err
@@ -63,8 +68,11 @@ func (e *Engine) mergeApproval(r *Record, spec Spec) error {
 			r.Cycle++
 			r.Invite = InviteState{EmailsSent: r.Invite.EmailsSent}
 			r.Reminders = ReminderState{}
-			if e.Config.ExpiryAction == "delete" {
+			switch e.Config.ExpiryAction {
+			case "delete":
 				r.GuestID, r.Done = "", nil
+			case "disable":
+				r.Reenable = r.GuestID != ""
 			}
 			r.Phase = PhaseNew
 			r.note(e, "restarted", fmt.Sprintf("cycle %d after expiry", r.Cycle))
@@ -123,6 +131,21 @@ func specEqual(a, b Spec) bool {
 	return a.Email == b.Email && a.DisplayName == b.DisplayName && a.Properties == b.Properties &&
 		a.ManagerID == b.ManagerID && slices.Equal(a.Groups, b.Groups) && slices.Equal(a.Roles, b.Roles) &&
 		slices.Equal(a.Apps, b.Apps)
+}
+
+// reenable allows sign-in again for a guest disabled on an earlier expiry.
+func (e *Engine) reenable(ctx context.Context, rec Record) (Record, error) {
+	if err := e.Directory.SetAccountEnabled(ctx, rec.GuestID, true); err != nil {
+		return rec, err
+	}
+	return e.update(ctx, rec.Key, func(r *Record) error {
+		if !r.Reenable {
+			return errNoChange
+		}
+		r.Reenable = false
+		r.note(e, "re-enabled", "sign-in allowed again for the new cycle")
+		return nil
+	})
 }
 
 // invitationFor builds the POST /invitations request of a spec.

@@ -36,6 +36,9 @@ type Record struct {
 	// Cycle counts restarts: a new partner-approved for an expired
 	// onboarding invites again and starts the reminders anew.
 	Cycle int `json:"cycle,omitempty"`
+	// Reenable is set when an onboarding whose guest was disabled on expiry
+	// is approved again: sign-in is allowed again before the new invitation.
+	Reenable bool `json:"reenable,omitempty"`
 
 	// LastError is the last transient error, for status output.
 	LastError string `json:"lastError,omitempty"`

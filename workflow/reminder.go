@@ -205,7 +205,7 @@ func (e *Engine) expire(ctx context.Context, rec Record) (Result, error) {
 	var err error
 	switch e.Config.ExpiryAction {
 	case "disable":
-		err = e.Directory.DisableUser(ctx, rec.GuestID)
+		err = e.Directory.SetAccountEnabled(ctx, rec.GuestID, false)
 	case "delete":
 		err = e.Directory.DeleteUser(ctx, rec.GuestID)
 	}

@@ -444,6 +444,15 @@ func TestServeExpiresAfterLastReminder(t *testing.T) {
 	if n := len(h.sim.EmailsSent(ada)); n != 3 {
 		t.Errorf("%d emails, want invitation + 2 reminders", n)
 	}
+	// approved again: sign-in allowed again and a new invitation
+	again := `{"requestId":"PR-2027-0001","email":"ada.lovelace@fabrikam.com"}`
+	if code, body := h.deliver(t, "msg-2", 1, cloudEvent("partner-approved", "ev-2", again)); code != 200 {
+		t.Fatal(code, body)
+	}
+	if !h.guest(t).AccountEnabled || len(h.sim.EmailsSent(ada)) != 4 {
+		t.Fatalf("after re-approval: enabled %v, %d emails", h.guest(t).AccountEnabled, len(h.sim.EmailsSent(ada)))
+	}
+	h.sched.find(t, "/c1/reminder/1")
 }
 
 func TestServeRejectsPermanentlyAndFailsFast(t *testing.T) {
