@@ -8,7 +8,6 @@ import (
 
 	"github.com/b2b-onboarding/onboard/workflow"
 	"github.com/cloudevents/sdk-go/v2/event"
-	"github.com/cloudevents/sdk-go/v2/types"
 )
 
 // ContentTypeCloudEventsJSON is the Service Bus ContentType of a
@@ -73,39 +72,4 @@ func toCloudEvent(ev workflow.Event) (event.Event, error) {
 		return event.Event{}, fmt.Errorf("invalid cloudevent: %w", err)
 	}
 	return e, nil
-}
-
-// Decode is the reverse of Encode for tools and tests: it parses a
-// structured-mode CloudEvent body, validates it and returns the workflow
-// view of it. Extension values are rendered in their canonical string form. (The handler package
-// has its own decoder that also understands binary mode.)
-func Decode(body []byte) (workflow.Event, error) {
-	var e event.Event
-	if err := json.Unmarshal(body, &e); err != nil {
-		return workflow.Event{}, fmt.Errorf("decode cloudevent: %w", err)
-	}
-	if err := e.Validate(); err != nil {
-		return workflow.Event{}, fmt.Errorf("decode cloudevent: invalid: %w", err)
-	}
-	ev := workflow.Event{
-		ID:      e.ID(),
-		Type:    e.Type(),
-		Source:  e.Source(),
-		Subject: e.Subject(),
-		Time:    e.Time(),
-	}
-	if d := e.Data(); len(d) > 0 {
-		ev.Data = append(json.RawMessage(nil), d...)
-	}
-	if exts := e.Extensions(); len(exts) > 0 {
-		ev.Extensions = make(map[string]string, len(exts))
-		for k, v := range exts {
-			str, err := types.Format(v)
-			if err != nil {
-				return workflow.Event{}, fmt.Errorf("decode cloudevent: extension %q: %w", k, err)
-			}
-			ev.Extensions[k] = str
-		}
-	}
-	return ev, nil
 }

@@ -2,10 +2,12 @@ package servicebus
 
 import (
 	"encoding/json"
+	"github.com/b2b-onboarding/onboard/handlers"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/b2b-onboarding/onboard/handlers"
 	"github.com/b2b-onboarding/onboard/workflow"
 	"github.com/cloudevents/sdk-go/v2/binding/format"
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -93,8 +95,8 @@ func TestEncodeRoundTripThroughSDK(t *testing.T) {
 		t.Errorf("data is not an inline object: %s", raw["data"])
 	}
 
-	// Our own reverse helper agrees.
-	back, err := Decode(body)
+	// The handler decodes it back to the same event.
+	back, err := decodeAsHandler(body)
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
@@ -127,7 +129,7 @@ func TestEncodeMinimalEvent(t *testing.T) {
 			t.Errorf("%s present in %s", absent, body)
 		}
 	}
-	if _, err := Decode(body); err != nil {
+	if _, err := decodeAsHandler(body); err != nil {
 		t.Errorf("Decode: %v", err)
 	}
 }
@@ -162,18 +164,8 @@ func TestEncodeRejectsInvalidEvents(t *testing.T) {
 	}
 }
 
-func TestDecodeRejectsInvalidBodies(t *testing.T) {
-	tests := []struct{ name, body, want string }{
-		{"not json", `nope`, "decode cloudevent"},
-		{"no specversion", `{"id":"1","type":"t","source":"/s"}`, "specversion"},
-		{"no id", `{"specversion":"1.0","type":"t","source":"/s"}`, "id"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Decode([]byte(tt.body))
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("Decode error = %v, want mention of %q", err, tt.want)
-			}
-		})
-	}
+// decodeAsHandler decodes a body the way the handler does when the host
+// delivers it: structured mode, by content type.
+func decodeAsHandler(body []byte) (workflow.Event, error) {
+	return handlers.ParseCloudEvent(ContentTypeCloudEventsJSON, nil, body)
 }

@@ -133,7 +133,7 @@ func TestLiveSchedulerDeliversWhenDue(t *testing.T) {
 	if *got.ContentType != ContentTypeCloudEventsJSON || *got.Subject != workflow.TypeReminderDue {
 		t.Errorf("content type %v, subject %v", *got.ContentType, *got.Subject)
 	}
-	ev, err := Decode(got.Body)
+	ev, err := decodeAsHandler(got.Body)
 	if err != nil || ev.ID != msg.ID || ev.Extensions[workflow.ExtAttempt] != "2" {
 		t.Errorf("body = %s (%v)", got.Body, err)
 	}

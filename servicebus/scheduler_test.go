@@ -55,7 +55,7 @@ func TestBuildMessage(t *testing.T) {
 					t.Errorf("ScheduledEnqueueTime = %v, want %v in UTC", *m.ScheduledEnqueueTime, *tt.wantScheduled)
 				}
 			}
-			ev, err := Decode(m.Body)
+			ev, err := decodeAsHandler(m.Body)
 			if err != nil {
 				t.Fatalf("body does not decode: %v", err)
 			}
