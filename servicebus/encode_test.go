@@ -2,7 +2,6 @@ package servicebus
 
 import (
 	"encoding/json"
-	"github.com/b2b-onboarding/onboard/handlers"
 	"strings"
 	"testing"
 	"time"
