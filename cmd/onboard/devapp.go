@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"os"
-	"path/filepath"
 
 	onboard "github.com/b2b-onboarding/onboard"
 	"github.com/b2b-onboarding/onboard/workflow"
@@ -29,29 +27,11 @@ func devAppRoot() (root, source string, cleanup func(), err error) {
 		return "", "", nil, fmt.Errorf("app files: %w", err)
 	}
 	cleanup = func() { os.RemoveAll(dir) }
-	if err := extractFS(onboard.AppFiles, dir); err != nil {
+	if err := os.CopyFS(dir, onboard.AppFiles); err != nil {
 		cleanup()
 		return "", "", nil, fmt.Errorf("app files: %w", err)
 	}
 	return dir, "built-in copy", cleanup, nil
-}
-
-// extractFS copies every file of fsys under dir.
-func extractFS(fsys fs.FS, dir string) error {
-	return fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dir, filepath.FromSlash(path))
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := fs.ReadFile(fsys, path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
 }
 
 // failuresHandler serves the dev-only ops route
