@@ -301,7 +301,7 @@ func itemAPIError(resp msgraphgocore.BatchResponse, r msgraphgocore.BatchItem, s
 	a := &APIError{Status: int(*r.GetStatus())}
 	for k, v := range r.GetHeaders() {
 		if strings.EqualFold(k, "Retry-After") {
-			a.RetryAfter = parseRetryAfter(v, time.Now())
+			a.RetryAfter = workflow.ParseRetryAfter(v, time.Now())
 		}
 	}
 	if sdkSafe {

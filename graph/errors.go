@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -60,7 +59,7 @@ func apiErrorFromSDK(err error) (*APIError, bool) {
 		a := &APIError{Status: oe.ResponseStatusCode}
 		if h := oe.GetResponseHeaders(); h != nil {
 			if v := h.Get("Retry-After"); len(v) > 0 {
-				a.RetryAfter = parseRetryAfter(v[0], time.Now())
+				a.RetryAfter = workflow.ParseRetryAfter(v[0], time.Now())
 			}
 		}
 		fillFromMainError(a, oe.GetErrorEscaped())
@@ -74,7 +73,7 @@ func apiErrorFromSDK(err error) (*APIError, bool) {
 		a := &APIError{Status: ae.ResponseStatusCode, Message: ae.Message, sdk: ae}
 		if ae.ResponseHeaders != nil {
 			if v := ae.ResponseHeaders.Get("Retry-After"); len(v) > 0 {
-				a.RetryAfter = parseRetryAfter(v[0], time.Now())
+				a.RetryAfter = workflow.ParseRetryAfter(v[0], time.Now())
 			}
 		}
 		return a, true
@@ -108,27 +107,6 @@ func deref(p *string) string {
 		return ""
 	}
 	return *p
-}
-
-// parseRetryAfter reads a Retry-After value: delay seconds (possibly
-// fractional) or an HTTP date. Unparseable or past values give zero.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s <= 0 {
-			return 0
-		}
-		return time.Duration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
 }
 
 // classifyStatus maps a failed answer to the workflow error types:

@@ -7,6 +7,8 @@ import (
 	khttp "github.com/microsoft/kiota-http-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
+
+	"github.com/b2b-onboarding/onboard/workflow"
 )
 
 // middlewares returns the HTTP pipeline in a fixed order, outermost first.
@@ -30,7 +32,7 @@ func middlewares(o Options) []khttp.Middleware {
 		// window, say) is not waited out in-process: the error carries it
 		// and the workflow reschedules the event instead.
 		ShouldRetry: func(waited time.Duration, _ int, _ *http.Request, resp *http.Response) bool {
-			return retries > 0 && waited+parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()) <= o.ItemRetryBudget
+			return retries > 0 && waited+workflow.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()) <= o.ItemRetryBudget
 		},
 	}
 	return []khttp.Middleware{

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -48,23 +47,15 @@ func classify(op, key string, err error, kind callKind) error {
 		re.StatusCode == http.StatusPreconditionFailed && kind == callReplace:
 		return fmt.Errorf("%s %q: %d %s: %w", op, key, re.StatusCode, re.ErrorCode, workflow.ErrConflict)
 	case re.StatusCode == http.StatusRequestTimeout, re.StatusCode == http.StatusTooManyRequests, re.StatusCode >= 500:
-		return &workflow.TransientError{Op: op, RetryAfter: retryAfter(re.RawResponse), Err: fmt.Errorf("%q: %w", key, err)}
+		return &workflow.TransientError{Op: op, RetryAfter: retryAfterOf(re.RawResponse), Err: fmt.Errorf("%q: %w", key, err)}
 	}
 	return fmt.Errorf("%s %q: %w", op, key, err)
 }
 
-func retryAfter(resp *http.Response) time.Duration {
+// retryAfterOf reads the Retry-After header of a failed Table Storage answer.
+func retryAfterOf(resp *http.Response) time.Duration {
 	if resp == nil {
 		return 0
 	}
-	v := resp.Header.Get("Retry-After")
-	if secs, err := strconv.Atoi(v); err == nil && secs > 0 {
-		return time.Duration(secs) * time.Second
-	}
-	if at, err := http.ParseTime(v); err == nil {
-		if d := time.Until(at); d > 0 {
-			return d
-		}
-	}
-	return 0
+	return workflow.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 }
