@@ -43,14 +43,18 @@ type Config struct {
 	InviteWindow   time.Duration // CHAOS_INVITE_WINDOW
 
 	// Verdict.
-	AcceptGrace    time.Duration // CHAOS_ACCEPT_GRACE: an email this long after the acceptance may have been in flight; later ones count
+	// CHAOS_ACCEPT_GRACE: an email up to this long after the acceptance may
+	// have been in flight (state read before it, the invitation request
+	// still being retried by the SDK: up to 3 Retry-Afters of the throttle,
+	// ≤ 5 s each); later ones count.
+	AcceptGrace    time.Duration
 	QuiesceTimeout time.Duration // CHAOS_QUIESCE_TIMEOUT: how long to wait for an empty queue after the chaos phase
 	Timeout        time.Duration // CHAOS_TIMEOUT: bound on the chaos phase (traffic and kills)
 
 	Seed    uint64 // CHAOS_SEED: the plan's random source and graphsim's
 	Bin     string // CHAOS_BIN: a built onboard binary (default: go build ./cmd/onboard)
-	WorkDir string // CHAOS_WORK_DIR: where data and logs go (default: a temporary directory)
-	Keep    bool   // CHAOS_KEEP: keep the work directory even when the run passes
+	WorkDir string // CHAOS_WORK_DIR: where data and logs go, kept (default: a temporary directory, removed when the run passes)
+	Keep    bool   // CHAOS_KEEP: keep the temporary directory even when the run passes
 }
 
 // ShortConfig is the run inside `go test ./...`: small, about a minute
@@ -73,7 +77,7 @@ func FullConfig() Config {
 		Reminders: "10s,20s", ExpireAfter: "30s", MaxDelivery: 10,
 		FailureRate: 0.10, DropRate: 0.05, DropAfterRate: 0.05, RetryAfter: 1,
 		ReplicationLag: 3 * time.Second, InviteLimit: 150, InviteWindow: 5 * time.Second,
-		AcceptGrace: 5 * time.Second, QuiesceTimeout: 5 * time.Minute, Timeout: 20 * time.Minute,
+		AcceptGrace: 15 * time.Second, QuiesceTimeout: 5 * time.Minute, Timeout: 20 * time.Minute,
 		Seed: uint64(time.Now().UnixNano()),
 	}
 }

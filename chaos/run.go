@@ -56,8 +56,8 @@ func Run(ctx context.Context, c Config, logf func(format string, args ...any)) (
 		return res, err
 	}
 	reminders, expire, _ := c.schedule()
-	work := c.WorkDir
-	if work == "" {
+	work, temp := c.WorkDir, c.WorkDir == ""
+	if temp {
 		if work, err = os.MkdirTemp("", "onboard-chaos-"); err != nil {
 			return res, err
 		}
@@ -68,8 +68,8 @@ func Run(ctx context.Context, c Config, logf func(format string, args ...any)) (
 		return res, err
 	}
 	res.WorkDir = work
-	defer func() {
-		if err == nil && res.Failures() == 0 && !c.Keep {
+	defer func() { // a temporary directory goes, unless something is to be looked at
+		if temp && err == nil && res.Failures() == 0 && !c.Keep {
 			os.RemoveAll(work)
 			res.WorkDir = ""
 		}

@@ -185,8 +185,11 @@ func judge(p *plan, obs observation, reminders int, grace time.Duration) (c coun
 			missing = append(missing, fmt.Sprintf("displayName %q (has %q)", want.DisplayName, guest.DisplayName))
 		}
 		for _, k := range sortedKeys(want.Props) {
-			if got := fmt.Sprint(guest.Properties[k]); got != want.Props[k] {
-				missing = append(missing, fmt.Sprintf("%s %q (has %q)", k, want.Props[k], got))
+			switch got, ok := guest.Properties[k]; {
+			case !ok || got == nil:
+				missing = append(missing, fmt.Sprintf("%s %q (unset)", k, want.Props[k]))
+			case fmt.Sprint(got) != want.Props[k]:
+				missing = append(missing, fmt.Sprintf("%s %q (has %q)", k, want.Props[k], fmt.Sprint(got)))
 			}
 		}
 		if want.Manager != "" && !strings.EqualFold(guest.ManagerID, want.Manager) {

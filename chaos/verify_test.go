@@ -86,11 +86,12 @@ func TestJudge(t *testing.T) {
 			r.Reminders = workflow.ReminderState{}
 			r.History = []workflow.HistoryEntry{{At: t0.Add(39 * time.Second), Step: "restarted"}}
 		}, want: counts{Completed: 1}},
-		{name: "missing group, manager and property", change: func(_ *plan, obs *observation) {
+		{name: "missing group, manager and properties", change: func(_ *plan, obs *observation) {
 			obs.Sim.Groups[1].Members = nil
 			obs.Sim.Users[0].ManagerID = ""
 			delete(obs.Sim.Users[0].Properties, "mobilePhone")
-		}, want: counts{Incomplete: 1, Completed: 1}, detail: "lacks mobilePhone \"+31 6 1\" (has \"<nil>\"), manager " + graphsim.SampleUserMegan + ", group " + graphsim.SampleGroupApollo},
+			obs.Sim.Users[0].Properties["jobTitle"] = "Auditor"
+		}, want: counts{Incomplete: 1, Completed: 1}, detail: "lacks jobTitle \"Engineer\" (has \"Auditor\"), mobilePhone \"+31 6 1\" (unset), manager " + graphsim.SampleUserMegan + ", group " + graphsim.SampleGroupApollo},
 		{name: "missing role and app on an expired onboarding", change: func(_ *plan, obs *observation) {
 			obs.Sim.RoleAssignments, obs.Sim.AppRoleAssignments = nil, nil
 			obs.Records[addr].Phase = workflow.PhaseExpired
