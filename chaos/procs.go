@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -135,7 +136,7 @@ type devSupervisor struct {
 	cur        *proc
 	logs       []string
 	kills      int
-	unexpected int
+	unexpected []string // exits nobody caused: log file and exit status
 }
 
 // newDevSupervisor prepares `onboard dev --addr addr ...`.
@@ -175,9 +176,7 @@ func (s *devSupervisor) start(ctx context.Context) error {
 			s.mu.Unlock()
 			return nil
 		case <-p.done: // a start that fails is an exit nobody caused
-			s.mu.Lock()
-			s.unexpected++
-			s.mu.Unlock()
+			s.exitedByItself(p, "before it was ready")
 		case <-ctx.Done():
 			p.kill()
 			return ctx.Err()
@@ -217,9 +216,7 @@ func (s *devSupervisor) supervise(ctx context.Context, c Config, rng *rand.Rand,
 			s.mu.Unlock()
 		case <-p.done:
 			if !p.killed {
-				s.mu.Lock()
-				s.unexpected++
-				s.mu.Unlock()
+				s.exitedByItself(p, "while running")
 			}
 		}
 		if err := s.start(ctx); err != nil {
@@ -241,11 +238,18 @@ func (s *devSupervisor) stop() {
 	}
 }
 
+// exitedByItself notes an exit of p the harness did not cause.
+func (s *devSupervisor) exitedByItself(p *proc, when string) {
+	s.mu.Lock()
+	s.unexpected = append(s.unexpected, fmt.Sprintf("%s: dev exited %s (%v)", p.log, when, p.waitErr))
+	s.mu.Unlock()
+}
+
 // counts returns the kills so far and the exits nobody caused.
-func (s *devSupervisor) counts() (kills, unexpected int) {
+func (s *devSupervisor) counts() (kills int, unexpected []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.kills, s.unexpected
+	return s.kills, slices.Clone(s.unexpected)
 }
 
 // logFiles lists every dev process's log.

@@ -3,6 +3,7 @@
 package chaos
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -98,18 +99,28 @@ func Run(ctx context.Context, c Config, logf func(format string, args ...any)) (
 		return res, err
 	}
 	superCtx, stopSuper := context.WithCancel(ctx)
-	superDone := make(chan error, 1)
+	superExit := make(chan struct{}) // closed when supervise returns; superErr is set then
+	var superErr error
 	killing := make(chan struct{})
 	go func() {
-		superDone <- dev.supervise(superCtx, c, rand.New(rand.NewPCG(c.Seed, 7)), killing)
+		superErr = dev.supervise(superCtx, c, rand.New(rand.NewPCG(c.Seed, 7)), killing)
+		close(superExit)
 	}()
-	var superErr error
 	shutdown := sync.OnceFunc(func() {
 		stopSuper()
-		superErr = <-superDone
+		<-superExit
 		dev.stop()
 	})
 	defer shutdown()
+	// devGone says why dev cannot be relied on any more, if it cannot.
+	devGone := func() error {
+		select {
+		case <-superExit:
+			return fmt.Errorf("dev is not running: %w", cmp.Or(superErr, ctx.Err(), errors.New("supervisor stopped")))
+		default:
+			return nil
+		}
+	}
 	logf("graphsim %s, dev %s, work dir %s; faults 503 %.0f%% drop-before %.0f%% drop-after %.0f%%, lag %s",
 		simRoot, devURL, work, 100*c.FailureRate, 100*c.DropRate, 100*c.DropAfterRate, c.ReplicationLag)
 
@@ -132,19 +143,22 @@ func Run(ctx context.Context, c Config, logf func(format string, args ...any)) (
 		return res, err
 	}
 	logf("traffic sent after %s", time.Since(start).Round(time.Second))
-	for kills, _ := dev.counts(); kills < c.MinKills && chaosCtx.Err() == nil; kills, _ = dev.counts() {
+	for kills, _ := dev.counts(); kills < c.MinKills && chaosCtx.Err() == nil && devGone() == nil; kills, _ = dev.counts() {
 		sleepUntil(chaosCtx, time.Now().Add(500*time.Millisecond))
 	}
 	close(killing)
 	<-acceptDone
 	stopChaos()
-	if ctx.Err() != nil {
-		return res, ctx.Err()
+	if err := devGone(); err != nil {
+		return res, err
 	}
 	kills, _ := dev.counts()
 	logf("chaos phase over after %s: %d kills; waiting up to %s for the queue to empty", time.Since(start).Round(time.Second), kills, c.QuiesceTimeout)
 
 	res.Quiesced = quiesce(ctx, client, c.QuiesceTimeout)
+	if err := devGone(); err != nil {
+		return res, err
+	}
 	logf("queue %s after %s", map[bool]string{true: "empty", false: "still busy"}[res.Quiesced], time.Since(start).Round(time.Second))
 
 	// read back
@@ -167,16 +181,16 @@ func Run(ctx context.Context, c Config, logf func(format string, args ...any)) (
 	if obs.DeadLetters, err = deadLetters(ctx, bin, devURL, work, env); err != nil {
 		return res, err
 	}
-	shutdown()
-	if superErr != nil {
-		return res, superErr
+	if err := devGone(); err != nil {
+		return res, err
 	}
+	shutdown()
 	if obs.PanicLines, err = panics(dev.logFiles()); err != nil {
 		return res, err
 	}
 	res.Kills, obs.UnexpectedExits = dev.counts()
 
-	res.counts, res.Findings, res.Notes = judge(p, obs, len(reminders), c.AcceptGrace)
+	res.counts, res.Findings, res.Notes = judge(p, obs, reminders, c.AcceptGrace)
 	res.Onboardings, res.Poisoned, res.Messages = c.Onboardings, len(p.Onboardings)-c.Onboardings, len(p.Sends)
 	for _, s := range p.Sends {
 		if s.isAcked() {
@@ -189,6 +203,10 @@ func Run(ctx context.Context, c Config, logf func(format string, args ...any)) (
 		}
 	}
 	res.Took = time.Since(began)
+	report := append(append([]string{res.Line(), "", "findings:"}, res.Findings...), append([]string{"", "notes:"}, res.Notes...)...)
+	if err := os.WriteFile(filepath.Join(work, "findings.txt"), []byte(strings.Join(report, "\n")+"\n"), 0o600); err != nil {
+		return res, err
+	}
 	return res, nil
 }
 

@@ -21,10 +21,10 @@ type observation struct {
 	// DeadLetters by onboarding key, with the reason the workflow recorded.
 	DeadLetters map[string][]deadLetter
 	// PanicLines are the dev processes' log lines that report a panic or a
-	// fatal runtime error; UnexpectedExits the dev processes that ended
-	// without being killed.
+	// fatal runtime error; UnexpectedExits describe the dev processes that
+	// ended without being killed.
 	PanicLines      []string
-	UnexpectedExits int
+	UnexpectedExits []string
 }
 
 // queued is a message in the main queue.
@@ -87,7 +87,7 @@ func (c counts) failures() int {
 // of findings; notes describe, one line each, the onboardings that ended
 // neither well nor counted (dead-lettered, still in flight, never
 // acknowledged), for the test log.
-func judge(p *plan, obs observation, reminders int, grace time.Duration) (c counts, findings, notes []string) {
+func judge(p *plan, obs observation, schedule []time.Duration, grace time.Duration) (c counts, findings, notes []string) {
 	finding := func(format string, args ...any) { findings = append(findings, fmt.Sprintf(format, args...)) }
 	note := func(format string, args ...any) { notes = append(notes, fmt.Sprintf(format, args...)) }
 
@@ -127,7 +127,7 @@ func judge(p *plan, obs observation, reminders int, grace time.Duration) (c coun
 			finding("duplicate guests %s: %d users", o.Addr, len(users))
 		}
 		rec := obs.Records[o.Addr]
-		if n, why := extraEmails(o, rec, obs.Sim.Emails[o.Addr], reminders, grace); n > 0 {
+		if n, why := extraEmails(o, rec, obs.Sim.Emails[o.Addr], schedule, grace); n > 0 {
 			c.ExtraEmails += n
 			finding("extra emails %s: %d (%s)", o.Addr, n, why)
 		}
@@ -220,9 +220,9 @@ func judge(p *plan, obs observation, reminders int, grace time.Duration) (c coun
 		c.Panics++
 		finding("panic: %s", l)
 	}
-	if obs.UnexpectedExits > 0 {
-		c.Panics += obs.UnexpectedExits
-		finding("dev exited %d time(s) without being killed", obs.UnexpectedExits)
+	for _, e := range obs.UnexpectedExits {
+		c.Panics++
+		finding("exit without a kill: %s", e)
 	}
 	return c, findings, notes
 }
@@ -265,27 +265,64 @@ func guestOf(users []graphsim.User, guestID string) (graphsim.User, bool) {
 	return graphsim.User{}, false
 }
 
-// extraEmails counts the emails to one address beyond one per slot. Graph
-// (and graphsim) cannot tell an invitation from a resend, so the slots are
-// counted from the record: per finished earlier cycle the invitation and
-// every reminder; in the current cycle the invitation once it was attempted
-// and the reminders up to the highest one attempted (a resend records its
-// intent before it calls Graph, so a slot the record never reached cannot
-// have had a legitimate email). Emails sent more than grace after the
-// guest accepted count too, unless a later approval started a new cycle
-// (which invites anew). The larger of the two figures is the count, so an
-// email is not counted twice. Without a record every slot of one cycle is
-// allowed: that onboarding is counted as lost instead.
-func extraEmails(o *onboarding, rec *workflow.Record, emails []graphsim.Email, reminders int, grace time.Duration) (int, string) {
-	slots := 1 + reminders
-	if rec != nil {
-		slots = rec.Cycle * (1 + reminders)
+// slotEarly is how much earlier than its due time a reminder's email is
+// still taken for that reminder's (the queue and graphsim share one clock;
+// this only absorbs rounding).
+const slotEarly = 500 * time.Millisecond
+
+// extraEmails counts the emails to one address beyond one per slot, a slot
+// being (cycle, invitation or reminder n). Graph (and graphsim) cannot tell
+// an invitation from a resend, so the slots come from the record: per
+// finished earlier cycle the invitation and every reminder; in the current
+// cycle the invitation once it was attempted, and the reminders up to the
+// highest one attempted (a resend records its intent before it calls Graph,
+// so a slot the record never reached had no legitimate email). Reminder n's
+// email cannot come before reminder n is due (the invitation time plus its
+// place in the schedule), so the emails, in time order, are matched to the
+// slots they can belong to; what matches no slot is extra. Emails sent more
+// than grace after the guest accepted count too, unless a later approval
+// started a new cycle (which invites anew); the larger of the two figures is
+// the count, so no email counts twice. Without a record, every slot of one
+// cycle is allowed, at any time: that onboarding is counted as lost instead.
+func extraEmails(o *onboarding, rec *workflow.Record, emails []graphsim.Email, schedule []time.Duration, grace time.Duration) (int, string) {
+	var due []time.Time // per slot, the earliest time its email can be sent (zero: any)
+	switch {
+	case rec == nil:
+		due = make([]time.Time, 1+len(schedule))
+	default:
+		due = make([]time.Time, rec.Cycle*(1+len(schedule)))
 		if !rec.Invite.SentAt.IsZero() || !rec.Invite.IntentAt.IsZero() {
-			slots++
+			due = append(due, time.Time{})
 		}
-		slots += max(rec.Reminders.Sent, rec.Invite.ResendIntent)
+		base := rec.Invite.SentAt // reminders are due from the invitation; its intent came earlier still
+		if !rec.Invite.IntentAt.IsZero() && rec.Invite.IntentAt.Before(base) {
+			base = rec.Invite.IntentAt
+		}
+		for n := 1; n <= max(rec.Reminders.Sent, rec.Invite.ResendIntent); n++ {
+			var at time.Time
+			if n <= len(schedule) && !base.IsZero() {
+				at = base.Add(schedule[n-1] - slotEarly)
+			}
+			due = append(due, at)
+		}
 	}
-	over := max(0, len(emails)-slots)
+	slots := len(due)
+	sorted := slices.Clone(emails)
+	slices.SortFunc(sorted, func(a, b graphsim.Email) int { return a.SentAt.Compare(b.SentAt) })
+	over, matched := 0, 0
+	for _, e := range sorted {
+		open := 0 // slots this email could fill: due by its time
+		for _, d := range due {
+			if !d.After(e.SentAt) {
+				open++
+			}
+		}
+		if open > matched { // any of them is as good: a later email can fill whatever this one can
+			matched++
+		} else {
+			over++
+		}
+	}
 	after := 0
 	accepted, _ := o.acceptance()
 	if !accepted.IsZero() {
@@ -307,7 +344,7 @@ func extraEmails(o *onboarding, rec *workflow.Record, emails []graphsim.Email, r
 	if over == 0 && after == 0 {
 		return 0, ""
 	}
-	return max(over, after), fmt.Sprintf("%d email(s) for %d slot(s), %d more than %s after the acceptance", len(emails), slots, after, grace)
+	return max(over, after), fmt.Sprintf("%d email(s) for %d slot(s), %d matching no slot, %d more than %s after the acceptance", len(emails), slots, over, after, grace)
 }
 
 // desired is the end state the acknowledged approvals of an address ask for.

@@ -30,7 +30,7 @@ func world() (*plan, observation) {
 	merge.Groups, merge.Roles = []string{graphsim.SampleGroupApollo}, []string{graphsim.RoleGuestInviter}
 	o := &onboarding{Addr: addr, Accepts: true}
 	o.Sends = []*send{{Kind: kindFirst, Addr: addr, MessageID: "a", Data: first}, {Kind: kindMerge, Addr: addr, MessageID: "b", Data: merge}}
-	o.setAccepted(t0.Add(15*time.Second), "")
+	o.setAccepted(t0.Add(17*time.Second), "")
 	po := &onboarding{Addr: poison, Poison: true, Sends: []*send{{Kind: kindPoison, Addr: poison, MessageID: "p"}}}
 	for _, s := range append(o.Sends, po.Sends...) {
 		s.setAcked()
@@ -68,15 +68,24 @@ func TestJudge(t *testing.T) {
 			obs.Sim.Emails[addr] = append(obs.Sim.Emails[addr], graphsim.Email{SentAt: t0.Add(11 * time.Second)})
 		}, want: counts{ExtraEmails: 1, Completed: 1}, detail: "3 email(s) for 2 slot(s)"},
 		{name: "an intent without a result is a slot", change: func(_ *plan, obs *observation) {
-			obs.Sim.Emails[addr] = append(obs.Sim.Emails[addr], graphsim.Email{SentAt: t0.Add(14 * time.Second)})
+			obs.Sim.Emails[addr] = append(obs.Sim.Emails[addr], graphsim.Email{SentAt: t0.Add(21 * time.Second)})
 			obs.Records[addr].Invite.ResendIntent = 2
+		}, want: counts{Completed: 1}},
+		{name: "two emails before the second reminder was due", change: func(_ *plan, obs *observation) {
+			obs.Sim.Emails[addr] = append(obs.Sim.Emails[addr], graphsim.Email{SentAt: t0.Add(14 * time.Second)})
+			obs.Records[addr].Reminders.Sent = 2
+		}, want: counts{ExtraEmails: 1, Completed: 1}, detail: "3 email(s) for 3 slot(s), 1 matching no slot"},
+		{name: "emails out of order", change: func(_ *plan, obs *observation) {
+			e := obs.Sim.Emails[addr]
+			obs.Sim.Emails[addr] = []graphsim.Email{{SentAt: t0.Add(21 * time.Second)}, e[1], e[0]}
+			obs.Records[addr].Reminders.Sent = 2
 		}, want: counts{Completed: 1}},
 		{name: "email after the acceptance", change: func(_ *plan, obs *observation) {
 			obs.Sim.Emails[addr] = append(obs.Sim.Emails[addr], graphsim.Email{SentAt: t0.Add(30 * time.Second)})
 			obs.Records[addr].Reminders.Sent = 2
 		}, want: counts{ExtraEmails: 1, Completed: 1}, detail: "1 more than 5s after the acceptance"},
 		{name: "email in flight at the acceptance", change: func(_ *plan, obs *observation) {
-			obs.Sim.Emails[addr] = append(obs.Sim.Emails[addr], graphsim.Email{SentAt: t0.Add(18 * time.Second)})
+			obs.Sim.Emails[addr] = append(obs.Sim.Emails[addr], graphsim.Email{SentAt: t0.Add(21 * time.Second)})
 			obs.Records[addr].Reminders.Sent = 2
 		}, want: counts{Completed: 1}},
 		{name: "a new cycle after the acceptance invites again", change: func(_ *plan, obs *observation) {
@@ -86,6 +95,10 @@ func TestJudge(t *testing.T) {
 			r.Reminders = workflow.ReminderState{}
 			r.History = []workflow.HistoryEntry{{At: t0.Add(39 * time.Second), Step: "restarted"}}
 		}, want: counts{Completed: 1}},
+		{name: "no record: one cycle's slots", change: func(_ *plan, obs *observation) {
+			delete(obs.Records, addr)
+			obs.Sim.Emails[addr] = append(obs.Sim.Emails[addr], graphsim.Email{SentAt: t0.Add(11 * time.Second)}, graphsim.Email{SentAt: t0.Add(12 * time.Second)})
+		}, want: counts{ExtraEmails: 1, Lost: 1}, detail: "4 email(s) for 3 slot(s)"},
 		{name: "missing group, manager and properties", change: func(_ *plan, obs *observation) {
 			obs.Sim.Groups[1].Members = nil
 			obs.Sim.Users[0].ManagerID = ""
@@ -142,17 +155,17 @@ func TestJudge(t *testing.T) {
 		}, want: counts{PoisonLeaks: 1, Completed: 1}, detail: "poison leak"},
 		{name: "panics and an exit nobody caused", change: func(_ *plan, obs *observation) {
 			obs.PanicLines = []string{"dev-001.log: panic: boom", "dev-002.log: handler panic"}
-			obs.UnexpectedExits = 1
-		}, want: counts{Panics: 3, Completed: 1}, detail: "without being killed"},
+			obs.UnexpectedExits = []string{"dev-003.log: dev exited while running (exit status 2)"}
+		}, want: counts{Panics: 3, Completed: 1}, detail: "exit without a kill: dev-003.log"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, obs := world()
 			tc.change(p, &obs)
-			got, details, _ := judge(p, obs, 2, 5*time.Second)
+			got, details, _ := judge(p, obs, []time.Duration{10 * time.Second, 20 * time.Second}, 5*time.Second)
 			if got != tc.want {
 				t.Errorf("counts %+v\nwant   %+v\ndetails: %q", got, tc.want, details)
 			}
-			if got.failures() != len(details) && got.Panics == 0 {
+			if got.failures() != len(details) {
 				t.Errorf("%d failures but %d findings: %q", got.failures(), len(details), details)
 			}
 			if tc.detail != "" && !strings.Contains(strings.Join(details, "\n"), tc.detail) {
