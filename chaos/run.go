@@ -238,14 +238,9 @@ func quiesce(ctx context.Context, client *devhost.Client, timeout time.Duration)
 // action (an expired guest keeps what it was given, so provisioning can be
 // checked), and CHAOS_DEV_ENV last.
 func childEnv(c Config) []string {
-	drop := map[string]bool{}
-	for _, s := range config.Settings {
-		drop[s.Name] = true
-	}
 	var env []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if !drop[name] && !strings.HasPrefix(name, "ServiceBusConnection") && !strings.HasPrefix(name, "FUNCTIONS_") && !strings.HasPrefix(name, "CHAOS_") {
+	for _, kv := range config.WithoutSettings(os.Environ()) {
+		if !strings.HasPrefix(kv, "CHAOS_") {
 			env = append(env, kv)
 		}
 	}

@@ -56,18 +56,7 @@ func buildOnboard(t *testing.T) string {
 // cleanEnv is the test's environment without any app setting, so a
 // developer's shell cannot change what dev does.
 func cleanEnv(extra ...string) []string {
-	drop := map[string]bool{}
-	for _, s := range config.Settings {
-		drop[s.Name] = true
-	}
-	var env []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if !drop[name] && !strings.HasPrefix(name, "ServiceBusConnection") && !strings.HasPrefix(name, "FUNCTIONS_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, extra...)
+	return append(config.WithoutSettings(os.Environ()), extra...)
 }
 
 func freeAddr(t *testing.T) string {
