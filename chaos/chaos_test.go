@@ -5,6 +5,7 @@ package chaos
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"testing"
 )
 
@@ -18,7 +19,7 @@ func TestChaosShort(t *testing.T) {
 	}
 	c := ShortConfig()
 	c.Bin = os.Getenv("CHAOS_BIN")
-	c.Keep = os.Getenv("CHAOS_KEEP") != ""
+	c.Keep, _ = strconv.ParseBool(os.Getenv("CHAOS_KEEP"))
 	runChaos(t, c)
 }
 

@@ -86,26 +86,26 @@ func (s *send) isAcked() bool {
 // onboarding is one address of the plan: its messages, whether its guest
 // accepts, and when.
 type onboarding struct {
-	Addr      string
-	Poison    bool
-	Sends     []*send
-	Accepts   bool
-	AcceptAt  time.Duration // after the start of the traffic
-	mu        sync.Mutex
-	accepted  time.Time // when graphsim confirmed the acceptance
-	acceptErr string
+	Addr     string
+	Poison   bool
+	Sends    []*send
+	Accepts  bool
+	AcceptAt time.Duration // after the start of the traffic
+	mu       sync.Mutex
+	accepted time.Time // when graphsim confirmed the acceptance
 }
 
-func (o *onboarding) setAccepted(t time.Time, errText string) {
+func (o *onboarding) setAccepted(t time.Time) {
 	o.mu.Lock()
-	o.accepted, o.acceptErr = t, errText
+	o.accepted = t
 	o.mu.Unlock()
 }
 
-func (o *onboarding) acceptance() (time.Time, string) {
+// acceptance is when graphsim confirmed the guest's acceptance (zero: not).
+func (o *onboarding) acceptance() time.Time {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.accepted, o.acceptErr
+	return o.accepted
 }
 
 // acked reports whether any approval of the address was acknowledged.

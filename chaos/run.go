@@ -198,7 +198,7 @@ func Run(ctx context.Context, c Config, logf func(format string, args ...any)) (
 		}
 	}
 	for _, o := range p.Onboardings {
-		if t, _ := o.acceptance(); !t.IsZero() {
+		if !o.acceptance().IsZero() {
 			res.Accepted++
 		}
 	}

@@ -95,26 +95,19 @@ func acceptAll(ctx context.Context, simRoot string, p *plan, start time.Time, re
 			if !sleepUntil(ctx, start.Add(o.AcceptAt)) {
 				return
 			}
-			until := time.Now().Add(retryFor)
-			last := ""
-			for time.Now().Before(until) {
+			for until := time.Now().Add(retryFor); time.Now().Before(until); {
 				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, simRoot+"/_sim/users/"+url.PathEscape(o.Addr)+"/accept", nil)
-				resp, err := hc.Do(req)
-				if err == nil {
+				if resp, err := hc.Do(req); err == nil {
 					resp.Body.Close()
 					if resp.StatusCode == http.StatusOK {
-						o.setAccepted(time.Now(), "")
+						o.setAccepted(time.Now())
 						return
 					}
-					last = resp.Status
-				} else {
-					last = err.Error()
 				}
 				if !sleepUntil(ctx, time.Now().Add(time.Second)) {
 					return
 				}
 			}
-			o.setAccepted(time.Time{}, last)
 		})
 	}
 	wg.Wait()

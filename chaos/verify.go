@@ -324,7 +324,7 @@ func extraEmails(o *onboarding, rec *workflow.Record, emails []graphsim.Email, s
 		}
 	}
 	after := 0
-	accepted, _ := o.acceptance()
+	accepted := o.acceptance()
 	if !accepted.IsZero() {
 		until := time.Time{} // a new cycle after the acceptance re-invites by design
 		if rec != nil {

@@ -30,7 +30,7 @@ func world() (*plan, observation) {
 	merge.Groups, merge.Roles = []string{graphsim.SampleGroupApollo}, []string{graphsim.RoleGuestInviter}
 	o := &onboarding{Addr: addr, Accepts: true}
 	o.Sends = []*send{{Kind: kindFirst, Addr: addr, MessageID: "a", Data: first}, {Kind: kindMerge, Addr: addr, MessageID: "b", Data: merge}}
-	o.setAccepted(t0.Add(17*time.Second), "")
+	o.setAccepted(t0.Add(17 * time.Second))
 	po := &onboarding{Addr: poison, Poison: true, Sends: []*send{{Kind: kindPoison, Addr: poison, MessageID: "p"}}}
 	for _, s := range append(o.Sends, po.Sends...) {
 		s.setAcked()
