@@ -189,6 +189,15 @@ func (p Policy) appRule(sp, role string) (sub, rule string) {
 	return ".appRoleId", fmt.Sprintf("app role %s of application %s is not in POLICY_ALLOWED_APPS (an entry %s allows Default Access only; %s/<appRoleId> or %s/* allow app roles)", role, sp, sp, sp, sp)
 }
 
+// CheckRedirect applies the redirect rules to a URL an invitation would
+// use (config checks INVITE_REDIRECT_URL with it at start-up).
+func (p Policy) CheckRedirect(raw string) error {
+	if rule := p.redirectRule(raw); rule != "" {
+		return &PolicyError{Field: "redirectUrl", Rule: rule}
+	}
+	return nil
+}
+
 // redirectRule: https, and a host of POLICY_ALLOWED_REDIRECT_HOSTS.
 func (p Policy) redirectRule(raw string) string {
 	if rule := RedirectURLRule(raw); rule != "" {
