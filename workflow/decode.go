@@ -53,26 +53,36 @@ func decodeStrict(data []byte, v any) error {
 // ok is false when the document cannot be decoded at all (not JSON, not an
 // object where one is needed): then no field-level check can follow.
 func CheckJSON(data []byte, t reflect.Type) (problems []error, ok bool) {
-	w := &jsonWalker{}
+	return checkJSON(&jsonWalker{root: "data"}, "", data, t)
+}
+
+// CheckJSONDocument is CheckJSON for a document called name (e.g.
+// "cloudevent" for a structured CloudEvent): problems of the document are
+// reported under name, those of its members as name.member.
+func CheckJSONDocument(name string, data []byte, t reflect.Type) (problems []error, ok bool) {
+	return checkJSON(&jsonWalker{root: name}, name, data, t)
+}
+
+func checkJSON(w *jsonWalker, start string, data []byte, t reflect.Type) ([]error, bool) {
 	if !utf8.Valid(data) {
-		w.fail("data", "must be valid UTF-8")
+		w.fail(w.root, "must be valid UTF-8")
 		return w.problems, false
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		w.fail("data", "required: the event has no data")
+		w.fail(w.root, "required: the event has no data")
 		return w.problems, false
 	}
 	w.dec = json.NewDecoder(bytes.NewReader(data))
 	w.dec.UseNumber()
 	if t != nil && t.Kind() == reflect.Struct && firstByte(data) != '{' {
-		w.fail("data", "must be an object, got "+jsonKindOf(firstByte(data)))
+		w.fail(w.root, "must be an object, got "+jsonKindOf(firstByte(data)))
 		return w.problems, false
 	}
-	if !w.value("", t, false) {
+	if !w.value(start, t, false) {
 		return w.problems, false
 	}
 	if _, err := w.dec.Token(); !errors.Is(err, io.EOF) {
-		w.fail("data", "must be a single JSON object")
+		w.fail(w.root, "must be a single JSON object")
 		return w.problems, false
 	}
 	return w.finish(), true
@@ -80,6 +90,7 @@ func CheckJSON(data []byte, t reflect.Type) (problems []error, ok bool) {
 
 // jsonWalker walks a document token by token, collecting problems.
 type jsonWalker struct {
+	root     string // names the document in its problems
 	dec      *json.Decoder
 	problems []error
 	dropped  int
@@ -96,7 +107,7 @@ func (w *jsonWalker) fail(field, rule string) {
 
 func (w *jsonWalker) finish() []error {
 	if w.dropped > 0 {
-		w.problems = append(w.problems, &ValidationError{Field: "data", Rule: fmt.Sprintf("%d more problems not listed", w.dropped)})
+		w.problems = append(w.problems, &ValidationError{Field: w.root, Rule: fmt.Sprintf("%d more problems not listed", w.dropped)})
 	}
 	return w.problems
 }
@@ -106,11 +117,11 @@ func (w *jsonWalker) syntax(err error) bool {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
-		w.fail("data", fmt.Sprintf("invalid JSON at offset %d: %v", se.Offset, err))
+		w.fail(w.root, fmt.Sprintf("invalid JSON at offset %d: %v", se.Offset, err))
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		w.fail("data", "invalid JSON: unexpected end of input")
+		w.fail(w.root, "invalid JSON: unexpected end of input")
 	default:
-		w.fail("data", "invalid JSON: "+err.Error())
+		w.fail(w.root, "invalid JSON: "+err.Error())
 	}
 	return false
 }
@@ -128,19 +139,19 @@ func (w *jsonWalker) value(path string, t reflect.Type, multiline bool) bool {
 	switch tok := tok.(type) {
 	case json.Delim:
 		if w.depth++; w.depth > maxJSONDepth {
-			w.fail(fieldName(path), fmt.Sprintf("nested deeper than %d levels", maxJSONDepth))
+			w.fail(w.fieldName(path), fmt.Sprintf("nested deeper than %d levels", maxJSONDepth))
 			return false
 		}
 		defer func() { w.depth-- }()
 		if tok == '{' {
 			if t != nil && t.Kind() != reflect.Struct {
-				w.fail(fieldName(path), "must be "+typeName(t)+", got an object")
+				w.fail(w.fieldName(path), "must be "+typeName(t)+", got an object")
 				return w.skip(1)
 			}
 			return w.object(path, t)
 		}
 		if t != nil && t.Kind() != reflect.Slice {
-			w.fail(fieldName(path), "must be "+typeName(t)+", got an array")
+			w.fail(w.fieldName(path), "must be "+typeName(t)+", got an array")
 			return w.skip(1)
 		}
 		var elem reflect.Type
@@ -157,10 +168,10 @@ func (w *jsonWalker) value(path string, t reflect.Type, multiline bool) bool {
 		switch {
 		case t == nil:
 		case t.Kind() != reflect.String:
-			w.fail(fieldName(path), "must be "+typeName(t)+", got a string")
+			w.fail(w.fieldName(path), "must be "+typeName(t)+", got a string")
 		default:
 			if rule := TextRule(tok, multiline); rule != "" {
-				w.fail(fieldName(path), rule)
+				w.fail(w.fieldName(path), rule)
 			}
 		}
 	case json.Number:
@@ -168,14 +179,14 @@ func (w *jsonWalker) value(path string, t reflect.Type, multiline bool) bool {
 		case t == nil:
 		case isInt(t):
 			if _, err := strconv.ParseInt(tok.String(), 10, t.Bits()); err != nil {
-				w.fail(fieldName(path), "must be an integer of at most "+strconv.Itoa(t.Bits())+" bits, got "+shown(tok.String()))
+				w.fail(w.fieldName(path), "must be an integer of at most "+strconv.Itoa(t.Bits())+" bits, got "+shown(tok.String()))
 			}
 		default:
-			w.fail(fieldName(path), "must be "+typeName(t)+", got a number")
+			w.fail(w.fieldName(path), "must be "+typeName(t)+", got a number")
 		}
 	case bool:
 		if t != nil && t.Kind() != reflect.Bool {
-			w.fail(fieldName(path), "must be "+typeName(t)+", got a boolean")
+			w.fail(w.fieldName(path), "must be "+typeName(t)+", got a boolean")
 		}
 	case nil:
 		// null leaves the field unset, as encoding/json does; required
@@ -314,10 +325,10 @@ func plainKey(k string) bool {
 	return true
 }
 
-// fieldName is path, or "data" for the document itself.
-func fieldName(path string) string {
+// fieldName is path, or the document's name for the document itself.
+func (w *jsonWalker) fieldName(path string) string {
 	if path == "" {
-		return "data"
+		return w.root
 	}
 	return path
 }

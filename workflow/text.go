@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -46,4 +47,24 @@ func forbiddenRune(r rune, multiline bool) string {
 		return "the noncharacter"
 	}
 	return ""
+}
+
+// EscapeHidden returns s with every character TextRule refuses in a single
+// line (controls, bidi controls, invisible format characters, separators,
+// noncharacters) written as \uXXXX, so a value from an event cannot start
+// a forged line in a log or disguise what follows it.
+func EscapeHidden(s string) string {
+	hidden := func(r rune) bool { return forbiddenRune(r, false) != "" }
+	if !strings.ContainsFunc(s, hidden) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if hidden(r) {
+			fmt.Fprintf(&b, `\u%04X`, r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
