@@ -166,7 +166,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		serve, name = h.serveStatus, h.opts.StatusFunction
 	default:
 		h.log.Warn("unknown function", "path", path, "method", r.Method, "invocation_id", r.Header.Get(InvocationIDHeader))
-		writeInvoke(w, http.StatusNotFound, nil, []string{"unknown function " + quoted(strings.TrimPrefix(path, "/"))})
+		writeInvoke(w, http.StatusNotFound, nil, []string{"unknown function " + QuoteID(strings.TrimPrefix(path, "/"))})
 		return
 	}
 	if r.Method != http.MethodPost {
@@ -197,10 +197,10 @@ func (h *handler) readEnvelope(w http.ResponseWriter, r *http.Request) ([]byte, 
 	return b, nil
 }
 
-// quoted renders an id from a message for a log line: emails masked,
-// shortened, in Go quotes with control characters escaped, so a MessageId
-// with a line break cannot forge a line in the host's log stream.
-func quoted(id string) string {
+// QuoteID renders an id from a message as the reply's Logs show it: emails
+// masked, shortened, in Go quotes with control characters escaped, so a
+// MessageId with a line break cannot forge a line in the host's log stream.
+func QuoteID(id string) string {
 	const max = 128 // Service Bus's MessageId limit
 	id = workflow.MaskEmails(id)
 	if utf8.RuneCountInString(id) > max {
