@@ -35,6 +35,9 @@ type Config struct {
 	Policy   workflow.Policy
 	Workflow workflow.Config
 
+	// MaxInvocationBytes bounds the body of one invocation (MAX_INVOCATION_BYTES).
+	MaxInvocationBytes int64
+
 	LogFormat string // text | json
 	LogLevel  string
 }
@@ -67,6 +70,13 @@ func Load(getenv Getenv) (Config, error) {
 			}
 		}
 		bad(name, "must be one of %s, got %q", strings.Join(allowed, ", "), v)
+		return v
+	}
+	boolean := func(name string) bool {
+		v, err := strconv.ParseBool(get(name))
+		if err != nil {
+			bad(name, "must be true or false, got %q", get(name))
+		}
 		return v
 	}
 	dur := func(name string) time.Duration {
@@ -142,6 +152,19 @@ func Load(getenv Getenv) (Config, error) {
 		AllowedSources:         List(get("POLICY_ALLOWED_SOURCES")),
 		AllowedDomains:         lower(List(get("POLICY_ALLOWED_DOMAINS"))),
 		BlockedDomains:         lower(List(get("POLICY_BLOCKED_DOMAINS"))),
+		AllowedCCDomains:       lower(List(get("POLICY_ALLOWED_CC_DOMAINS"))),
+		AllowedRedirectHosts:   lower(List(get("POLICY_ALLOWED_REDIRECT_HOSTS"))),
+		AllowMemberUserType:    boolean("POLICY_ALLOW_MEMBER_USER_TYPE"),
+	}
+	for _, p := range c.Policy.Validate() {
+		problems = append(problems, p.Error())
+	}
+	if n, err := ParseBytes(get("MAX_INVOCATION_BYTES")); err != nil {
+		bad("MAX_INVOCATION_BYTES", "%v", err)
+	} else if n < minInvocationBytes || n > maxInvocationBytes {
+		bad("MAX_INVOCATION_BYTES", "must be between 64KiB and 256MiB, got %s", get("MAX_INVOCATION_BYTES"))
+	} else {
+		c.MaxInvocationBytes = n
 	}
 
 	w := workflow.Config{
@@ -164,8 +187,10 @@ func Load(getenv Getenv) (Config, error) {
 	if w.RetryMax < w.RetryInitial {
 		bad("RETRY_MAX_DELAY", "must not be smaller than RETRY_INITIAL_DELAY")
 	}
-	if ru, err := url.Parse(w.DefaultRedirectURL); err != nil || ru.Scheme != "https" && ru.Scheme != "http" || ru.Host == "" {
-		bad("INVITE_REDIRECT_URL", "must be an absolute http(s) URL, got %q", w.DefaultRedirectURL)
+	if err := c.Policy.CheckRedirect(w.DefaultRedirectURL); err != nil {
+		var pe *workflow.PolicyError
+		errors.As(err, &pe)
+		bad("INVITE_REDIRECT_URL", "%s", pe.Rule)
 	}
 	for _, pair := range List(get("EVENT_TYPE_ALIASES")) {
 		alias, target, ok := strings.Cut(pair, "=")
@@ -200,6 +225,31 @@ func lower(in []string) []string {
 		in[i] = strings.ToLower(in[i])
 	}
 	return in
+}
+
+// Bounds of MAX_INVOCATION_BYTES: a Standard-tier message (256 KB) needs
+// more than the lower one once base64-encoded; the upper one is above a
+// 100 MB Premium message so encoded.
+const (
+	minInvocationBytes = 64 << 10
+	maxInvocationBytes = 256 << 20
+)
+
+// ParseBytes reads a size in bytes: a plain number, or one with a KiB or
+// MiB suffix ("512KiB", "1MiB").
+func ParseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20} {
+		if strings.HasSuffix(s, suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, suffix)), m
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > (1<<40)/mult {
+		return 0, fmt.Errorf("must be a positive number of bytes, or of KiB or MiB (e.g. 1MiB)")
+	}
+	return n * mult, nil
 }
 
 // ParseDuration is time.ParseDuration plus a `d` (24h) unit, e.g. "3d" or "1d12h".

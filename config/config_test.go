@@ -71,7 +71,16 @@ func TestLoadInvalid(t *testing.T) {
 		{"bad expiry action", "EXPIRY_ACTION", "archive", "EXPIRY_ACTION: must be one of none, disable, delete"},
 		{"bad alias", "EVENT_TYPE_ALIASES", "x=approve", "EVENT_TYPE_ALIASES: each entry"},
 		{"bad table", "STATE_TABLE_NAME", "on-boarding", "STATE_TABLE_NAME: must be 3-63"},
-		{"bad redirect", "INVITE_REDIRECT_URL", "myapps", "INVITE_REDIRECT_URL: must be an absolute"},
+		{"bad redirect", "INVITE_REDIRECT_URL", "myapps", "INVITE_REDIRECT_URL: must be an absolute https URL"},
+		{"http redirect", "INVITE_REDIRECT_URL", "http://myapps.microsoft.com", "INVITE_REDIRECT_URL: must be an absolute https URL"},
+		{"redirect host not allowed", "INVITE_REDIRECT_URL", "https://portal.contoso.com", `INVITE_REDIRECT_URL: host "portal.contoso.com" is not in POLICY_ALLOWED_REDIRECT_HOSTS`},
+		{"redirect hosts as URLs", "POLICY_ALLOWED_REDIRECT_HOSTS", "https://myapps.microsoft.com", "POLICY_ALLOWED_REDIRECT_HOSTS: entries must be host names"},
+		{"wildcard privileged roles", "POLICY_ALLOWED_PRIVILEGED_ROLES", "*", "POLICY_ALLOWED_PRIVILEGED_ROLES: `*` is not allowed"},
+		{"privileged role by name", "POLICY_ALLOWED_PRIVILEGED_ROLES", "Global Administrator", "POLICY_ALLOWED_PRIVILEGED_ROLES: entries must be role definition ids"},
+		{"app entry", "POLICY_ALLOWED_APPS", "5e7c0000-0000-4000-8000-000000000001/Partner.Admin", "POLICY_ALLOWED_APPS: entries must be spId, spId/appRoleId or spId/*"},
+		{"member flag", "POLICY_ALLOW_MEMBER_USER_TYPE", "yes please", "POLICY_ALLOW_MEMBER_USER_TYPE: must be true or false"},
+		{"body limit unit", "MAX_INVOCATION_BYTES", "1MB", "MAX_INVOCATION_BYTES: must be a positive number of bytes"},
+		{"body limit too small", "MAX_INVOCATION_BYTES", "1KiB", "MAX_INVOCATION_BYTES: must be between 64KiB and 256MiB"},
 		{"negative retry", "RETRY_INITIAL_DELAY", "-1s", "RETRY_INITIAL_DELAY: must be positive"},
 	}
 	for _, tc := range cases {
@@ -81,6 +90,46 @@ func TestLoadInvalid(t *testing.T) {
 				t.Fatalf("Load(%s=%q) error = %v, want it to contain %q", tc.key, tc.value, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestLoadPolicyDefaults: an unset policy is the safe one.
+func TestLoadPolicyDefaults(t *testing.T) {
+	c, err := Load(env(base...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Policy
+	if p.AllowMemberUserType || len(p.AllowedRoles)+len(p.AllowedPrivilegedRoles)+len(p.AllowedApps)+len(p.AllowedGroups)+len(p.AllowedSources) != 0 {
+		t.Errorf("unset policy allows something: %+v", p)
+	}
+	if strings.Join(p.AllowedRedirectHosts, ",") != "myapps.microsoft.com,myapplications.microsoft.com,myaccount.microsoft.com" {
+		t.Errorf("redirect hosts %q", p.AllowedRedirectHosts)
+	}
+	if c.MaxInvocationBytes != 1<<20 {
+		t.Errorf("MAX_INVOCATION_BYTES default = %d, want 1 MiB", c.MaxInvocationBytes)
+	}
+	c, err = Load(env(append(base, "POLICY_ALLOW_MEMBER_USER_TYPE", "TRUE", "POLICY_ALLOWED_CC_DOMAINS", "Contoso.com",
+		"POLICY_ALLOWED_REDIRECT_HOSTS", "portal.contoso.com", "INVITE_REDIRECT_URL", "https://portal.contoso.com/welcome",
+		"MAX_INVOCATION_BYTES", "512KiB")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Policy.AllowMemberUserType || c.Policy.AllowedCCDomains[0] != "contoso.com" || c.MaxInvocationBytes != 512<<10 {
+		t.Errorf("settings not applied: %+v, %d bytes", c.Policy, c.MaxInvocationBytes)
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int64{"1048576": 1 << 20, "1MiB": 1 << 20, "512KiB": 512 << 10, " 2 MiB ": 2 << 20} {
+		if got, err := ParseBytes(in); err != nil || got != want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "1MB", "-1", "0", "1.5MiB", "MiB", "99999999999999MiB"} {
+		if _, err := ParseBytes(in); err == nil {
+			t.Errorf("ParseBytes(%q) succeeded", in)
+		}
 	}
 }
 

@@ -93,6 +93,11 @@ func parseStructured(body []byte) (workflow.Event, error) {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return workflow.Event{}, fieldError("body", "empty: a structured-mode CloudEvent needs a JSON object body")
 	}
+	if json.Valid(body) {
+		if err := checkStructuredMembers(body); err != nil {
+			return workflow.Event{}, err
+		}
+	}
 	var e event.Event
 	if err := json.Unmarshal(body, &e); err != nil {
 		var ve event.ValidationError
@@ -104,7 +109,27 @@ func parseStructured(body []byte) (workflow.Event, error) {
 	if err := e.Validate(); err != nil {
 		return workflow.Event{}, asValidationFailure(err, structuredField)
 	}
-	return toWorkflowEvent(e, "cloudevent.data")
+	return toWorkflowEvent(e, "cloudevent.data", structuredField)
+}
+
+// checkStructuredMembers refuses what the sdk's decoder would silently
+// resolve one way or another: a member given twice or in two cases (one of
+// two "type"s wins), invalid UTF-8, absurd nesting, and data together with
+// data_base64, which the JSON format makes mutually exclusive (CloudEvents
+// JSON Event Format 1.0, §3.1.1).
+func checkStructuredMembers(body []byte) error {
+	if problems, _ := workflow.CheckJSONDocument("cloudevent", body, nil); len(problems) > 0 {
+		return workflow.JoinErrors(problems...)
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(body, &members) == nil {
+		_, data := members["data"]
+		_, b64 := members["data_base64"]
+		if data && b64 {
+			return fieldError("cloudevent.data_base64", "must not be present together with data: the two are mutually exclusive (CloudEvents JSON format §3.1.1)")
+		}
+	}
+	return nil
 }
 
 // structuredField names a CloudEvent attribute of a structured body.
@@ -127,21 +152,21 @@ func parseBinary(contentType string, props map[string]any, prefix string, body [
 		}
 		name := strings.ToLower(k[len(prefix):])
 		if name == "" {
-			return workflow.Event{}, fieldError("ApplicationProperties."+k, "attribute name is empty")
+			return workflow.Event{}, fieldError(propField(k), "attribute name is empty")
 		}
 		if prev, dup := attrs[name]; dup {
-			return workflow.Event{}, fieldError("ApplicationProperties."+k, "duplicates %s (attribute names are case-insensitive)", prev.key)
+			return workflow.Event{}, fieldError(propField(k), "duplicates %s (attribute names are case-insensitive)", propField(prev.key))
 		}
 		v, err := propertyString(props[k])
 		if err != nil {
-			return workflow.Event{}, fieldError("ApplicationProperties."+k, "%v", err)
+			return workflow.Event{}, fieldError(propField(k), "%v", err)
 		}
 		attrs[name] = attr{key: k, value: v}
 	}
 	field := func(name string) string {
 		name = strings.TrimPrefix(name, "extension:")
 		if a, ok := attrs[strings.ToLower(name)]; ok {
-			return "ApplicationProperties." + a.key
+			return propField(a.key)
 		}
 		return "ApplicationProperties." + prefix + name
 	}
@@ -192,7 +217,13 @@ func parseBinary(contentType string, props map[string]any, prefix string, body [
 	if err := e.Validate(); err != nil {
 		return workflow.Event{}, asValidationFailure(err, field)
 	}
-	return toWorkflowEvent(e, "body")
+	return toWorkflowEvent(e, "body", field)
+}
+
+// propField names an application property in an error; a key that could
+// break a log line is escaped.
+func propField(key string) string {
+	return "ApplicationProperties." + workflow.EscapeHidden(key)
 }
 
 // propertyString renders an application-property value as an attribute
@@ -252,8 +283,11 @@ func validationFailure(ve event.ValidationError, field func(string) string) erro
 }
 
 // toWorkflowEvent converts a validated sdk-go event. dataField names where
-// the data came from, for the error when it is not JSON.
-func toWorkflowEvent(e event.Event, dataField string) (workflow.Event, error) {
+// the data came from, for the error when it is not JSON; field names an
+// attribute. Attribute values must be text TextRule accepts: the
+// CloudEvents String type already excludes C0/C1 controls and
+// noncharacters (spec, "Type System"), and ids and types reach logs.
+func toWorkflowEvent(e event.Event, dataField string, field func(string) string) (workflow.Event, error) {
 	data := e.Data()
 	if len(data) > 0 && !json.Valid(data) {
 		return workflow.Event{}, fieldError(dataField, "must be JSON (datacontenttype %q)", e.DataContentType())
@@ -268,15 +302,34 @@ func toWorkflowEvent(e event.Event, dataField string) (workflow.Event, error) {
 	if len(data) > 0 {
 		out.Data = json.RawMessage(append([]byte(nil), data...))
 	}
+	var problems []error
+	text := func(attr, v string) {
+		if rule := workflow.TextRule(v, false); rule != "" {
+			problems = append(problems, fieldError(field(attr), "%s", rule))
+		}
+	}
+	text("id", out.ID)
+	text("type", out.Type)
+	text("source", out.Source)
+	text("subject", out.Subject)
 	if ext := e.Extensions(); len(ext) > 0 {
 		out.Extensions = make(map[string]string, len(ext))
-		for k, v := range ext {
-			s, err := types.Format(v)
+		names := make([]string, 0, len(ext))
+		for k := range ext {
+			names = append(names, k)
+		}
+		sort.Strings(names) // deterministic reasons
+		for _, k := range names {
+			s, err := types.Format(ext[k])
 			if err != nil {
-				return workflow.Event{}, fieldError("cloudevent."+k, "extension value cannot be rendered as a string: %v", err)
+				return workflow.Event{}, fieldError(field(k), "extension value cannot be rendered as a string: %v", err)
 			}
+			text(k, s)
 			out.Extensions[strings.ToLower(k)] = s
 		}
+	}
+	if len(problems) > 0 {
+		return workflow.Event{}, workflow.JoinErrors(problems...)
 	}
 	return out, nil
 }

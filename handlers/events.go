@@ -28,9 +28,9 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request, function s
 	ctx := r.Context()
 	log := h.log.With("function", function, "invocation_id", r.Header.Get(InvocationIDHeader))
 
-	raw, err := readEnvelope(w, r)
+	raw, err := h.readEnvelope(w, r)
 	if err != nil {
-		h.reject(ctx, w, log, start, ServiceBusMessage{}, fieldError("envelope", "cannot read request body: %v", err))
+		h.reject(ctx, w, log, start, ServiceBusMessage{}, err)
 		return
 	}
 	msg, err := DecodeServiceBusEnvelope(raw, h.opts.EventsBinding)
@@ -52,7 +52,7 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request, function s
 	}
 
 	d := workflow.Delivery{MessageID: msg.MessageID, DeliveryCount: msg.DeliveryCount, Event: ev}
-	head := fmt.Sprintf("message %s (delivery %d): %s event %s", workflow.MaskEmails(msg.MessageID), msg.DeliveryCount, ev.Type, workflow.MaskEmails(ev.ID))
+	head := fmt.Sprintf("message %s (delivery %d): %s event %s", QuoteID(msg.MessageID), msg.DeliveryCount, ev.Type, QuoteID(ev.ID))
 	res, err, panicked := h.process(ctx, d)
 	elapsed := time.Since(start)
 	attrs := []any{"duration_ms", elapsed.Milliseconds()}
@@ -122,7 +122,7 @@ func (h *handler) reject(ctx context.Context, w http.ResponseWriter, log *slog.L
 	}
 	log.Error("message rejected", "outcome", OutcomeRejected, "error", workflow.MaskEmails(reason),
 		"duration_ms", time.Since(start).Milliseconds())
-	head := fmt.Sprintf("message %s (delivery %d)", workflow.MaskEmails(msg.MessageID), msg.DeliveryCount)
+	head := fmt.Sprintf("message %s (delivery %d)", QuoteID(msg.MessageID), msg.DeliveryCount)
 	writeInvoke(w, http.StatusInternalServerError, nil,
 		[]string{head + " rejected: " + workflow.MaskEmails(reason) + "; failing until dead-lettered"})
 }

@@ -239,6 +239,29 @@ func TestEventsRejectsBadMessages(t *testing.T) {
 			return envelope{body: readFile(t, "testdata/message-body.json"), meta: map[string]json.RawMessage{"MessageId": json.RawMessage(`{}`)}}.bytes(t)
 		}, []string{"Metadata.MessageId"}, true},
 		{"envelope not JSON", func(t *testing.T) []byte { return []byte(`{"Data":`) }, []string{"envelope"}, true},
+		{"structured: data and data_base64", func(t *testing.T) []byte {
+			return envelope{body: structured(func(m map[string]any) { m["data_base64"] = "eyJlbWFpbCI6ImV2ZUBldmlsLmV4YW1wbGUifQ==" })}.bytes(t)
+		}, []string{"cloudevent.data_base64", "mutually exclusive"}, false},
+		{"structured: type given twice", func(t *testing.T) []byte {
+			b := readFile(t, "testdata/message-body.json")
+			return envelope{body: []byte(strings.Replace(string(b), `"type":`, `"type":"reminder-due","type":`, 1))}.bytes(t)
+		}, []string{"cloudevent.type", "duplicate key"}, false},
+		{"structured: type in two cases", func(t *testing.T) []byte {
+			b := readFile(t, "testdata/message-body.json")
+			return envelope{body: []byte(strings.Replace(string(b), `"type":`, `"Type":"reminder-due","type":`, 1))}.bytes(t)
+		}, []string{"cloudevent.type", `duplicates "Type" in another case`}, false},
+		{"structured: line break in id", func(t *testing.T) []byte {
+			return envelope{body: structured(func(m map[string]any) { m["id"] = "e-1\nlevel=INFO msg=forged" })}.bytes(t)
+		}, []string{"cloudevent.id", "control character U+000A"}, false},
+		{"structured: bidi override in type", func(t *testing.T) []byte {
+			return envelope{body: structured(func(m map[string]any) { m["type"] = "partner-\u202eapproved" })}.bytes(t)
+		}, []string{"cloudevent.type", "bidirectional control U+202E"}, false},
+		{"binary: zero-width space in id, control in an extension", func(t *testing.T) []byte {
+			return envelope{body: []byte(goldenData), meta: binary(func(p map[string]any) {
+				p["cloudEvents_id"] = "e\u200b1"
+				p["cloudEvents_onboardattempt"] = "1\u0000"
+			})}.bytes(t)
+		}, []string{"ApplicationProperties.cloudEvents_id", "U+200B", "ApplicationProperties.cloudEvents_onboardattempt", "U+0000"}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,11 +3,14 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/b2b-onboarding/onboard/workflow"
 )
@@ -25,9 +28,15 @@ const (
 // InvocationIDHeader carries the host's invocation id on every POST.
 const InvocationIDHeader = "X-Azure-Functions-InvocationId"
 
-// maxEnvelopeBytes bounds an invocation body: a 100 MB Premium message,
-// base64-encoded, plus metadata.
-const maxEnvelopeBytes = 140 << 20
+// DefaultMaxBodyBytes bounds an invocation body when Options.MaxBodyBytes
+// is zero. The queue is Service Bus Standard: a message is at most 256 KB
+// (body, properties and headers together); the host sends the body
+// base64-encoded (dataType binary, 4/3 of it) and the application
+// properties twice in Metadata, so a legitimate invocation stays well below
+// 1 MiB, while a body large enough to hurt the instance is refused before
+// it is read. Raise it (MAX_INVOCATION_BYTES) for a Premium namespace with
+// large messages.
+const DefaultMaxBodyBytes = 1 << 20
 
 // Processor handles one queue delivery; *workflow.Engine implements it.
 // A nil error completes the message; an error makes the host abandon it.
@@ -76,6 +85,10 @@ type Options struct {
 
 	// Now stamps recorded failures; default time.Now.
 	Now func() time.Time
+
+	// MaxBodyBytes bounds an invocation body; default DefaultMaxBodyBytes.
+	// A larger one is refused (500, like any undecodable message) unread.
+	MaxBodyBytes int64
 }
 
 // handler is the http.Handler returned by New; it holds no mutable state,
@@ -111,6 +124,9 @@ func New(opts Options) http.Handler {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	return &handler{opts: opts, log: opts.Logger}
 }
@@ -150,7 +166,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		serve, name = h.serveStatus, h.opts.StatusFunction
 	default:
 		h.log.Warn("unknown function", "path", path, "method", r.Method, "invocation_id", r.Header.Get(InvocationIDHeader))
-		writeInvoke(w, http.StatusNotFound, nil, []string{"unknown function " + strings.TrimPrefix(path, "/")})
+		writeInvoke(w, http.StatusNotFound, nil, []string{"unknown function " + QuoteID(strings.TrimPrefix(path, "/"))})
 		return
 	}
 	if r.Method != http.MethodPost {
@@ -161,19 +177,49 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	serve(w, r, name)
 }
 
-// readEnvelope reads an invocation body within maxEnvelopeBytes.
-func readEnvelope(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, maxEnvelopeBytes))
+// readEnvelope reads an invocation body of at most MaxBodyBytes; a larger
+// one is refused without reading it (Content-Length) or once the limit is
+// passed (chunked), so it never sits in memory whole.
+func (h *handler) readEnvelope(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	limit := h.opts.MaxBodyBytes
+	tooLarge := fieldError("envelope", "the invocation body is larger than %d bytes (MAX_INVOCATION_BYTES)", limit)
+	if r.ContentLength > limit {
+		return nil, tooLarge
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, tooLarge
+	}
+	if err != nil {
+		return nil, fieldError("envelope", "cannot read request body: %v", err)
+	}
+	return b, nil
 }
 
-// writeInvoke writes the host's invocation reply. logs are sent as given
-// (callers mask them).
+// QuoteID renders an id from a message as the reply's Logs show it: emails
+// masked, shortened, in Go quotes with control characters escaped, so a
+// MessageId with a line break cannot forge a line in the host's log stream.
+func QuoteID(id string) string {
+	const max = 128 // Service Bus's MessageId limit
+	id = workflow.MaskEmails(id)
+	if utf8.RuneCountInString(id) > max {
+		id = string([]rune(id)[:max]) + "…"
+	}
+	return strconv.Quote(id)
+}
+
+// writeInvoke writes the host's invocation reply. Callers mask the logs;
+// characters that could break or disguise a log line are escaped here.
 func writeInvoke(w http.ResponseWriter, status int, outputs map[string]any, logs []string) {
 	if outputs == nil {
 		outputs = map[string]any{}
 	}
 	if logs == nil {
 		logs = []string{}
+	}
+	for i, l := range logs {
+		logs[i] = workflow.EscapeHidden(l)
 	}
 	writeJSON(w, status, invokeResponse{Outputs: outputs, Logs: logs, ReturnValue: nil})
 }

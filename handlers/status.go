@@ -93,7 +93,7 @@ func (h *handler) serveStatus(w http.ResponseWriter, r *http.Request, function s
 	ctx := r.Context()
 	log := h.log.With("function", function, "invocation_id", r.Header.Get(InvocationIDHeader))
 
-	raw, err := readEnvelope(w, r)
+	raw, err := h.readEnvelope(w, r)
 	var req httpTriggerRequest
 	var meta map[string]json.RawMessage
 	if err == nil {

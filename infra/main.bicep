@@ -77,8 +77,21 @@ param policyAllowedSources string = ''
 @description('Comma-separated email domains accepted; empty = no domain rule (POLICY_ALLOWED_DOMAINS).')
 param policyAllowedDomains string = ''
 
-@description('Comma-separated email domains refused; empty = no domain rule (POLICY_BLOCKED_DOMAINS).')
+@description('Comma-separated email domains refused, for the invitee and invitation.cc; empty = no domain rule (POLICY_BLOCKED_DOMAINS).')
 param policyBlockedDomains string = ''
+
+@description('Comma-separated domains invitation.cc may name; empty = the invitee domain rules apply to it (POLICY_ALLOWED_CC_DOMAINS).')
+param policyAllowedCcDomains string = ''
+
+@description('`true` lets an event invite with userType Member (POLICY_ALLOW_MEMBER_USER_TYPE).')
+@allowed([
+  'false'
+  'true'
+])
+param policyAllowMemberUserType string = 'false'
+
+@description('Hosts an invitation may redirect the guest to, https only (POLICY_ALLOWED_REDIRECT_HOSTS); inviteRedirectUrl must be one of them.')
+param policyAllowedRedirectHosts string = 'myapps.microsoft.com,myapplications.microsoft.com,myaccount.microsoft.com'
 
 @description('When reminders are due, from the first invitation (REMINDER_SCHEDULE).')
 param reminderSchedule string = '3d,7d,14d'
@@ -416,6 +429,9 @@ var appSettings = {
   POLICY_ALLOWED_SOURCES: policyAllowedSources
   POLICY_ALLOWED_DOMAINS: policyAllowedDomains
   POLICY_BLOCKED_DOMAINS: policyBlockedDomains
+  POLICY_ALLOWED_CC_DOMAINS: policyAllowedCcDomains
+  POLICY_ALLOW_MEMBER_USER_TYPE: policyAllowMemberUserType
+  POLICY_ALLOWED_REDIRECT_HOSTS: policyAllowedRedirectHosts
 
   // Workflow.
   REMINDER_SCHEDULE: reminderSchedule

@@ -22,8 +22,8 @@ type PartnerApproved struct {
 
 // InvitationInput is the "Invitation message" part of the form.
 type InvitationInput struct {
-	Send     *bool  `json:"send,omitempty"` // default true
-	Message  string `json:"message,omitempty"`
+	Send     *bool  `json:"send,omitempty"`                     // default true
+	Message  string `json:"message,omitempty" text:"multiline"` // may hold line breaks and tabs (TextRule)
 	CC       string `json:"cc,omitempty"`
 	Language string `json:"language,omitempty"`
 }

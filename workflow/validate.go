@@ -1,12 +1,12 @@
 package workflow
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -34,22 +34,60 @@ var (
 
 // ParsePartnerApproved decodes and validates the data of a partner-approved
 // event and returns the normalized Spec. defaultRedirect is used when the
-// event has no redirectUrl. Every error is a *ValidationError naming the
-// field and the rule.
+// event has no redirectUrl. Every problem of the event is reported at once:
+// the error is a *ValidationError naming the field and the rule, or an
+// ErrorList of them (errors.As finds the first).
 func ParsePartnerApproved(data []byte, defaultRedirect string) (Spec, error) {
-	var in PartnerApproved
-	if len(bytes.TrimSpace(data)) == 0 {
-		return Spec{}, &ValidationError{Field: "data", Rule: "required: the event has no data"}
+	problems, ok := CheckJSON(data, reflect.TypeFor[PartnerApproved]())
+	if !ok {
+		return Spec{}, JoinErrors(problems...)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
+	var in PartnerApproved
+	// What CheckJSON refused stays unset here; the rest is validated below.
+	if err := json.Unmarshal(data, &in); err != nil && len(problems) == 0 {
 		return Spec{}, jsonError(err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return Spec{}, &ValidationError{Field: "data", Rule: "must be a single JSON object"}
+	spec, err := in.Normalize(defaultRedirect)
+	problems = append(problems, notUnder(err, problems)...)
+	if len(problems) > 0 {
+		return Spec{}, JoinErrors(problems...)
 	}
-	return in.Normalize(defaultRedirect)
+	return spec, nil
+}
+
+// notUnder returns the members of err that name neither a field of shape
+// nor one inside it: a field whose value had the wrong type is reported
+// once, not again as "required".
+func notUnder(err error, shape []error) []error {
+	var out []error
+	for _, e := range unwrapList(err) {
+		var ve *ValidationError
+		dup := false
+		if errors.As(e, &ve) {
+			for _, s := range shape {
+				var sv *ValidationError
+				if errors.As(s, &sv) && (ve.Field == sv.Field || strings.HasPrefix(ve.Field, sv.Field+".") || strings.HasPrefix(ve.Field, sv.Field+"[")) {
+					dup = true
+					break
+				}
+			}
+		}
+		if !dup {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// unwrapList returns the members of an ErrorList, or err itself.
+func unwrapList(err error) []error {
+	if l, ok := err.(ErrorList); ok {
+		return l
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
 }
 
 // jsonError turns a decoding error into a ValidationError naming the field.
@@ -119,14 +157,14 @@ func (in PartnerApproved) Normalize(defaultRedirect string) (Spec, error) {
 	case "Member":
 		s.UserType = "Member"
 	default:
-		v.fail("userType", fmt.Sprintf("must be Guest or Member, got %q", in.UserType))
+		v.fail("userType", "must be Guest or Member, got "+shown(in.UserType))
 	}
 
 	s.RedirectURL = strings.TrimSpace(in.RedirectURL)
 	if s.RedirectURL == "" {
 		s.RedirectURL = defaultRedirect
-	} else if u, err := url.Parse(s.RedirectURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		v.fail("redirectUrl", "must be an absolute http(s) URL")
+	} else if rule := RedirectURLRule(s.RedirectURL); rule != "" {
+		v.fail("redirectUrl", rule)
 	}
 
 	s.SendMessage = true
@@ -143,7 +181,7 @@ func (in PartnerApproved) Normalize(defaultRedirect string) (Spec, error) {
 			s.CC = cc
 		}
 		if inv.Language != "" && !languageRe.MatchString(inv.Language) {
-			v.fail("invitation.language", fmt.Sprintf("must be a language tag such as en-US or nl-NL, got %q", inv.Language))
+			v.fail("invitation.language", "must be a language tag such as en-US or nl-NL, got "+shown(inv.Language))
 		}
 		s.Language = inv.Language
 	}
@@ -179,7 +217,7 @@ func (in PartnerApproved) Normalize(defaultRedirect string) (Spec, error) {
 	if st := in.Settings; st != nil && st.UsageLocation != "" {
 		p.UsageLocation = strings.ToUpper(strings.TrimSpace(st.UsageLocation))
 		if !countryRe.MatchString(p.UsageLocation) {
-			v.fail("settings.usageLocation", fmt.Sprintf("must be an ISO 3166 two-letter country code such as NL, got %q", st.UsageLocation))
+			v.fail("settings.usageLocation", "must be an ISO 3166 two-letter country code such as NL, got "+shown(st.UsageLocation))
 		}
 	}
 	s.Properties = p
@@ -209,10 +247,30 @@ func (in PartnerApproved) Normalize(defaultRedirect string) (Spec, error) {
 			s.Apps = append(s.Apps, a)
 		}
 	}
-	if v.err != nil {
-		return Spec{}, v.err
+	if len(v.errs) > 0 {
+		return Spec{}, JoinErrors(v.errs...)
 	}
 	return s, nil
+}
+
+// RedirectURLRule returns the rule an invitation redirect URL breaks, or ""
+// when it is an absolute https URL without user info: the guest lands there
+// right after redeeming, so plain http (rewritable on the way) and
+// "https://trusted@evil.example" look-alikes are refused. Which hosts are
+// allowed is policy (POLICY_ALLOWED_REDIRECT_HOSTS).
+func RedirectURLRule(raw string) string {
+	const rule = "must be an absolute https URL without user info, at most 2048 characters"
+	if len(raw) > 2048 {
+		return rule
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return rule
+	}
+	if r := TextRule(raw, false); r != "" {
+		return r
+	}
+	return ""
 }
 
 // NormalizeEmail validates an invitee address and returns the form used as
@@ -244,7 +302,8 @@ func checkAddress(field, e string) error {
 	}
 	local, domain, ok := strings.Cut(e, "@")
 	if !ok || strings.Contains(domain, "@") {
-		return fail(fmt.Sprintf("must contain exactly one @, got %q", e))
+		// The value is personal data and invalid: shown masked, never as sent.
+		return fail("must contain exactly one @, got " + shown(maskAddress(e)))
 	}
 	if local == "" || len(local) > 64 {
 		return fail("the part before @ must have 1 to 64 characters")
@@ -272,14 +331,23 @@ func checkAddress(field, e string) error {
 	return nil
 }
 
-// validator collects the first error of each field.
-type validator struct{ err error }
-
-func (v *validator) add(err error) {
-	if v.err == nil {
-		v.err = err
+// maskAddress masks an address that failed validation, for the error
+// text: MaskEmail when it has an '@' (the last one splits it), else all
+// but its first character.
+func maskAddress(s string) string {
+	if strings.Contains(s, "@") {
+		return MaskEmail(s)
 	}
+	if s == "" {
+		return s
+	}
+	return string([]rune(s)[:1]) + "***"
 }
+
+// validator collects every field's error, so that one reply lists them all.
+type validator struct{ errs []error }
+
+func (v *validator) add(err error) { v.errs = append(v.errs, err) }
 
 func (v *validator) fail(field, rule string) { v.add(&ValidationError{Field: field, Rule: rule}) }
 
@@ -304,13 +372,13 @@ func (v *validator) enum(field, s string, allowed ...string) string {
 			return s
 		}
 	}
-	v.fail(field, fmt.Sprintf("must be one of %s, got %q", strings.Join(allowed, ", "), s))
+	v.fail(field, fmt.Sprintf("must be one of %s, got %s", strings.Join(allowed, ", "), shown(s)))
 	return ""
 }
 
 func (v *validator) guid(field, s string) {
 	if !guidRe.MatchString(s) {
-		v.fail(field, fmt.Sprintf("must be an object id (GUID), got %q", s))
+		v.fail(field, "must be an object id (GUID), got "+shown(s))
 	}
 }
 

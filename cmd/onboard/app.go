@@ -76,7 +76,7 @@ func buildApp(ctx context.Context, cfg config.Config, log *slog.Logger, over ove
 		a.stop = append(a.stop, sender.Close, client.Close)
 	}
 	a.handler = handlers.New(handlers.Options{Processor: a.engine, Status: a.engine,
-		Failures: handlers.FailureRecorderFunc(a.store.SaveFailure), Logger: log})
+		Failures: handlers.FailureRecorderFunc(a.store.SaveFailure), Logger: log, MaxBodyBytes: cfg.MaxInvocationBytes})
 	return a, nil
 }
 

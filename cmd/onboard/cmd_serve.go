@@ -45,9 +45,22 @@ func runServe(ctx context.Context, args []string) error {
 	return serveHTTP(ctx, ln, a.handler, log)
 }
 
+// httpLimits bound what one connection to the handler may hold: the host
+// sends a whole invocation at once over loopback, so a peer that trickles
+// its headers or body, or idles on a kept-alive connection, is cut off
+// instead of pinning a goroutine and its buffers. There is no write
+// timeout: an invocation may run as long as the host's functionTimeout,
+// which the host enforces. The body size is bounded by the handler
+// (MAX_INVOCATION_BYTES).
+var httpLimits = struct {
+	ReadHeader, Read, Idle time.Duration
+	MaxHeaderBytes         int
+}{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Idle: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+
 // serveHTTP serves h on ln until ctx ends, then shuts down gracefully.
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: httpLimits.ReadHeader, ReadTimeout: httpLimits.Read,
+		IdleTimeout: httpLimits.Idle, MaxHeaderBytes: httpLimits.MaxHeaderBytes}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {

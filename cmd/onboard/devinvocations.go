@@ -108,14 +108,19 @@ func logInvocation(log *slog.Logger, replies *replyLogs, inv devhost.Invocation)
 }
 
 // invocationSummary joins the handler's reply logs, dropping the
-// "message <id> (delivery <n>): " prefix the line already says.
+// "message <id> (delivery <n>): " prefix the line already says (the id as
+// handlers.QuoteID renders it, or bare).
 func invocationSummary(inv devhost.Invocation, logs []string) string {
-	prefix := fmt.Sprintf("message %s (delivery %d)", inv.MessageID, inv.DeliveryCount)
+	quoted := fmt.Sprintf("message %s (delivery %d)", handlers.QuoteID(inv.MessageID), inv.DeliveryCount)
+	bare := fmt.Sprintf("message %s (delivery %d)", inv.MessageID, inv.DeliveryCount)
 	out := make([]string, 0, len(logs))
 	for _, l := range logs {
 		if inv.MessageID != "" {
-			if rest, ok := strings.CutPrefix(l, prefix); ok {
-				l = strings.TrimSpace(strings.TrimPrefix(rest, ":"))
+			for _, prefix := range []string{quoted, bare} {
+				if rest, ok := strings.CutPrefix(l, prefix); ok {
+					l = strings.TrimSpace(strings.TrimPrefix(rest, ":"))
+					break
+				}
 			}
 		}
 		if l != "" {

@@ -80,7 +80,7 @@ func sampleGroups() []string {
 func sampleNonPrivilegedRoles() []string {
 	var out []string
 	for _, r := range graphsim.SampleSeed().RoleDefinitions {
-		if _, priv := workflow.PrivilegedRoles[r.ID]; r.IsPrivileged || priv {
+		if r.IsPrivileged || workflow.IsPrivilegedRole(r.ID) {
 			continue
 		}
 		out = append(out, r.ID)
@@ -88,11 +88,12 @@ func sampleNonPrivilegedRoles() []string {
 	return out
 }
 
-// sampleApps is every service principal of graphsim's sample tenant.
+// sampleApps allows every app role of every service principal of
+// graphsim's sample tenant ("spId/*").
 func sampleApps() []string {
 	var out []string
 	for _, sp := range graphsim.SampleSeed().ServicePrincipals {
-		out = append(out, sp.ID)
+		out = append(out, sp.ID+"/*")
 	}
 	return out
 }

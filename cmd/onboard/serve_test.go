@@ -90,7 +90,7 @@ func newHarness(t testing.TB, extraEnv ...string) *harness {
 		"GRAPH_BASE_URL": gs.URL + "/v1.0", "GRAPH_AUTH": "none", "SCHEDULER": "memory", "STATE_STORE": "memory",
 		"POLICY_ALLOWED_GROUPS":  graphsim.SampleGroupPartners + "," + graphsim.SampleGroupApollo,
 		"POLICY_ALLOWED_ROLES":   graphsim.RoleGuestInviter + "," + graphsim.RoleGlobalAdministrator,
-		"POLICY_ALLOWED_APPS":    "*",
+		"POLICY_ALLOWED_APPS":    "*/*",
 		"POLICY_ALLOWED_SOURCES": partnerSource,
 		"REMINDER_SCHEDULE":      "3d,7d", "REMINDER_EXPIRE_AFTER": "14d",
 		"EVENT_TYPE_ALIASES": "com.contoso.procurement.partner-approved=partner-approved",
