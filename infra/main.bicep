@@ -80,6 +80,14 @@ param policyAllowedDomains string = ''
 @description('Comma-separated email domains refused; empty = no domain rule (POLICY_BLOCKED_DOMAINS).')
 param policyBlockedDomains string = ''
 
+@description('An address that belongs to a user this app did not create (POLICY_EXISTING_USERS): `adopt-guests` gives a guest assignments only and refuses a member; `refuse`; `adopt-all`. Their identity is never changed and they are never disabled or deleted.')
+@allowed([
+  'adopt-guests'
+  'refuse'
+  'adopt-all'
+])
+param policyExistingUsers string = 'adopt-guests'
+
 @description('When reminders are due, from the first invitation (REMINDER_SCHEDULE).')
 param reminderSchedule string = '3d,7d,14d'
 
@@ -416,6 +424,7 @@ var appSettings = {
   POLICY_ALLOWED_SOURCES: policyAllowedSources
   POLICY_ALLOWED_DOMAINS: policyAllowedDomains
   POLICY_BLOCKED_DOMAINS: policyBlockedDomains
+  POLICY_EXISTING_USERS: policyExistingUsers
 
   // Workflow.
   REMINDER_SCHEDULE: reminderSchedule
