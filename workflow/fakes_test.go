@@ -3,6 +3,7 @@ package workflow_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -29,6 +30,9 @@ type fakeDirectory struct {
 	// replication lag; with hideReads reads 404 (User) or miss them too.
 	hidden    map[string]bool
 	hideReads bool
+	// unlisted users are missed by FindUserByMail (a lookup that lags or
+	// a property the filter does not cover)
+	unlisted map[string]bool
 	// missing ids make Apply answer NotFound for that target, and
 	// ObjectExists report false
 	missing   map[string]bool
@@ -40,7 +44,7 @@ type fakeDirectory struct {
 
 func newFakeDirectory(now func() time.Time) *fakeDirectory {
 	return &fakeDirectory{now: now, users: map[string]*workflow.DirectoryUser{}, byMail: map[string]string{}, emails: map[string]int{},
-		applied: map[string]bool{}, fail: map[string][]error{}, failAfter: map[string][]error{}, hidden: map[string]bool{},
+		applied: map[string]bool{}, fail: map[string][]error{}, failAfter: map[string][]error{}, hidden: map[string]bool{}, unlisted: map[string]bool{},
 		missing: map[string]bool{}, disabled: map[string]bool{}, deleted: map[string]bool{}}
 }
 
@@ -102,7 +106,7 @@ func (f *fakeDirectory) FindUserByMail(ctx context.Context, email string) (workf
 		return workflow.DirectoryUser{}, false, err
 	}
 	id, ok := f.byMail[email]
-	if !ok || f.deleted[id] || f.hideReads && f.hidden[id] {
+	if !ok || f.deleted[id] || f.unlisted[id] || f.hideReads && f.hidden[id] {
 		return workflow.DirectoryUser{}, false, nil
 	}
 	return *f.users[id], true, nil
@@ -206,22 +210,52 @@ type fakeScheduler struct {
 	msgs []scheduled
 	seen map[string]bool
 	err  error
+	// onSchedule, when set, is called (outside the lock) with every new
+	// message, as a queue that delivers a due message at once would.
+	onSchedule func(scheduled)
 }
 
 func (s *fakeScheduler) Schedule(ctx context.Context, m workflow.Message, at time.Time) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.err != nil {
+		s.mu.Unlock()
 		return s.err
 	}
 	if s.seen == nil {
 		s.seen = map[string]bool{}
 	}
-	if !s.seen[m.ID] {
+	fresh := !s.seen[m.ID]
+	if fresh {
 		s.seen[m.ID] = true
 		s.msgs = append(s.msgs, scheduled{m, at})
 	}
+	hook := s.onSchedule
+	s.mu.Unlock()
+	if fresh && hook != nil {
+		hook(scheduled{m, at})
+	}
 	return nil
+}
+
+// lose drops a scheduled message as if it had never reached the queue
+// (the process that sent it died first): its id may be scheduled again.
+func (s *fakeScheduler) lose(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.seen, id)
+	s.msgs = slices.DeleteFunc(s.msgs, func(m scheduled) bool { return m.msg.ID == id })
+}
+
+// find returns the scheduled message with this id.
+func (s *fakeScheduler) find(id string) (scheduled, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range s.msgs {
+		if m.msg.ID == id {
+			return m, true
+		}
+	}
+	return scheduled{}, false
 }
 
 func (s *fakeScheduler) all() []scheduled {
