@@ -11,7 +11,7 @@ func TestParseFilter(t *testing.T) {
 		"mail": "O'Brien@Contoso.com", "userType": "Guest", "displayName": "Ana Silva",
 		"otherMails": []any{"alias@contoso.com", "ana@example.org"}, "accountEnabled": true, "jobTitle": nil,
 		"proxyAddresses": []any{"SMTP:ana@contoso.com", "smtp:ana.silva@contoso.com"},
-		"identities": []any{map[string]any{"signInType": "emailAddress", "issuer": "contoso.onmicrosoft.com", "issuerAssignedId": "ana@example.org"}},
+		"identities":     []any{map[string]any{"signInType": "emailAddress", "issuer": "contoso.onmicrosoft.com", "issuerAssignedId": "ana@example.org"}},
 	}
 	get := func(name string) (any, bool) {
 		for k, v := range entity {

@@ -70,10 +70,10 @@ type InviteState struct {
 	// OutcomeUnknown is set when an invitation attempt of the cycle may
 	// have sent its email without an answer saying so (a lost answer, a
 	// crash): the slot counts as used and a later attempt sends no mail.
-	OutcomeUnknown bool `json:"outcomeUnknown,omitempty"`
-	SentAt     time.Time `json:"sentAt,omitempty"`
-	Status     string    `json:"status,omitempty"`
-	EmailsSent int       `json:"emailsSent,omitempty"` // first invitation plus resends
+	OutcomeUnknown bool      `json:"outcomeUnknown,omitempty"`
+	SentAt         time.Time `json:"sentAt,omitempty"`
+	Status         string    `json:"status,omitempty"`
+	EmailsSent     int       `json:"emailsSent,omitempty"` // first invitation plus resends
 	// ResendIntent is the reminder number whose resend is in flight.
 	ResendIntent int `json:"resendIntent,omitempty"`
 }
