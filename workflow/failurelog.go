@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -34,12 +35,18 @@ func (f Failure) failsFast(hash string) bool {
 }
 
 // originalMessageID is the id a retry chain is keyed by: the message id
-// without its "/retry/<n>" suffix.
+// without a trailing "/retry/<n>". A replayed dead letter
+// ("…/retry/3/replay/<n>") is a new message with a chain of its own.
 func originalMessageID(id string) string {
-	if i := strings.LastIndex(id, "/retry/"); i >= 0 {
-		return id[:i]
+	i := strings.LastIndex(id, "/retry/")
+	if i < 0 {
+		return id
 	}
-	return id
+	n := id[i+len("/retry/"):]
+	if _, err := strconv.Atoi(n); err != nil || n == "" {
+		return id
+	}
+	return id[:i]
 }
 
 // retry schedules the delivered event again after a backoff; it turns the
@@ -54,14 +61,14 @@ func (e *Engine) retry(ctx context.Context, d Delivery, res Result, cause error)
 	f, err := e.Store.Failure(ctx, orig)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		f = Failure{MessageID: orig, Transient: true}
+		f = Failure{MessageID: orig, Transient: true, BodyHash: hash}
 	case err != nil:
 		return res, &TransientError{Op: "read retry state", Err: fmt.Errorf("%w (after: %v)", err, cause)}
 	}
-	if f.BodyHash != hash {
-		// Another message under this id (or none yet): a chain of its own.
-		f = Failure{MessageID: orig, Transient: true, BodyHash: hash}
-	}
+	// One chain per original id, whatever the body: the attempt count only
+	// grows (so retry ids never repeat, which duplicate detection would
+	// drop) and the first failure only stays put (so no message, forged or
+	// not, retries past RETRY_MAX_ELAPSED).
 	if f.Retry == nil {
 		f.Retry = &RetryState{First: now}
 	}
@@ -105,8 +112,8 @@ func (e *Engine) retry(ctx context.Context, d Delivery, res Result, cause error)
 func (e *Engine) recordFailure(ctx context.Context, d Delivery, key string, cause error) {
 	hash := EventHash(d.Event)
 	f := Failure{MessageID: d.MessageID, Key: key, EventType: d.Event.Type, Reason: cause.Error(), At: e.Clock.Now().UTC(), BodyHash: hash}
-	if old, err := e.Store.Failure(ctx, d.MessageID); err == nil && old.BodyHash == hash {
-		f.Retry = old.Retry // keep the retry count of the same message
+	if old, err := e.Store.Failure(ctx, d.MessageID); err == nil {
+		f.Retry = old.Retry // keep the retry count under this id
 	}
 	if err := e.Store.SaveFailure(ctx, f); err != nil {
 		e.logger().Error("could not record failure", "messageId", d.MessageID, "error", err)
