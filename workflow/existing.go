@@ -26,11 +26,14 @@ const createdSkew = 5 * time.Minute
 
 // createdBy reports whether u is the user this cycle's invitation created:
 // made by an invitation (creationType Invitation) no earlier than the
-// cycle's first invitation attempt. Without that proof a user found under
+// cycle's first invitation attempt (its only attempt, for older records). Without that proof a user found under
 // the address existed before, whatever the invitation answered
 // (reference §15).
 func createdBy(rec Record, u DirectoryUser) bool {
 	first := rec.Invite.FirstIntentAt
+	if first.IsZero() {
+		first = rec.Invite.IntentAt // a record from before FirstIntentAt was kept
+	}
 	return !first.IsZero() && strings.EqualFold(u.CreationType, "Invitation") &&
 		!u.CreatedAt.IsZero() && !u.CreatedAt.Before(first.Add(-createdSkew))
 }

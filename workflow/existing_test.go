@@ -154,3 +154,22 @@ func TestExistingUsersSetting(t *testing.T) {
 		})
 	}
 }
+
+// A record written before user origins were kept still gets its
+// reminders: the origin is established from one read, with the intent
+// time standing in for the first attempt.
+func TestRecordWithoutOriginIsEstablishedByAReminder(t *testing.T) {
+	e := newEnv(t)
+	e.handle(t, approved("m1", adaData))
+	r := e.record(t, "ada@fabrikam.com")
+	r.UserOrigin, r.Invite.FirstIntentAt = "", time.Time{}
+	if err := e.store.Save(context.Background(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e.deliverScheduled(t, indexOf(t, e, "ada@fabrikam.com/reminder/1")); err != nil || res.Action != "reminder-sent" {
+		t.Fatalf("reminder: %+v %v", res, err)
+	}
+	if r := e.record(t, "ada@fabrikam.com"); r.UserOrigin != workflow.OriginCreated {
+		t.Fatalf("origin %q", r.UserOrigin)
+	}
+}

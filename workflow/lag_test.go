@@ -181,3 +181,24 @@ func ids(ms []scheduled) []string {
 	}
 	return out
 }
+
+// A completed onboarding that a later approval asks more of is not shown
+// as Completed while the new change is missing.
+func TestCompletedOnboardingWithNewChangesIsNotCompletedUntilApplied(t *testing.T) {
+	e := newEnv(t)
+	e.handle(t, approved("m1", adaData))
+	e.dir.accept("ada@fabrikam.com")
+	if res, err := e.deliverScheduled(t, indexOf(t, e, "ada@fabrikam.com/reminder/1")); err != nil || res.Action != "completed" {
+		t.Fatalf("reminder: %+v %v", res, err)
+	}
+	e.dir.fail["apply:group:"+groupB] = []error{&workflow.TransientError{Op: "add member", Err: context.DeadlineExceeded}}
+	second := approved("m2", `{"requestId":"PR-2","email":"ada@fabrikam.com","groups":["`+groupB+`"]}`)
+	e.handle(t, second)
+	if r := e.record(t, "ada@fabrikam.com"); r.Phase != workflow.PhaseInvited || missingState(r)["group:"+groupB] != workflow.MissingWaiting {
+		t.Fatalf("phase %s missing %+v", r.Phase, r.Missing)
+	}
+	e.handle(t, second) // a redelivery applies it
+	if r := e.record(t, "ada@fabrikam.com"); r.Phase != workflow.PhaseCompleted {
+		t.Fatalf("phase %s", r.Phase)
+	}
+}

@@ -192,8 +192,8 @@ func (e *Engine) recordProvisioning(r *Record, applied []string, failed []Missin
 	phase := r.Phase
 	open := phase == PhaseNew || phase == PhaseInvited || phase == PhaseProvisioned || phase == PhaseFailed
 	switch {
-	case len(todo) > 0 && phase == PhaseProvisioned:
-		phase = PhaseInvited
+	case len(todo) > 0 && (phase == PhaseProvisioned || phase == PhaseCompleted):
+		phase = PhaseInvited // a later approval asked for more
 	case len(todo) == 0 && open && r.Invite.Status == StateAccepted:
 		phase = PhaseCompleted
 	case len(todo) == 0 && open:

@@ -132,7 +132,13 @@ func (e *Engine) reminderDue(ctx context.Context, rd ReminderData) (Result, erro
 	} else if err != nil {
 		return res, &TransientError{Op: "load record", Err: err}
 	}
-	n, due, _ := e.expectedReminder(rec)
+	if rec.UserOrigin == "" && rec.GuestID != "" && !rec.Invite.SentAt.IsZero() {
+		// a record from before user origins were kept: establish it first
+		if rec, err = e.establishOrigin(ctx, rec); err != nil {
+			return res, err
+		}
+	}
+	n, due, configured := e.expectedReminder(rec)
 	now := e.Clock.Now().UTC()
 	switch {
 	case rd.Cycle != rec.Cycle:
@@ -141,7 +147,7 @@ func (e *Engine) reminderDue(ctx context.Context, rd ReminderData) (Result, erro
 		// accepted, provisioning incomplete: any reminder of the cycle (or
 		// its retry) provisions again; it sends no mail and expires nothing
 		return e.complete(ctx, rec)
-	case !remindersActive(rec):
+	case !remindersActive(rec) || !configured:
 		res.Detail = fmt.Sprintf("reminder #%d; the onboarding (%s) expects none", rd.Number, rec.Phase)
 	case rd.Number < n:
 		res.Detail = fmt.Sprintf("stale or duplicate reminder #%d (expected #%d)", rd.Number, n)
