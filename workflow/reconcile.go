@@ -210,7 +210,8 @@ func (e *Engine) invite(ctx context.Context, rec Record) (Record, error) {
 					result.Status = StateAccepted // nothing to wait for: complete once provisioned
 				}
 			}
-			return e.invited(ctx, rec.Key, result, origin, false, detail)
+			// the interrupted attempt that created our guest asked for mail
+			return e.invited(ctx, rec.Key, result, origin, origin == OriginCreated && rec.Spec.SendMessage, detail)
 		}
 	}
 	var unknown bool
@@ -262,12 +263,14 @@ func (e *Engine) invite(ctx context.Context, rec Record) (Record, error) {
 	if unknown {
 		detail = "guest " + result.GuestID + ", invited again without mail: an earlier attempt may have sent it"
 	}
-	return e.invited(ctx, rec.Key, result, origin, send, detail)
+	// the slot's email went out now, or is assumed to have gone out earlier
+	return e.invited(ctx, rec.Key, result, origin, rec.Spec.SendMessage, detail)
 }
 
 // invited records the result of the first invitation of a cycle (or the
 // user found instead of inviting). origin may be "" when a read must still
-// tell whose user it is (establishOrigin).
+// tell whose user it is (establishOrigin); mailed counts the slot's email,
+// sent or assumed sent.
 func (e *Engine) invited(ctx context.Context, key string, result InviteResult, origin string, mailed bool, detail string) (Record, error) {
 	now := e.Clock.Now().UTC()
 	return e.update(ctx, key, func(r *Record) error {
