@@ -172,6 +172,8 @@ func Load(getenv Getenv) (Config, error) {
 		RetryInitial:       dur("RETRY_INITIAL_DELAY"),
 		RetryMax:           dur("RETRY_MAX_DELAY"),
 		RetryMaxElapsed:    dur("RETRY_MAX_ELAPSED"),
+		SettleWindow:       dur("REPLICATION_SETTLE_WINDOW"),
+		ExistingUsers:      oneOf("POLICY_EXISTING_USERS", workflow.ExistingAdoptGuests, workflow.ExistingRefuse, workflow.ExistingAdoptAll),
 		DefaultRedirectURL: get("INVITE_REDIRECT_URL"),
 		TypeAliases:        map[string]string{},
 	}

@@ -37,6 +37,9 @@ func TestLoadValid(t *testing.T) {
 	if c.Workflow.TypeAliases["com.contoso.procurement.partner-approved"] != "partner-approved" {
 		t.Errorf("aliases = %v", c.Workflow.TypeAliases)
 	}
+	if c.Workflow.ExistingUsers != "adopt-guests" || c.Workflow.SettleWindow != 5*time.Minute {
+		t.Errorf("existing users %q, settle window %s: want the safe defaults adopt-guests, 5m", c.Workflow.ExistingUsers, c.Workflow.SettleWindow)
+	}
 	if c.Queue != "onboarding" || c.Workflow.ExpiryAction != "none" || c.Port != "8080" {
 		t.Errorf("defaults not applied: %+v", c)
 	}
@@ -82,6 +85,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"body limit unit", "MAX_INVOCATION_BYTES", "1MB", "MAX_INVOCATION_BYTES: must be a positive number of bytes"},
 		{"body limit too small", "MAX_INVOCATION_BYTES", "1KiB", "MAX_INVOCATION_BYTES: must be between 64KiB and 256MiB"},
 		{"negative retry", "RETRY_INITIAL_DELAY", "-1s", "RETRY_INITIAL_DELAY: must be positive"},
+		{"bad existing users", "POLICY_EXISTING_USERS", "take-over", "POLICY_EXISTING_USERS: must be one of adopt-guests, refuse, adopt-all"},
+		{"bad settle window", "REPLICATION_SETTLE_WINDOW", "0s", "REPLICATION_SETTLE_WINDOW: must be positive"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -112,11 +112,19 @@ func deref(p *string) string {
 // classifyStatus maps a failed answer to the workflow error types:
 // 404 → NotFoundError, 408/429/5xx → TransientError (with Retry-After),
 // other 4xx → PermanentError whose reason quotes Graph's code and message.
+//
+// Whether the request took effect: a 4xx answer (404 and 429 included)
+// is Graph refusing it, so nothing happened (workflow.Refused); a 429 is
+// marked TransientError.Refused. A 5xx or 408 proves nothing — Graph may
+// have done the work before failing — so the outcome stays unknown, as it
+// does for transport errors and time-outs (classify).
 func classifyStatus(op string, a *APIError) error {
 	switch {
 	case a.Status == http.StatusNotFound:
 		return &workflow.NotFoundError{Op: op, Err: a}
-	case a.Status == http.StatusTooManyRequests || a.Status == http.StatusRequestTimeout || a.Status >= 500:
+	case a.Status == http.StatusTooManyRequests:
+		return &workflow.TransientError{Op: op, RetryAfter: a.RetryAfter, Refused: true, Err: a}
+	case a.Status == http.StatusRequestTimeout || a.Status >= 500:
 		return &workflow.TransientError{Op: op, RetryAfter: a.RetryAfter, Err: a}
 	default:
 		return &workflow.PermanentError{Op: op, Reason: permanentReason(a), Err: detailOf{a}}

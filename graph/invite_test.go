@@ -104,8 +104,28 @@ func TestInviteRefusedAddressesArePermanent(t *testing.T) {
 	}
 }
 
+// existingUsersSeed is the sample tenant plus a member whose address is
+// also a secondary proxy address and differs from its UPN, and a guest
+// invited by someone else.
+func existingUsersSeed() graphsim.Seed {
+	seed := graphsim.SampleSeed()
+	seed.Users = append(seed.Users,
+		graphsim.SeedUser{ID: graceID, DisplayName: "Grace Hopper", UserPrincipalName: "grace@fabrikam.onmicrosoft.com", Mail: "grace@fabrikam.com",
+			ProxyAddresses: []string{"SMTP:grace@fabrikam.com", "smtp:g.hopper@fabrikam.com"}},
+		graphsim.SeedUser{ID: linusID, DisplayName: "Linus", Mail: "linus@partner.example", UserPrincipalName: "linus_partner.example#EXT#@fabrikam.onmicrosoft.com",
+			UserType: "Guest", CreationType: "Invitation", ExternalUserState: "Accepted", CreatedDateTime: "2025-06-01T10:00:00Z"})
+	return seed
+}
+
+const (
+	graceID = "5a1e0000-0000-4000-8000-0000000000a1"
+	linusID = "5a1e0000-0000-4000-8000-0000000000a2"
+)
+
 func TestFindUserByMail(t *testing.T) {
-	env := graphtest.Start(t, graphsim.Config{}, graph.Options{})
+	seed := existingUsersSeed()
+	env := graphtest.Start(t, graphsim.Config{Seed: &seed}, graph.Options{})
+	before := time.Now().Add(-time.Minute)
 	quoted, err := env.Dir.Invite(ctx, adaInvitation("o'brien@fabrikam.com"))
 	if err != nil {
 		t.Fatal(err)
@@ -118,6 +138,9 @@ func TestFindUserByMail(t *testing.T) {
 	}{
 		{"guest with a quote in the address", "o'brien@fabrikam.com", quoted.GuestID, "Guest"},
 		{"member by mail", megan.Mail, graphsim.SampleUserMegan, "Member"},
+		{"member by a secondary proxy address", "g.hopper@fabrikam.com", graceID, "Member"},
+		{"member by userPrincipalName", "grace@fabrikam.onmicrosoft.com", graceID, "Member"},
+		{"guest invited by someone else", "linus@partner.example", linusID, "Guest"},
 		{"unknown address", "nobody@fabrikam.com", "", ""},
 		{"quote injection finds nothing", "x' or mail ne 'y@fabrikam.com", "", ""},
 	}
@@ -130,10 +153,87 @@ func TestFindUserByMail(t *testing.T) {
 			if found != (tc.wantID != "") || u.ID != tc.wantID || u.UserType != tc.wantType {
 				t.Fatalf("found=%v user=%+v, want id %q type %q", found, u, tc.wantID, tc.wantType)
 			}
-			if tc.wantType == "Guest" && u.ExternalUserState != workflow.StatePendingAcceptance {
-				t.Fatalf("externalUserState = %q", u.ExternalUserState)
+			if tc.wantID == quoted.GuestID && (u.ExternalUserState != workflow.StatePendingAcceptance || u.CreationType != "Invitation" || u.CreatedAt.Before(before)) {
+				t.Fatalf("new guest read as %+v: want PendingAcceptance, creationType Invitation, created now", u)
+			}
+			if tc.wantID == linusID && (u.CreationType != "Invitation" || !u.CreatedAt.Equal(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))) {
+				t.Fatalf("foreign guest read as %+v", u)
 			}
 		})
+	}
+	// found on the first query: 5; not found: both queries (identities too)
+	if n := env.Sim.RequestCount("GET /users"); n != 5+2*2 {
+		t.Errorf("%d GET /users for 5 found and 2 unknown addresses, want 9", n)
+	}
+}
+
+// TestInviteIsNotRepeatedUnlessRefused: POST /invitations sends mail, so
+// the adapter re-sends it only after a 429 (which proves nothing happened)
+// and says which failures leave the outcome unknown.
+func TestInviteIsNotRepeatedUnlessRefused(t *testing.T) {
+	cases := []struct {
+		name        string
+		knobs       graphsim.Knobs
+		wantPosts   int
+		wantRefused bool
+	}{
+		{"503: one request, outcome unknown", graphsim.Knobs{FailureRate: 1}, 1, false},
+		{"answer lost after the invitation: outcome unknown", graphsim.Knobs{DropAfterRate: 1}, 1, false},
+		{"429 throttle: refused", graphsim.Knobs{InviteLimit: 1, InviteWindow: time.Hour}, 1, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			k := tc.knobs
+			env := graphtest.Start(t, graphsim.Config{Knobs: &k}, graph.Options{RequestRetries: 3})
+			if tc.knobs.InviteLimit > 0 {
+				if _, err := env.Dir.Invite(ctx, adaInvitation("first@fabrikam.com")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := env.Dir.Invite(ctx, adaInvitation("ada@fabrikam.com"))
+			var tr *workflow.TransientError
+			if !errors.As(err, &tr) {
+				t.Fatalf("got %v, want a TransientError", err)
+			}
+			if got := workflow.Refused(err); got != tc.wantRefused {
+				t.Errorf("Refused = %v, want %v (%v)", got, tc.wantRefused, err)
+			}
+			posts := env.Sim.RequestCount("POST /invitations")
+			if tc.knobs.InviteLimit > 0 {
+				posts-- // the first, admitted invitation
+			}
+			if tc.wantPosts != posts {
+				t.Errorf("%d invitation requests reached Graph, want %d", posts, tc.wantPosts)
+			}
+		})
+	}
+}
+
+func TestObjectExists(t *testing.T) {
+	env := graphtest.Start(t, graphsim.Config{}, graph.Options{})
+	const unknown = "0badc0de-0000-4000-8000-000000000000"
+	for _, tc := range []struct {
+		kind workflow.ChangeKind
+		id   string
+	}{
+		{workflow.ChangeManager, graphsim.SampleUserMegan},
+		{workflow.ChangeGroup, graphsim.SampleGroupPartners},
+		{workflow.ChangeRole, graphsim.RoleGuestInviter},
+		{workflow.ChangeApp, graphsim.SampleSPWiki},
+	} {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			if ok, err := env.Dir.ObjectExists(ctx, tc.kind, tc.id); !ok || err != nil {
+				t.Errorf("existing %s %s: %v, %v", tc.kind, tc.id, ok, err)
+			}
+			if ok, err := env.Dir.ObjectExists(ctx, tc.kind, unknown); ok || err != nil {
+				t.Errorf("unknown %s: %v, %v, want false without error", tc.kind, ok, err)
+			}
+		})
+	}
+	k := graphsim.Knobs{FailureRate: 1}
+	env.Sim.SetKnobs(k)
+	if _, err := env.NewDirectory(t, graph.Options{RequestRetries: -1}).ObjectExists(ctx, workflow.ChangeGroup, graphsim.SampleGroupPartners); !errors.As(err, new(*workflow.TransientError)) {
+		t.Errorf("a 503 reading the group: %v, want a TransientError (not \"missing\")", err)
 	}
 }
 

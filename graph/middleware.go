@@ -24,24 +24,35 @@ import (
 // one order with no such failure mode.
 func middlewares(o Options) []khttp.Middleware {
 	clientOpts := msgraphsdk.GetDefaultClientOptions()
-	retries := o.RequestRetries
-	retry := khttp.RetryHandlerOptions{
-		MaxRetries:   max(retries, 1),
-		DelaySeconds: int(o.RetryDelay / time.Second),
-		// A Retry-After beyond the retry budget (an invitation throttle
-		// window, say) is not waited out in-process: the error carries it
-		// and the workflow reschedules the event instead.
-		ShouldRetry: func(waited time.Duration, _ int, _ *http.Request, resp *http.Response) bool {
-			return retries > 0 && waited+workflow.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()) <= o.ItemRetryBudget
-		},
-	}
 	return []khttp.Middleware{
-		msgraphgocore.NewGraphTelemetryHandler(&clientOpts), // SdkVersion, client-request-id
-		khttp.NewRetryHandlerWithOptions(retry),             // 429/503/504 of whole requests, Retry-After wins
+		msgraphgocore.NewGraphTelemetryHandler(&clientOpts),       // SdkVersion, client-request-id
+		khttp.NewRetryHandlerWithOptions(*retryOptions(o, false)), // 429/503/504 of whole requests, Retry-After wins
 		khttp.NewRedirectHandler(),
 		khttp.NewParametersNameDecodingHandler(),
 		khttp.NewUserAgentHandler(),
 		khttp.NewHeadersInspectionHandler(),
+	}
+}
+
+// retryOptions are the SDK retry handler's options: up to
+// Options.RequestRetries re-sends of a request answered 429, 503 or 504.
+// A Retry-After beyond the retry budget (an invitation throttle window,
+// say) is not waited out in-process: the error carries it and the
+// workflow reschedules the event instead. With only429, a request is
+// re-sent only after a 429, the one answer that proves nothing happened:
+// POST /invitations sends mail, and a 503 or 504 may come after Graph
+// already sent it.
+func retryOptions(o Options, only429 bool) *khttp.RetryHandlerOptions {
+	retries := o.RequestRetries
+	return &khttp.RetryHandlerOptions{
+		MaxRetries:   max(retries, 1),
+		DelaySeconds: int(o.RetryDelay / time.Second),
+		ShouldRetry: func(waited time.Duration, _ int, _ *http.Request, resp *http.Response) bool {
+			if only429 && resp.StatusCode != http.StatusTooManyRequests {
+				return false
+			}
+			return retries > 0 && waited+workflow.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()) <= o.ItemRetryBudget
+		},
 	}
 }
 

@@ -6,15 +6,20 @@ import (
 	"log/slog"
 	"strings"
 
+	abstractions "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/groups"
+	"github.com/microsoftgraph/msgraph-sdk-go/invitations"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
+	"github.com/microsoftgraph/msgraph-sdk-go/rolemanagement"
+	"github.com/microsoftgraph/msgraph-sdk-go/serviceprincipals"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
-// userSelect is the $select of every user read: externalUserState and
-// userType are only returned when selected.
-var userSelect = []string{"id", "mail", "userType", "externalUserState"}
+// userSelect is the $select of every user read: externalUserState,
+// userType and creationType are only returned when selected.
+var userSelect = []string{"id", "mail", "userType", "externalUserState", "creationType", "createdDateTime"}
 
 // Invite sends POST /invitations and returns invitedUser.id (the guest's
 // object id, not the invitation id) and the invitation status. Graph sends
@@ -56,7 +61,11 @@ func (d *Directory) Invite(ctx context.Context, inv workflow.Invitation) (workfl
 		}
 		body.SetInvitedUserMessageInfo(info)
 	}
-	res, err := d.client.Invitations().Post(ctx, body, nil)
+	// Only a 429 is re-sent in-process: any other failure may come after
+	// Graph sent the mail, and the workflow decides what to do then.
+	res, err := d.client.Invitations().Post(ctx, body, &invitations.InvitationsRequestBuilderPostRequestConfiguration{
+		Options: []abstractions.RequestOption{retryOptions(d.opts, true)},
+	})
 	if err != nil {
 		err = classify(op, err)
 		d.log.WarnContext(ctx, "invitation failed", slog.String("email", workflow.MaskEmail(inv.Email)), slog.Any("err", err))
@@ -89,26 +98,47 @@ func MailFilter(email string) string {
 	return "mail eq " + q + " or otherMails/any(m:m eq " + q + ")"
 }
 
-// FindUserByMail lists users with MailFilter(email). found is false when no
-// user has the address.
+// AddressFilters are the default (non-advanced) $filters Microsoft
+// recommends before inviting an address (customize-invitation-api,
+// reference §15): userPrincipalName, mail, otherMails and proxyAddresses
+// (either prefix case) in one, identities in another (a filter on
+// identities needs an issuer, which Graph ignores for emailAddress
+// identities; whether Graph takes it combined with the others is
+// unconfirmed, so it goes alone).
+func AddressFilters(email string) []string {
+	q := ODataString(email)
+	_, domain, _ := strings.Cut(email, "@")
+	return []string{
+		"userPrincipalName eq " + q + " or " + MailFilter(email) +
+			" or proxyAddresses/any(p:p eq " + ODataString("SMTP:"+email) + ")" +
+			" or proxyAddresses/any(p:p eq " + ODataString("smtp:"+email) + ")",
+		"identities/any(c:c/issuerAssignedId eq " + q + " and c/issuer eq " + ODataString(domain) + ")",
+	}
+}
+
+// FindUserByMail looks up the user an address belongs to with
+// AddressFilters, one GET /users each. found is false when no user has the
+// address.
 func (d *Directory) FindUserByMail(ctx context.Context, email string) (workflow.DirectoryUser, bool, error) {
-	const op = "find user by mail"
-	filter := MailFilter(email)
-	res, err := d.client.Users().Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
-		QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: &filter, Select: userSelect},
-	})
-	if err != nil {
-		return workflow.DirectoryUser{}, false, classify(op, err)
+	const op = "find user by address"
+	for _, filter := range AddressFilters(email) {
+		res, err := d.client.Users().Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
+			QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: &filter, Select: userSelect},
+		})
+		if err != nil {
+			return workflow.DirectoryUser{}, false, classify(op, err)
+		}
+		vals := res.GetValue()
+		if len(vals) == 0 {
+			continue
+		}
+		if len(vals) > 1 {
+			d.log.WarnContext(ctx, "several users share one address; using the first",
+				slog.String("email", workflow.MaskEmail(email)), slog.Int("count", len(vals)))
+		}
+		return toDirectoryUser(vals[0]), true, nil
 	}
-	vals := res.GetValue()
-	if len(vals) == 0 {
-		return workflow.DirectoryUser{}, false, nil
-	}
-	if len(vals) > 1 {
-		d.log.WarnContext(ctx, "several users share one address; using the first",
-			slog.String("email", workflow.MaskEmail(email)), slog.Int("count", len(vals)))
-	}
-	return toDirectoryUser(vals[0]), true, nil
+	return workflow.DirectoryUser{}, false, nil
 }
 
 // User reads GET /users/{id}?$select=id,mail,userType,externalUserState.
@@ -130,12 +160,50 @@ func toDirectoryUser(u models.Userable) workflow.DirectoryUser {
 	if u == nil {
 		return workflow.DirectoryUser{}
 	}
-	return workflow.DirectoryUser{
+	out := workflow.DirectoryUser{
 		ID:                deref(u.GetId()),
 		Mail:              deref(u.GetMail()),
 		UserType:          deref(u.GetUserType()),
 		ExternalUserState: deref(u.GetExternalUserState()),
+		CreationType:      deref(u.GetCreationType()),
 	}
+	if t := u.GetCreatedDateTime(); t != nil {
+		out.CreatedAt = t.UTC()
+	}
+	return out
+}
+
+// ObjectExists reads the object a change references, selecting only its
+// id: the manager (GET /users/{id}), the group, the role definition or the
+// resource service principal. A 404 means it does not exist.
+func (d *Directory) ObjectExists(ctx context.Context, kind workflow.ChangeKind, id string) (bool, error) {
+	op := fmt.Sprintf("read %s %s", kind, id)
+	sel := []string{"id"}
+	var err error
+	switch kind {
+	case workflow.ChangeManager:
+		_, err = d.client.Users().ByUserId(id).Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
+			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: sel}})
+	case workflow.ChangeGroup:
+		_, err = d.client.Groups().ByGroupId(id).Get(ctx, &groups.GroupItemRequestBuilderGetRequestConfiguration{
+			QueryParameters: &groups.GroupItemRequestBuilderGetQueryParameters{Select: sel}})
+	case workflow.ChangeRole:
+		_, err = d.client.RoleManagement().Directory().RoleDefinitions().ByUnifiedRoleDefinitionId(id).Get(ctx,
+			&rolemanagement.DirectoryRoleDefinitionsUnifiedRoleDefinitionItemRequestBuilderGetRequestConfiguration{
+				QueryParameters: &rolemanagement.DirectoryRoleDefinitionsUnifiedRoleDefinitionItemRequestBuilderGetQueryParameters{Select: sel}})
+	case workflow.ChangeApp:
+		_, err = d.client.ServicePrincipals().ByServicePrincipalId(id).Get(ctx, &serviceprincipals.ServicePrincipalItemRequestBuilderGetRequestConfiguration{
+			QueryParameters: &serviceprincipals.ServicePrincipalItemRequestBuilderGetQueryParameters{Select: sel}})
+	default:
+		return true, nil // references nothing
+	}
+	if a, ok := apiErrorFromSDK(err); ok && a.Status == 404 {
+		return false, nil
+	}
+	if err != nil {
+		return false, classify(op, err)
+	}
+	return true, nil
 }
 
 // SetAccountEnabled blocks or allows sign-in with PATCH /users/{id}

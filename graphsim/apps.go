@@ -88,7 +88,7 @@ func (s *Server) listAppRoleAssignedTo(req *request, p params) *response {
 }
 
 func (s *Server) listUserAppRoleAssignments(req *request, p params) *response {
-	u, r := s.visibleUserOr404(p["id"])
+	u, r := s.readableUserOr404(p["id"])
 	if r != nil {
 		return r
 	}

@@ -83,6 +83,66 @@ type parser struct {
 	toks []tok
 	pos  int
 	fs   *filterSyntax
+	// lambdaVar is the variable of the any() being parsed ("" outside);
+	// lambdaSubs collects the references to it (x, x/issuer, ...).
+	lambdaVar  string
+	lambdaSubs []string
+}
+
+// isLambdaRef reports whether name refers to the current lambda variable:
+// the variable itself or one of its properties (x/issuer).
+func (p *parser) isLambdaRef(name string) bool {
+	v := p.lambdaVar
+	return v != "" && (name == v || strings.HasPrefix(name, v+"/"))
+}
+
+// lambda parses "(x: <filter>)" after collection/any: the filter may
+// compare x itself (otherMails/any(m:m eq 'a')) or its properties joined
+// with and/or (identities/any(c:c/issuerAssignedId eq 'a' and c/issuer eq
+// 't')). Graph requires both issuerAssignedId and issuer in a filter on
+// identities (objectIdentity, "Filtering"), and so does graphsim.
+func (p *parser) lambda(prop string) (filterExpr, error) {
+	if p.lambdaVar != "" {
+		return nil, fmt.Errorf("nested lambda on '%s' is not supported", prop)
+	}
+	p.fs.props = append(p.fs.props, prop)
+	if _, err := p.expect('('); err != nil {
+		return nil, err
+	}
+	v, err := p.expect('i')
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.expect(':'); err != nil {
+		return nil, err
+	}
+	p.lambdaVar, p.lambdaSubs = v.text, nil
+	body, err := p.or()
+	subs := p.lambdaSubs
+	p.lambdaVar, p.lambdaSubs = "", nil
+	if err != nil {
+		return nil, err
+	}
+	if len(subs) == 0 {
+		return nil, fmt.Errorf("lambda variable '%s' is not used", v.text)
+	}
+	if strings.EqualFold(prop, "identities") {
+		has := func(sub string) bool {
+			for _, s := range subs {
+				if strings.EqualFold(s, v.text+"/"+sub) {
+					return true
+				}
+			}
+			return false
+		}
+		if !has("issuerAssignedId") || !has("issuer") {
+			return nil, fmt.Errorf("a filter on identities must compare both issuerAssignedId and issuer")
+		}
+	}
+	if _, err := p.expect(')'); err != nil {
+		return nil, err
+	}
+	return anyExpr{prop: prop, v: v.text, body: body}, nil
 }
 
 func parseFilter(s string) (*filterSyntax, error) {
@@ -201,10 +261,12 @@ type cmp struct {
 	values []any
 }
 
-// anyExpr is collection/any(x: <cmp on x>).
+// anyExpr is collection/any(v: body): true when body holds for an item,
+// body seeing the item as v and its properties as v/name.
 type anyExpr struct {
 	prop string
-	c    cmp
+	v    string
+	body filterExpr
 }
 
 func (p *parser) literal() (any, error) {
@@ -252,54 +314,21 @@ func (p *parser) primary() (filterExpr, error) {
 	name := t.text
 	// function call: startsWith(prop,'x') / endsWith(prop,'x')
 	if fn := strings.ToLower(name); (fn == "startswith" || fn == "endswith") && p.pos < len(p.toks) && p.toks[p.pos].kind == '(' {
-		return p.function(fn, "")
+		return p.function(fn)
 	}
-	// lambda: prop/any(x: x eq 'v')
+	// lambda: prop/any(x: <filter on x or x/sub>)
 	if i := strings.LastIndex(name, "/"); i > 0 && strings.EqualFold(name[i+1:], "any") {
-		prop := name[:i]
-		p.fs.props = append(p.fs.props, prop)
-		if _, err := p.expect('('); err != nil {
-			return nil, err
-		}
-		v, err := p.expect('i')
-		if err != nil {
-			return nil, err
-		}
-		if _, err := p.expect(':'); err != nil {
-			return nil, err
-		}
-		var c cmp
-		if p.pos < len(p.toks) && p.toks[p.pos].kind == 'i' && (strings.EqualFold(p.toks[p.pos].text, "startswith") || strings.EqualFold(p.toks[p.pos].text, "endswith")) {
-			fn := strings.ToLower(p.toks[p.pos].text)
-			p.pos++
-			e, err := p.function(fn, v.text)
-			if err != nil {
-				return nil, err
-			}
-			c = e.(cmp)
-		} else {
-			ref, err := p.expect('i')
-			if err != nil {
-				return nil, err
-			}
-			if ref.text != v.text {
-				return nil, fmt.Errorf("lambda variable '%s' expected, got '%s'", v.text, ref.text)
-			}
-			c, err = p.comparison(ref.text)
-			if err != nil {
-				return nil, err
-			}
-		}
-		if _, err := p.expect(')'); err != nil {
-			return nil, err
-		}
-		return anyExpr{prop: prop, c: c}, nil
+		return p.lambda(name[:i])
+	}
+	if p.isLambdaRef(name) {
+		p.lambdaSubs = append(p.lambdaSubs, name)
+		return p.comparison(name)
 	}
 	p.fs.props = append(p.fs.props, name)
 	return p.comparison(name)
 }
 
-func (p *parser) function(fn, lambdaVar string) (filterExpr, error) {
+func (p *parser) function(fn string) (filterExpr, error) {
 	if _, err := p.expect('('); err != nil {
 		return nil, err
 	}
@@ -307,10 +336,9 @@ func (p *parser) function(fn, lambdaVar string) (filterExpr, error) {
 	if err != nil {
 		return nil, err
 	}
-	if lambdaVar != "" && arg.text != lambdaVar {
-		return nil, fmt.Errorf("lambda variable '%s' expected, got '%s'", lambdaVar, arg.text)
-	}
-	if lambdaVar == "" {
+	if p.isLambdaRef(arg.text) {
+		p.lambdaSubs = append(p.lambdaSubs, arg.text)
+	} else {
 		p.fs.props = append(p.fs.props, arg.text)
 	}
 	if _, err := p.expect(','); err != nil {
@@ -413,19 +441,40 @@ func (c cmp) eval(g getter) bool {
 
 func (a anyExpr) eval(g getter) bool {
 	v, _ := g(a.prop)
+	var items []any
 	switch l := v.(type) {
 	case []any:
-		for _, it := range l {
-			if a.c.test(it) {
-				return true
-			}
-		}
+		items = l
 	case []string:
 		for _, it := range l {
-			if a.c.test(it) {
-				return true
-			}
+			items = append(items, it)
+		}
+	}
+	for _, it := range items {
+		if a.body.eval(a.itemGetter(it)) {
+			return true
 		}
 	}
 	return false
+}
+
+// itemGetter resolves the lambda variable to the item and v/name to the
+// item's property (case-insensitive).
+func (a anyExpr) itemGetter(it any) getter {
+	return func(name string) (any, bool) {
+		if name == a.v {
+			return it, true
+		}
+		sub, ok := strings.CutPrefix(name, a.v+"/")
+		m, isMap := it.(map[string]any)
+		if !ok || !isMap {
+			return nil, false
+		}
+		for k, val := range m {
+			if strings.EqualFold(k, sub) {
+				return val, true
+			}
+		}
+		return nil, false
+	}
 }

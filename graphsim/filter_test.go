@@ -10,6 +10,8 @@ func TestParseFilter(t *testing.T) {
 	entity := map[string]any{
 		"mail": "O'Brien@Contoso.com", "userType": "Guest", "displayName": "Ana Silva",
 		"otherMails": []any{"alias@contoso.com", "ana@example.org"}, "accountEnabled": true, "jobTitle": nil,
+		"proxyAddresses": []any{"SMTP:ana@contoso.com", "smtp:ana.silva@contoso.com"},
+		"identities":     []any{map[string]any{"signInType": "emailAddress", "issuer": "contoso.onmicrosoft.com", "issuerAssignedId": "ana@example.org"}},
 	}
 	get := func(name string) (any, bool) {
 		for k, v := range entity {
@@ -38,6 +40,11 @@ func TestParseFilter(t *testing.T) {
 		{"endsWith(mail,'contoso.com')", true, true},
 		{"mail ne 'x@y.com'", true, true},
 		{"not (userType eq 'Member')", true, true},
+		{"proxyAddresses/any(x:x eq 'smtp:ana.silva@contoso.com')", true, false},
+		{"proxyAddresses/any(x:x eq 'SMTP:ana.silva@contoso.com') or proxyAddresses/any(x:x eq 'smtp:nobody@contoso.com')", true, false},
+		{"identities/any(c:c/issuerAssignedId eq 'ana@example.org' and c/issuer eq 'contoso.onmicrosoft.com')", true, false},
+		{"identities/any(c:c/issuerAssignedId eq 'ana@example.org' and c/issuer eq 'other.com')", false, false},
+		{"userPrincipalName eq 'a@b.c' or identities/any(c:c/issuerAssignedId eq 'nobody@x.org' and c/issuer eq 'contoso.onmicrosoft.com')", false, false},
 	}
 	for _, c := range cases {
 		t.Run(c.filter, func(t *testing.T) {
@@ -53,7 +60,7 @@ func TestParseFilter(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{"mail eq 'open", "mail eq", "mail gt 'a'", "(mail eq 'a'", "otherMails/any(x:y eq 'a')", "mail eq 'a' extra", "mail ~ 'a'", ""} {
+	for _, bad := range []string{"mail eq 'open", "mail eq", "mail gt 'a'", "(mail eq 'a'", "otherMails/any(x:y eq 'a')", "identities/any(c:c/issuerAssignedId eq 'a')", "otherMails/any(x:otherMails/any(y:y eq 'a'))", "mail eq 'a' extra", "mail ~ 'a'", ""} {
 		if _, err := parseFilter(bad); err == nil {
 			t.Errorf("parseFilter(%q) succeeded, want an error", bad)
 		}

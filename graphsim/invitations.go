@@ -144,8 +144,14 @@ func (s *Server) postInvitation(req *request, _ params) *response {
 		return invitationError(MsgGroupEmail)
 	}
 	now := s.now().UTC()
-	u := t.userByAddress(email)
+	u := t.userOwningAddress(email)
 	status := "PendingAcceptance"
+	// An address that belongs to a member: "If the user already exists in
+	// your resource directory, they won't receive an invitation"
+	// (customize-invitation-api). What the call answers is undocumented
+	// (reference §15); graphsim answers the harsher way a client can
+	// misread: 201 with the member's id, status Completed, and no email.
+	member := u != nil && !reset && !strings.EqualFold(u.str("userType"), "Guest") && u.str("creationType") != "Invitation"
 	if reset {
 		inv, _ := body["invitedUser"].(map[string]any)
 		id, _ := inv["id"].(string)
@@ -185,6 +191,7 @@ func (s *Server) postInvitation(req *request, _ params) *response {
 			"identities": []any{map[string]any{
 				"signInType": "userPrincipalName", "issuer": t.domain, "issuerAssignedId": upn,
 			}},
+			"proxyAddresses": []any{"SMTP:" + email},
 		}
 		fillUserDefaults(p)
 		u = &user{props: p, visibleAt: now.Add(s.Knobs().ReplicationLag)}
@@ -197,7 +204,7 @@ func (s *Server) postInvitation(req *request, _ params) *response {
 	t.invitations++
 	redeem := "https://login.microsoftonline.com/redeem?rd=" + url.QueryEscape(
 		"https://invitations.microsoft.com/redeem/?tenant="+t.tenantID+"&user="+invID+"&ticket="+strings.ReplaceAll(s.newID(), "-", "")+"&ver=2.0")
-	if send {
+	if send && !member {
 		key := strings.ToLower(email)
 		t.emails[key] = append(t.emails[key], Email{
 			To: email, UserID: u.id(), InvitationID: invID, Message: msgBody, Language: lang,

@@ -1,6 +1,7 @@
 package graphsim_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -194,4 +195,46 @@ func TestResetRedemption(t *testing.T) {
 	inv.SetInvitedUser(iu)
 	_, err = e.client.Invitations().Post(ctx(t), inv, nil)
 	wantODataError(t, err, http.StatusBadRequest, "BadRequest", "doesn't match any emails")
+}
+
+// An address that belongs to someone already in the tenant: a member gets
+// no invitation (Graph: "they won't receive an invitation"), answered 201
+// with the member's own id; a guest invited by someone else is re-invited
+// (same id, a mail). Matches go through mail, proxyAddresses and UPN.
+func TestInvitationOfExistingUsers(t *testing.T) {
+	const (
+		memberID = "5a1e0000-0000-4000-8000-0000000000a1"
+		foreign  = "5a1e0000-0000-4000-8000-0000000000a2"
+	)
+	seed := graphsim.SampleSeed()
+	seed.Users = append(seed.Users,
+		graphsim.SeedUser{ID: memberID, DisplayName: "Grace Hopper", UserPrincipalName: "grace@fabrikam.onmicrosoft.com",
+			Mail: "grace@fabrikam.com", ProxyAddresses: []string{"SMTP:grace@fabrikam.com", "smtp:g.hopper@fabrikam.com"}},
+		graphsim.SeedUser{ID: foreign, DisplayName: "Linus", Mail: "linus@partner.example", UserPrincipalName: "linus_partner.example#EXT#@fabrikam.onmicrosoft.com",
+			UserType: "Guest", CreationType: "Invitation", ExternalUserState: "Accepted"})
+	e := newEnv(t, graphsim.Config{Seed: &seed}, clientOptions{})
+	for _, addr := range []string{"grace@fabrikam.com", "g.hopper@fabrikam.com", "grace@fabrikam.onmicrosoft.com"} {
+		inv := invite(t, e, addr, true)
+		if id := *inv.GetInvitedUser().GetId(); id != memberID || *inv.GetStatus() != "Completed" {
+			t.Errorf("invite %s: user %s status %s, want the member %s, Completed", addr, id, *inv.GetStatus(), memberID)
+		}
+		if n := len(e.sim.EmailsSent(addr)); n != 0 {
+			t.Errorf("%s: a member got %d invitation emails", addr, n)
+		}
+	}
+	inv := invite(t, e, "linus@partner.example", true)
+	if id := *inv.GetInvitedUser().GetId(); id != foreign || *inv.GetStatus() != "Completed" {
+		t.Errorf("foreign guest: user %s status %s", id, *inv.GetStatus())
+	}
+	if n := len(e.sim.EmailsSent("linus@partner.example")); n != 1 {
+		t.Errorf("foreign guest re-invited: %d emails, want 1", n)
+	}
+	if n := len(e.sim.State().Users); n != len(seed.Users) {
+		t.Errorf("%d users, want no new user for existing addresses", n)
+	}
+	// a new guest carries its address in proxyAddresses, as Graph adds it
+	id := *invite(t, e, "new@partner.example", false).GetInvitedUser().GetId()
+	if u, _ := e.sim.GetUser(id); fmt.Sprint(u.Properties["proxyAddresses"]) != "[SMTP:new@partner.example]" {
+		t.Errorf("proxyAddresses = %v", u.Properties["proxyAddresses"])
+	}
 }

@@ -28,12 +28,21 @@ type Knobs struct {
 	// 150 per 5 s). 0 disables the throttle.
 	InviteLimit  int
 	InviteWindow time.Duration
-	// ReplicationLag: a user created by an invitation is 404 on every other
-	// endpoint (GET/PATCH/DELETE /users/{id}, manager, group members,
-	// role and app role assignments) for this long.
+	// ReplicationLag: for this long after an invitation created a user,
+	// writes that reference the user (PATCH/DELETE /users/{id}, manager,
+	// group members, role and app role assignments, as principal or as
+	// manager) answer 404 Request_ResourceNotFound, as Graph's replicas do
+	// (reference §14). What reads see meanwhile is LagReads.
 	ReplicationLag time.Duration
+	// LagReads is what reads of a lagging user (GET /users/{id} and its
+	// manager, memberOf and appRoleAssignments, GET /users listings and
+	// $filter) see: LagReadsVisible (the default, ""), LagReadsHidden or
+	// LagReadsMixed. A read and a write may reach different replicas, so
+	// "the read sees it" proves nothing about the write.
+	LagReads string
 	// LagListings also hides lagging users from GET /users listings and
-	// filters (Graph documents that list results may lag).
+	// filters whatever LagReads says (Graph documents that list results
+	// may lag).
 	LagListings bool
 	// ShuffleBatch answers $batch items in random order.
 	ShuffleBatch bool
@@ -48,6 +57,18 @@ type Knobs struct {
 	// Authorization_RequestDenied: the app lacks the permission for them.
 	Deny []string
 }
+
+// The values of Knobs.LagReads.
+const (
+	// LagReadsVisible: reads already see a lagging user (the default; the
+	// harsher case for a client that trusts a read).
+	LagReadsVisible = "visible"
+	// LagReadsHidden: reads 404 (GET) or omit it (listings) like writes.
+	LagReadsHidden = "hidden"
+	// LagReadsMixed: each read sees it or not at random, as when reads
+	// reach different replicas.
+	LagReadsMixed = "mixed"
+)
 
 // DefaultKnobs is Graph's invitation throttle and nothing else.
 func DefaultKnobs() Knobs {
@@ -64,6 +85,7 @@ type knobsJSON struct {
 	InviteLimit    *int     `json:"inviteLimit,omitempty"`
 	InviteWindow   *string  `json:"inviteWindow,omitempty"`
 	ReplicationLag *string  `json:"replicationLag,omitempty"`
+	LagReads       *string  `json:"lagReads,omitempty"`
 	LagListings    *bool    `json:"lagListings,omitempty"`
 	ShuffleBatch   *bool    `json:"shuffleBatch,omitempty"`
 	RetryAfter     *int     `json:"retryAfter,omitempty"`
@@ -77,7 +99,7 @@ func (k Knobs) MarshalJSON() ([]byte, error) {
 	return json.Marshal(knobsJSON{
 		Latency: d(k.Latency), Jitter: d(k.Jitter), FailureRate: &k.FailureRate, DropRate: &k.DropRate,
 		DropAfterRate: &k.DropAfterRate, InviteLimit: &k.InviteLimit, InviteWindow: d(k.InviteWindow),
-		ReplicationLag: d(k.ReplicationLag), LagListings: &k.LagListings, ShuffleBatch: &k.ShuffleBatch,
+		ReplicationLag: d(k.ReplicationLag), LagReads: &k.LagReads, LagListings: &k.LagListings, ShuffleBatch: &k.ShuffleBatch,
 		RetryAfter: &k.RetryAfter, RequireAuth: &k.RequireAuth, Deny: k.Deny,
 	})
 }
@@ -129,6 +151,9 @@ func (k *Knobs) UnmarshalJSON(b []byte) error {
 			*dst = *src
 		}
 	}
+	if j.LagReads != nil {
+		k.LagReads = *j.LagReads
+	}
 	setB(j.LagListings, &k.LagListings)
 	setB(j.ShuffleBatch, &k.ShuffleBatch)
 	setB(j.RequireAuth, &k.RequireAuth)
@@ -161,6 +186,11 @@ func (k Knobs) Validate() error {
 	}
 	if k.InviteLimit > 0 && k.InviteWindow <= 0 {
 		return fmt.Errorf("knobs: inviteWindow must be positive when inviteLimit is set")
+	}
+	switch k.LagReads {
+	case "", LagReadsVisible, LagReadsHidden, LagReadsMixed:
+	default:
+		return fmt.Errorf("knobs: lagReads must be %s, %s or %s, got %q", LagReadsVisible, LagReadsHidden, LagReadsMixed, k.LagReads)
 	}
 	if k.RetryAfter < 0 {
 		return fmt.Errorf("knobs: retryAfter must not be negative, got %d", k.RetryAfter)

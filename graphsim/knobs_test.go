@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -101,9 +102,8 @@ func TestReplicationLag(t *testing.T) {
 		t.Helper()
 		t.Run(name, func(t *testing.T) { wantODataError(t, err, http.StatusNotFound, graphsim.CodeResourceNotFound, id) })
 	}
-	_, err := c.Users().ByUserId(id).Get(ctx(t), nil)
-	notFound("get", err)
-	_, err = c.Users().ByUserId(id).Patch(ctx(t), models.NewUser(), nil)
+	// writes that reference the new user 404 ...
+	_, err := c.Users().ByUserId(id).Patch(ctx(t), models.NewUser(), nil)
 	notFound("patch", err)
 	ref := models.NewReferenceUpdate()
 	ref.SetOdataId(ptr("https://graph.microsoft.com/v1.0/users/" + graphsim.SampleUserMegan))
@@ -113,6 +113,17 @@ func TestReplicationLag(t *testing.T) {
 	notFound("role", err)
 	_, err = c.ServicePrincipals().ByServicePrincipalId(graphsim.SampleSPWiki).AppRoleAssignedTo().Post(ctx(t), appAssignment(id, graphsim.SampleSPWiki, graphsim.DefaultAccessAppRoleID), nil)
 	notFound("app", err)
+	notFound("delete", c.Users().ByUserId(id).Delete(ctx(t), nil))
+
+	// ... while reads already see it (the default LagReads): a read proves
+	// nothing about the next write
+	filter := "mail eq 'lag@contoso.com'"
+	if _, err := c.Users().ByUserId(id).Get(ctx(t), nil); err != nil {
+		t.Errorf("read during lag with default LagReads: %v", err)
+	}
+	if n := countUsers(t, e, filter); n != 1 {
+		t.Errorf("listing during lag = %d, want 1", n)
+	}
 
 	// the invitation manager sees its own write: same user, another email
 	if again := *invite(t, e, "lag@contoso.com", true).GetInvitedUser().GetId(); again != id {
@@ -121,18 +132,26 @@ func TestReplicationLag(t *testing.T) {
 	if n := len(e.sim.EmailsSent("lag@contoso.com")); n != 2 {
 		t.Errorf("emails = %d", n)
 	}
-	// listings show it unless LagListings
-	filter := "mail eq 'lag@contoso.com'"
-	if n := countUsers(t, e, filter); n != 1 {
-		t.Errorf("listing during lag = %d, want 1", n)
-	}
+
 	k := e.sim.Knobs()
-	k.LagListings = true
+	k.LagReads = graphsim.LagReadsHidden
+	if err := e.sim.SetKnobs(k); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Users().ByUserId(id).Get(ctx(t), nil)
+	notFound("get with LagReads hidden", err)
+	if n := countUsers(t, e, filter); n != 0 {
+		t.Errorf("listing during lag with LagReads hidden = %d, want 0", n)
+	}
+	k.LagReads, k.LagListings = graphsim.LagReadsVisible, true
 	if err := e.sim.SetKnobs(k); err != nil {
 		t.Fatal(err)
 	}
 	if n := countUsers(t, e, filter); n != 0 {
 		t.Errorf("listing during lag with LagListings = %d, want 0", n)
+	}
+	if _, err := c.Users().ByUserId(id).Get(ctx(t), nil); err != nil {
+		t.Errorf("LagListings hides listings only: %v", err)
 	}
 
 	e.clock.Advance(2 * time.Second)
@@ -144,6 +163,26 @@ func TestReplicationLag(t *testing.T) {
 	}
 	if n := countUsers(t, e, filter); n != 1 {
 		t.Errorf("listing after lag = %d", n)
+	}
+}
+
+func TestLagReadsMixedSeesBothWays(t *testing.T) {
+	e := newEnv(t, graphsim.Config{RandSeed: 3, Knobs: &graphsim.Knobs{ReplicationLag: time.Hour, LagReads: graphsim.LagReadsMixed}}, clientOptions{})
+	id := *invite(t, e, "mixed@contoso.com", false).GetInvitedUser().GetId()
+	seen, missed := 0, 0
+	for range 40 {
+		if _, err := e.client.Users().ByUserId(id).Get(ctx(t), nil); err == nil {
+			seen++
+		} else {
+			wantODataError(t, err, http.StatusNotFound, graphsim.CodeResourceNotFound, id)
+			missed++
+		}
+	}
+	if seen == 0 || missed == 0 {
+		t.Errorf("mixed reads: %d seen, %d missed; want both", seen, missed)
+	}
+	if err := e.sim.SetKnobs(graphsim.Knobs{LagReads: "sometimes"}); err == nil || !strings.Contains(err.Error(), "lagReads") {
+		t.Errorf("invalid lagReads accepted: %v", err)
 	}
 }
 

@@ -21,7 +21,10 @@ type Seed struct {
 	GroupAddressPatterns []string `json:"groupAddressPatterns,omitempty"`
 }
 
-// SeedUser is a member (or guest) user present from the start.
+// SeedUser is a member (or guest) user present from the start. A guest
+// invited by someone else (a "foreign" guest, as far as the onboarding app
+// is concerned) has UserType Guest, CreationType Invitation and an
+// ExternalUserState.
 type SeedUser struct {
 	ID                string   `json:"id"`
 	DisplayName       string   `json:"displayName"`
@@ -33,9 +36,13 @@ type SeedUser struct {
 	Mail              string   `json:"mail,omitempty"`              // default mailNickname@domain
 	UserPrincipalName string   `json:"userPrincipalName,omitempty"` // default mail
 	OtherMails        []string `json:"otherMails,omitempty"`
-	UserType          string   `json:"userType,omitempty"` // default Member
-	CreationType      string   `json:"creationType,omitempty"`
-	ExternalUserState string   `json:"externalUserState,omitempty"`
+	// ProxyAddresses are "SMTP:primary" and "smtp:secondary" entries;
+	// default "SMTP:" + mail.
+	ProxyAddresses    []string `json:"proxyAddresses,omitempty"`
+	UserType          string   `json:"userType,omitempty"`          // default Member; Guest for a guest invited by someone else
+	CreationType      string   `json:"creationType,omitempty"`      // Invitation for such a guest
+	ExternalUserState string   `json:"externalUserState,omitempty"` // PendingAcceptance or Accepted for such a guest
+	CreatedDateTime   string   `json:"createdDateTime,omitempty"`   // RFC 3339; default 2024-01-15T09:00:00Z
 	ManagerID         string   `json:"managerId,omitempty"`
 }
 

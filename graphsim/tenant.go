@@ -66,6 +66,21 @@ func (u *user) hasAddress(addr string) bool {
 	return false
 }
 
+// ownsAddress reports whether addr is one of the user's sign-in or mail
+// addresses as Graph's invitation manager compares them: mail,
+// otherMails, proxyAddresses (SMTP: or smtp:) and userPrincipalName.
+func (u *user) ownsAddress(addr string) bool {
+	if u.hasAddress(addr) || strings.EqualFold(u.str("userPrincipalName"), addr) {
+		return true
+	}
+	for _, p := range u.strings("proxyAddresses") {
+		if proto, a, ok := strings.Cut(p, ":"); ok && strings.EqualFold(proto, "smtp") && strings.EqualFold(a, addr) {
+			return true
+		}
+	}
+	return false
+}
+
 type group struct {
 	id              string
 	displayName     string
@@ -167,6 +182,17 @@ func newTenant(s Seed) *tenant {
 		for _, m := range su.OtherMails {
 			other = append(other, m)
 		}
+		proxies := make([]any, 0, len(su.ProxyAddresses)+1)
+		for _, p := range su.ProxyAddresses {
+			proxies = append(proxies, p)
+		}
+		if len(proxies) == 0 && mail != "" {
+			proxies = append(proxies, "SMTP:"+mail)
+		}
+		created := su.CreatedDateTime
+		if created == "" {
+			created = "2024-01-15T09:00:00Z"
+		}
 		p := map[string]any{
 			"id":                su.ID,
 			"displayName":       su.DisplayName,
@@ -178,11 +204,15 @@ func newTenant(s Seed) *tenant {
 			"mailNickname":      nick,
 			"userPrincipalName": upn,
 			"otherMails":        other,
+			"proxyAddresses":    proxies,
 			"userType":          userType,
 			"creationType":      nullable(su.CreationType),
 			"externalUserState": nullable(su.ExternalUserState),
 			"accountEnabled":    true,
-			"createdDateTime":   "2024-01-15T09:00:00Z",
+			"createdDateTime":   created,
+			"identities": []any{map[string]any{
+				"signInType": "userPrincipalName", "issuer": t.domain, "issuerAssignedId": upn,
+			}},
 		}
 		fillUserDefaults(p)
 		t.users[strings.ToLower(su.ID)] = &user{props: p, managerID: su.ManagerID}
@@ -258,6 +288,17 @@ func (t *tenant) visibleUser(idOrUPN string, now time.Time) *user {
 func (t *tenant) userByAddress(addr string) *user {
 	for _, k := range t.userOrder {
 		if u := t.users[k]; u.hasAddress(addr) {
+			return u
+		}
+	}
+	return nil
+}
+
+// userOwningAddress finds the user that owns addr in the invitation
+// manager's sense (ownsAddress), lag ignored.
+func (t *tenant) userOwningAddress(addr string) *user {
+	for _, k := range t.userOrder {
+		if u := t.users[k]; u.ownsAddress(addr) {
 			return u
 		}
 	}

@@ -19,13 +19,40 @@ func renderUser(u *user, sel []string) map[string]any {
 	return project(u.props, sel, userDefaultSelect)
 }
 
-// visibleUserOr404 finds a user honouring replication lag.
+// visibleUserOr404 finds a user to write to, honouring replication lag:
+// a user still lagging answers 404.
 func (s *Server) visibleUserOr404(id string) (*user, *response) {
 	u := s.t.visibleUser(id, s.now())
 	if u == nil {
 		return nil, errResponse(notFound(id))
 	}
 	return u, nil
+}
+
+// readableUserOr404 finds a user to read: a lagging user is seen or not
+// as Knobs.LagReads says.
+func (s *Server) readableUserOr404(id string) (*user, *response) {
+	u := s.t.lookupUser(id)
+	if u == nil || !s.readSees(u) {
+		return nil, errResponse(notFound(id))
+	}
+	return u, nil
+}
+
+// readSees reports whether a read sees u: always once its replication lag
+// is over, during the lag as Knobs.LagReads says.
+func (s *Server) readSees(u *user) bool {
+	if !s.now().Before(u.visibleAt) {
+		return true
+	}
+	switch s.Knobs().LagReads {
+	case LagReadsHidden:
+		return false
+	case LagReadsMixed:
+		return s.float() < 0.5
+	default:
+		return true
+	}
 }
 
 func (s *Server) listUsers(req *request, _ params) *response {
@@ -38,7 +65,7 @@ func (s *Server) listUsers(req *request, _ params) *response {
 	var items []map[string]any
 	for _, k := range s.t.userOrder {
 		u := s.t.users[k]
-		if lag && now.Before(u.visibleAt) {
+		if lag && now.Before(u.visibleAt) || !s.readSees(u) {
 			continue
 		}
 		if q.match(u.props) {
@@ -53,7 +80,7 @@ func (s *Server) getUser(req *request, p params) *response {
 	if e != nil {
 		return errResponse(e)
 	}
-	u, r := s.visibleUserOr404(p["id"])
+	u, r := s.readableUserOr404(p["id"])
 	if r != nil {
 		return r
 	}
@@ -98,7 +125,7 @@ func (s *Server) getManager(req *request, p params) *response {
 	if e != nil {
 		return errResponse(e)
 	}
-	u, r := s.visibleUserOr404(p["id"])
+	u, r := s.readableUserOr404(p["id"])
 	if r != nil {
 		return r
 	}
@@ -192,7 +219,7 @@ func (s *Server) listMemberOf(req *request, p params) *response {
 	if e != nil {
 		return errResponse(e)
 	}
-	u, r := s.visibleUserOr404(p["id"])
+	u, r := s.readableUserOr404(p["id"])
 	if r != nil {
 		return r
 	}

@@ -93,6 +93,14 @@ param policyAllowMemberUserType string = 'false'
 @description('Hosts an invitation may redirect the guest to, https only (POLICY_ALLOWED_REDIRECT_HOSTS); inviteRedirectUrl must be one of them.')
 param policyAllowedRedirectHosts string = 'myapps.microsoft.com,myapplications.microsoft.com,myaccount.microsoft.com'
 
+@description('An address that belongs to a user this app did not create (POLICY_EXISTING_USERS): `adopt-guests` gives a guest assignments only and refuses a member; `refuse`; `adopt-all`. Their identity is never changed and they are never disabled or deleted.')
+@allowed([
+  'adopt-guests'
+  'refuse'
+  'adopt-all'
+])
+param policyExistingUsers string = 'adopt-guests'
+
 @description('When reminders are due, from the first invitation (REMINDER_SCHEDULE).')
 param reminderSchedule string = '3d,7d,14d'
 
@@ -432,6 +440,7 @@ var appSettings = {
   POLICY_ALLOWED_CC_DOMAINS: policyAllowedCcDomains
   POLICY_ALLOW_MEMBER_USER_TYPE: policyAllowMemberUserType
   POLICY_ALLOWED_REDIRECT_HOSTS: policyAllowedRedirectHosts
+  POLICY_EXISTING_USERS: policyExistingUsers
 
   // Workflow.
   REMINDER_SCHEDULE: reminderSchedule

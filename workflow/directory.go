@@ -1,6 +1,9 @@
 package workflow
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Invitation is one POST /invitations request.
 type Invitation struct {
@@ -24,8 +27,10 @@ type InviteResult struct {
 type DirectoryUser struct {
 	ID                string
 	Mail              string
-	UserType          string
-	ExternalUserState string // PendingAcceptance, Accepted or empty
+	UserType          string    // Member or Guest
+	ExternalUserState string    // PendingAcceptance, Accepted or empty
+	CreationType      string    // Invitation for a user created by an invitation
+	CreatedAt         time.Time // createdDateTime; zero when unknown
 }
 
 // External user states as Graph reports them.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -28,8 +27,17 @@ type Config struct {
 	RetryMaxElapsed time.Duration
 	// InviteSettle is how long after an unfinished invitation attempt a
 	// redelivery waits for the guest to appear in lookups before inviting
-	// again (Graph replication lag). Default 60s.
+	// again, without mail (Graph replication lag). Default 60s.
 	InviteSettle time.Duration
+	// SettleWindow, measured from a cycle's invitation, is how long a 404
+	// on a write for the guest counts as replication lag and is retried; a
+	// 404 is permanent earlier only when the referenced object is read
+	// and found missing. Default 5m.
+	SettleWindow time.Duration
+	// ExistingUsers decides what happens when the address belongs to a
+	// user this onboarding did not create: ExistingAdoptGuests (the
+	// default), ExistingRefuse or ExistingAdoptAll.
+	ExistingUsers string
 	// TypeAliases maps extra CloudEvent types to TypePartnerApproved or
 	// TypeReminderDue (e.g. a reverse-DNS type a procurement system emits).
 	TypeAliases map[string]string
@@ -62,9 +70,10 @@ type Result struct {
 // redelivery until Service Bus dead-letters the message) or a transient one
 // whose retry could not be scheduled.
 func (e *Engine) Handle(ctx context.Context, d Delivery) (Result, error) {
-	if f, err := e.Store.Failure(ctx, d.MessageID); err == nil {
+	hash := EventHash(d.Event)
+	if f, err := e.Store.Failure(ctx, d.MessageID); err == nil && f.failsFast(hash) {
 		return Result{Key: f.Key, Action: "failed"}, &PermanentError{Op: "known failure", Reason: f.Reason}
-	} else if !errors.Is(err, ErrNotFound) {
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return Result{}, &TransientError{Op: "read failure log", Err: err}
 	}
 	res, err := e.dispatch(ctx, d)
@@ -121,48 +130,6 @@ func (e *Engine) dispatch(ctx context.Context, d Delivery) (Result, error) {
 	return Result{}, &ValidationError{Field: "type", Rule: fmt.Sprintf("unsupported event type %q (expected %s or %s)", d.Event.Type, TypePartnerApproved, TypeReminderDue)}
 }
 
-// retry schedules the delivered event again after a backoff, marking the
-// attempt in extension attributes; it turns the failure permanent once the
-// total retry time is used up.
-func (e *Engine) retry(ctx context.Context, d Delivery, res Result, cause error) (Result, error) {
-	now := e.Clock.Now().UTC()
-	attempt, _ := strconv.Atoi(d.Event.Extensions[ExtAttempt])
-	first := now
-	if t, err := time.Parse(time.RFC3339Nano, d.Event.Extensions[ExtFirstFailure]); err == nil {
-		first = t
-	}
-	if e.Config.RetryMaxElapsed > 0 && now.Sub(first) >= e.Config.RetryMaxElapsed {
-		return res, &PermanentError{Op: "retry", Reason: fmt.Sprintf("gave up after %d attempts over %s", attempt+1, now.Sub(first).Round(time.Second)), Err: cause}
-	}
-	delay := e.backoff(attempt + 1)
-	if ra := RetryAfterOf(cause); ra > delay {
-		delay = ra
-	}
-	ev := d.Event
-	ev.Extensions = map[string]string{}
-	for k, v := range d.Event.Extensions {
-		ev.Extensions[k] = v
-	}
-	ev.Extensions[ExtAttempt] = strconv.Itoa(attempt + 1)
-	ev.Extensions[ExtFirstFailure] = first.Format(time.RFC3339Nano)
-	msg := Message{ID: retryMessageID(d.MessageID, attempt+1), Event: ev}
-	if err := e.Scheduler.Schedule(ctx, msg, now.Add(delay)); err != nil {
-		return res, &TransientError{Op: "schedule retry", Err: fmt.Errorf("%w (after: %v)", err, cause)}
-	}
-	if res.Key != "" {
-		_, _ = e.update(ctx, res.Key, func(r *Record) error {
-			if r.Spec.Email == "" {
-				return errNoChange // never create a record just to hold an error
-			}
-			r.LastError = cause.Error()
-			return nil
-		})
-	}
-	e.logger().Warn("transient failure, retry scheduled", "messageId", d.MessageID, "attempt", attempt+1,
-		"retryIn", delay.Round(time.Millisecond).String(), "error", cause.Error())
-	return Result{Key: res.Key, Action: "retry-scheduled", Detail: cause.Error()}, nil
-}
-
 // backoff is the exponential delay before retry attempt n (1-based), with
 // up to 20% jitter, capped at RetryMax.
 func (e *Engine) backoff(n int) time.Duration {
@@ -181,34 +148,6 @@ func (e *Engine) backoff(n int) time.Duration {
 		d = max
 	}
 	return d + time.Duration(rand.Int64N(int64(d)/5+1))
-}
-
-// recordFailure stores the reason of a permanent failure under the message
-// id (so redeliveries fail fast and the dead-letter listing can show it) and
-// on the record, when there is one.
-func (e *Engine) recordFailure(ctx context.Context, d Delivery, key string, cause error) {
-	f := Failure{MessageID: d.MessageID, Key: key, EventType: d.Event.Type, Reason: cause.Error(), At: e.Clock.Now().UTC()}
-	if err := e.Store.SaveFailure(ctx, f); err != nil {
-		e.logger().Error("could not record failure", "messageId", d.MessageID, "error", err)
-	}
-	if key == "" {
-		return
-	}
-	_, err := e.update(ctx, key, func(r *Record) error {
-		if r.Spec.Email == "" {
-			return errNoChange
-		}
-		r.Failure = &f
-		if r.Phase == PhaseNew || r.Phase == PhaseInvited {
-			// an onboarding that got further is not undone by one bad event
-			r.Phase = PhaseFailed
-		}
-		r.note(e, "failed", f.Reason)
-		return nil
-	})
-	if err != nil {
-		e.logger().Error("could not mark record failed", "messageId", d.MessageID, "error", err)
-	}
 }
 
 func (e *Engine) logger() *slog.Logger {

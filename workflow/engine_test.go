@@ -25,8 +25,8 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{dir: newFakeDirectory(), sched: &fakeScheduler{}, store: store.NewMemory(),
-		clock: &clock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}}
+	e := &env{sched: &fakeScheduler{}, store: store.NewMemory(), clock: &clock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}}
+	e.dir = newFakeDirectory(e.clock.Now)
 	e.eng = &workflow.Engine{Directory: e.dir, Store: e.store, Scheduler: e.sched, Clock: e.clock,
 		Policy: workflow.Policy{AllowedGroups: []string{"*"}, AllowedRoles: []string{"*"}, AllowedApps: []string{"*"},
 			AllowedSources: []string{"/procurement"}},
@@ -249,7 +249,6 @@ func TestStaleReminderIgnored(t *testing.T) {
 	e := newEnv(t)
 	e.handle(t, approved("m1", adaData))
 	for _, data := range []string{
-		`{"key":"ada@fabrikam.com","number":2}`,
 		`{"key":"ada@fabrikam.com","number":1,"cycle":3}`,
 		`{"key":"nobody@fabrikam.com","number":1}`,
 	} {
@@ -265,7 +264,7 @@ func TestStaleReminderIgnored(t *testing.T) {
 
 func TestTransientFailureSchedulesRetry(t *testing.T) {
 	e := newEnv(t)
-	e.dir.fail["invite"] = []error{&workflow.TransientError{Op: "invite", RetryAfter: 7 * time.Minute, Err: errors.New("429 TooManyRequests")}}
+	e.dir.fail["invite"] = []error{&workflow.TransientError{Op: "invite", RetryAfter: 7 * time.Minute, Refused: true, Err: errors.New("429 TooManyRequests")}}
 	res := e.handle(t, approved("m1", adaData))
 	if res.Action != "retry-scheduled" {
 		t.Fatalf("result = %+v", res)
@@ -274,14 +273,14 @@ func TestTransientFailureSchedulesRetry(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].msg.ID != "m1/retry/1" || msgs[0].at.Before(e.clock.Now().Add(7*time.Minute)) {
 		t.Fatalf("scheduled = %+v, want m1/retry/1 after Retry-After", msgs)
 	}
-	if msgs[0].msg.Event.Extensions[workflow.ExtAttempt] != "1" {
-		t.Errorf("extensions = %v", msgs[0].msg.Event.Extensions)
+	// the retry bookkeeping is in the store under the original message id
+	if f, err := e.store.Failure(context.Background(), "m1"); err != nil || !f.Transient || f.Retry == nil || f.Retry.Attempts != 1 {
+		t.Errorf("retry state = %+v, %v", f, err)
 	}
 	if r := e.record(t, "ada@fabrikam.com"); !strings.Contains(r.LastError, "429") {
 		t.Errorf("last error = %q", r.LastError)
 	}
-	// The retry succeeds. The unfinished intent makes it look the guest up
-	// first: not found, so (after the settle time) it invites.
+	// The retry succeeds: the 429 proved nothing was sent, so it mails.
 	e.clock.advance(2 * time.Minute)
 	if res, err := e.deliverScheduled(t, 0); err != nil || res.Action != "invited" {
 		t.Fatalf("retry: %+v %v", res, err)
@@ -294,17 +293,17 @@ func TestTransientFailureSchedulesRetry(t *testing.T) {
 func TestInterruptedInvitationDoesNotMailTwice(t *testing.T) {
 	e := newEnv(t)
 	// Graph created the guest and mailed, but the answer was lost (time-out).
-	e.dir.Invite(context.Background(), workflow.Invitation{Email: "ada@fabrikam.com", SendMessage: true})
-	e.dir.invites = 0
-	e.dir.fail["invite"] = []error{&workflow.TransientError{Op: "invite", Err: context.DeadlineExceeded}}
-	e.handle(t, approved("m1", adaData))
+	e.dir.failAfter["invite"] = []error{&workflow.TransientError{Op: "invite", Err: context.DeadlineExceeded}}
+	if res := e.handle(t, approved("m1", adaData)); res.Action != "retry-scheduled" {
+		t.Fatalf("first delivery: %+v", res)
+	}
 	e.clock.advance(5 * time.Minute)
 	e.handle(t, approved("m1", adaData)) // redelivery
 	invites, emails := e.dir.counts("ada@fabrikam.com")
-	if invites != 0 || emails != 1 {
+	if invites != 1 || emails != 1 {
 		t.Fatalf("invites=%d emails=%d: the redelivery must find the guest instead of inviting", invites, emails)
 	}
-	if r := e.record(t, "ada@fabrikam.com"); r.GuestID != "guest-1" || r.Phase != workflow.PhaseProvisioned {
+	if r := e.record(t, "ada@fabrikam.com"); r.GuestID != "guest-1" || r.Phase != workflow.PhaseProvisioned || r.UserOrigin != workflow.OriginCreated {
 		t.Errorf("record = %+v", r)
 	}
 }
@@ -312,7 +311,13 @@ func TestInterruptedInvitationDoesNotMailTwice(t *testing.T) {
 func TestRetryGivesUpAfterMaxElapsed(t *testing.T) {
 	e := newEnv(t)
 	d := approved("m1/retry/5", adaData)
-	d.Event.Extensions = map[string]string{workflow.ExtAttempt: "5", workflow.ExtFirstFailure: e.clock.Now().Add(-25 * time.Hour).Format(time.RFC3339Nano)}
+	// A sender's extension attributes are not retry bookkeeping: this one
+	// claims the first failure is in the future, to retry for ever.
+	d.Event.Extensions = map[string]string{"onboardattempt": "1", "onboardfirstfailure": e.clock.Now().Add(240 * time.Hour).Format(time.RFC3339Nano)}
+	if err := e.store.SaveFailure(context.Background(), workflow.Failure{MessageID: "m1", Transient: true, BodyHash: workflow.EventHash(d.Event),
+		Retry: &workflow.RetryState{Attempts: 5, First: e.clock.Now().Add(-25 * time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
 	e.dir.fail["invite"] = []error{&workflow.TransientError{Op: "invite", Err: errors.New("503")}}
 	_, err := e.eng.Handle(context.Background(), d)
 	if !workflow.IsPermanent(err) || !strings.Contains(err.Error(), "gave up after 6 attempts") {
@@ -459,9 +464,12 @@ func TestReminderRedeliveredAfterSchedulingFailureDoesNotResendTwice(t *testing.
 	if _, err := e.eng.Handle(context.Background(), d); err == nil || workflow.IsPermanent(err) {
 		t.Fatalf("err = %v, want transient so the host redelivers", err)
 	}
+	// The reminder recorded itself before scheduling the next one, so the
+	// redelivery is behind the record: ignored, no mail — and it schedules
+	// the next reminder the failed send left unscheduled.
 	e.sched.err = nil
 	d.DeliveryCount = 2
-	if res := e.handle(t, d); res.Action != "reminder-sent" {
+	if res := e.handle(t, d); res.Action != "ignored" {
 		t.Fatalf("redelivery: %+v", res)
 	}
 	if _, emails := e.dir.counts("ada@fabrikam.com"); emails != 2 {
@@ -469,5 +477,8 @@ func TestReminderRedeliveredAfterSchedulingFailureDoesNotResendTwice(t *testing.
 	}
 	if r := e.record(t, "ada@fabrikam.com"); r.Reminders.Next != 2 || r.Reminders.Sent != 1 {
 		t.Fatalf("reminders = %+v", r.Reminders)
+	}
+	if last := e.sched.all(); last[len(last)-1].msg.ID != "ada@fabrikam.com/reminder/2" {
+		t.Fatalf("reminder 2 not scheduled: %+v", last)
 	}
 }

@@ -24,7 +24,13 @@ var (
 type TransientError struct {
 	Op         string        // what was attempted, e.g. "invite"
 	RetryAfter time.Duration // server hint (Retry-After), zero if none
-	Err        error
+	// Refused is set when the service answered that it did not act on the
+	// request (429 Too Many Requests): the outcome is known, nothing
+	// happened. Without it a transient failure leaves the outcome unknown
+	// (a time-out, a dropped connection, a 5xx): the request may have
+	// taken effect.
+	Refused bool
+	Err     error
 }
 
 func (e *TransientError) Error() string {
@@ -87,6 +93,23 @@ func IsPermanent(err error) bool {
 	var v *ValidationError
 	var pol *PolicyError
 	return errors.As(err, &p) || errors.As(err, &v) || errors.As(err, &pol)
+}
+
+// Refused reports whether err proves that a request had no effect: the
+// service refused it (a PermanentError or NotFoundError: a 4xx answer, or
+// a request that was never sent) or answered 429 (TransientError.Refused).
+// Any other error leaves the outcome unknown, and a step that sends mail
+// must then assume the mail went out: at most one email per slot.
+func Refused(err error) bool {
+	var t *TransientError
+	var nf *NotFoundError
+	switch {
+	case IsPermanent(err), errors.As(err, &nf):
+		return true
+	case errors.As(err, &t):
+		return t.Refused
+	}
+	return false
 }
 
 // RetryAfterOf returns the server's retry hint carried by err, if any.

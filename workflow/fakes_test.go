@@ -3,6 +3,7 @@ package workflow_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -12,66 +13,100 @@ import (
 
 // fakeDirectory is an in-memory tenant for the domain's unit tests; the
 // real Graph behaviour is covered by the graph package against graphsim.
+// Like graphsim (and Graph), a user in replication lag (hidden) answers
+// 404 to writes while reads already see it, unless hideReads is set.
 type fakeDirectory struct {
 	mu      sync.Mutex
+	now     func() time.Time
 	users   map[string]*workflow.DirectoryUser // by id
 	byMail  map[string]string
 	emails  map[string]int // invitation mails per address
 	invites int            // POST /invitations calls
 	applied map[string]bool
-	// failures to inject: op name → errors returned in order (then nil)
-	fail map[string][]error
-	// hidden makes a just-invited user 404 on User/Apply (replication lag).
-	hidden map[string]bool
-	// missing ids make Apply answer NotFound for that target
+	// failures to inject: op name → errors returned in order (then nil);
+	// failAfter errors are returned after the call took effect (a lost answer)
+	fail, failAfter map[string][]error
+	// hidden users 404 on writes (Apply, SetAccountEnabled, DeleteUser):
+	// replication lag; with hideReads reads 404 (User) or miss them too.
+	hidden    map[string]bool
+	hideReads bool
+	// unlisted users are missed by FindUserByMail (a lookup that lags or
+	// a property the filter does not cover)
+	unlisted map[string]bool
+	// missing ids make Apply answer NotFound for that target, and
+	// ObjectExists report false
 	missing   map[string]bool
+	reads     []string // ObjectExists calls: "kind id"
 	disabled  map[string]bool
 	deleted   map[string]bool
 	inviteGap time.Duration // time an Invite call takes
 }
 
-func newFakeDirectory() *fakeDirectory {
-	return &fakeDirectory{users: map[string]*workflow.DirectoryUser{}, byMail: map[string]string{}, emails: map[string]int{},
-		applied: map[string]bool{}, fail: map[string][]error{}, hidden: map[string]bool{}, missing: map[string]bool{},
-		disabled: map[string]bool{}, deleted: map[string]bool{}}
+func newFakeDirectory(now func() time.Time) *fakeDirectory {
+	return &fakeDirectory{now: now, users: map[string]*workflow.DirectoryUser{}, byMail: map[string]string{}, emails: map[string]int{},
+		applied: map[string]bool{}, fail: map[string][]error{}, failAfter: map[string][]error{}, hidden: map[string]bool{}, unlisted: map[string]bool{},
+		missing: map[string]bool{}, disabled: map[string]bool{}, deleted: map[string]bool{}}
 }
 
-func (f *fakeDirectory) injected(op string) error {
-	if errs := f.fail[op]; len(errs) > 0 {
-		f.fail[op] = errs[1:]
+func injected(m map[string][]error, op string) error {
+	if errs := m[op]; len(errs) > 0 {
+		m[op] = errs[1:]
 		return errs[0]
 	}
 	return nil
+}
+
+// seed adds a user that exists before any onboarding (a member, or a guest
+// someone else invited).
+func (f *fakeDirectory) seed(u workflow.DirectoryUser) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := u
+	f.users[u.ID] = &c
+	f.byMail[u.Mail] = u.ID
 }
 
 func (f *fakeDirectory) Invite(ctx context.Context, inv workflow.Invitation) (workflow.InviteResult, error) {
 	time.Sleep(f.inviteGap)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.injected("invite"); err != nil {
+	if err := injected(f.fail, "invite"); err != nil {
 		return workflow.InviteResult{}, err
 	}
 	f.invites++
 	id, ok := f.byMail[inv.Email]
+	member := ok && f.users[id].UserType == "Member" && f.users[id].CreationType != "Invitation"
 	if !ok {
 		id = fmt.Sprintf("guest-%d", len(f.users)+1)
-		f.users[id] = &workflow.DirectoryUser{ID: id, Mail: inv.Email, UserType: inv.UserType, ExternalUserState: workflow.StatePendingAcceptance}
+		userType := inv.UserType
+		if userType == "" {
+			userType = "Guest"
+		}
+		f.users[id] = &workflow.DirectoryUser{ID: id, Mail: inv.Email, UserType: userType, ExternalUserState: workflow.StatePendingAcceptance,
+			CreationType: "Invitation", CreatedAt: f.now()}
 		f.byMail[inv.Email] = id
 	}
-	if inv.SendMessage {
+	if inv.SendMessage && !member { // a member receives no invitation
 		f.emails[inv.Email]++
 	}
-	return workflow.InviteResult{GuestID: id, Status: workflow.StatePendingAcceptance}, nil
+	if err := injected(f.failAfter, "invite"); err != nil {
+		return workflow.InviteResult{}, err
+	}
+	status := workflow.StatePendingAcceptance
+	if f.users[id].ExternalUserState != workflow.StatePendingAcceptance {
+		status = "Completed"
+	}
+	return workflow.InviteResult{GuestID: id, Status: status}, nil
 }
 
 func (f *fakeDirectory) FindUserByMail(ctx context.Context, email string) (workflow.DirectoryUser, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.injected("find"); err != nil {
+	if err := injected(f.fail, "find"); err != nil {
 		return workflow.DirectoryUser{}, false, err
 	}
 	id, ok := f.byMail[email]
-	if !ok || f.hidden[id] {
+	if !ok || f.deleted[id] || f.unlisted[id] || f.hideReads && f.hidden[id] {
 		return workflow.DirectoryUser{}, false, nil
 	}
 	return *f.users[id], true, nil
@@ -80,14 +115,24 @@ func (f *fakeDirectory) FindUserByMail(ctx context.Context, email string) (workf
 func (f *fakeDirectory) User(ctx context.Context, id string) (workflow.DirectoryUser, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.injected("user"); err != nil {
+	if err := injected(f.fail, "user"); err != nil {
 		return workflow.DirectoryUser{}, err
 	}
 	u, ok := f.users[id]
-	if !ok || f.hidden[id] || f.deleted[id] {
+	if !ok || f.deleted[id] || f.hideReads && f.hidden[id] {
 		return workflow.DirectoryUser{}, &workflow.NotFoundError{Op: "get user", Err: fmt.Errorf("user %s", id)}
 	}
 	return *u, nil
+}
+
+func (f *fakeDirectory) ObjectExists(ctx context.Context, kind workflow.ChangeKind, id string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := injected(f.fail, "exists"); err != nil {
+		return false, err
+	}
+	f.reads = append(f.reads, string(kind)+" "+id)
+	return !f.missing[id], nil
 }
 
 func (f *fakeDirectory) Apply(ctx context.Context, guestID string, changes []workflow.Change) []error {
@@ -101,7 +146,7 @@ func (f *fakeDirectory) Apply(ctx context.Context, guestID string, changes []wor
 		case f.missing[c.ID]:
 			errs[i] = &workflow.NotFoundError{Op: string(c.Kind), Err: fmt.Errorf("%s %s", c.Kind, c.ID)}
 		default:
-			if err := f.injected("apply:" + c.Key()); err != nil {
+			if err := injected(f.fail, "apply:"+c.Key()); err != nil {
 				errs[i] = err
 				continue
 			}
@@ -114,6 +159,9 @@ func (f *fakeDirectory) Apply(ctx context.Context, guestID string, changes []wor
 func (f *fakeDirectory) SetAccountEnabled(ctx context.Context, id string, enabled bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.hidden[id] {
+		return &workflow.NotFoundError{Op: "set accountEnabled", Err: fmt.Errorf("user %s", id)}
+	}
 	f.disabled[id] = !enabled
 	return nil
 }
@@ -137,6 +185,7 @@ func (f *fakeDirectory) counts(email string) (invites, emails int) {
 	return f.invites, f.emails[email]
 }
 
+// appliedKeys lists the writes applied: "guest change-key".
 func (f *fakeDirectory) appliedKeys() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -161,22 +210,52 @@ type fakeScheduler struct {
 	msgs []scheduled
 	seen map[string]bool
 	err  error
+	// onSchedule, when set, is called (outside the lock) with every new
+	// message, as a queue that delivers a due message at once would.
+	onSchedule func(scheduled)
 }
 
 func (s *fakeScheduler) Schedule(ctx context.Context, m workflow.Message, at time.Time) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.err != nil {
+		s.mu.Unlock()
 		return s.err
 	}
 	if s.seen == nil {
 		s.seen = map[string]bool{}
 	}
-	if !s.seen[m.ID] {
+	fresh := !s.seen[m.ID]
+	if fresh {
 		s.seen[m.ID] = true
 		s.msgs = append(s.msgs, scheduled{m, at})
 	}
+	hook := s.onSchedule
+	s.mu.Unlock()
+	if fresh && hook != nil {
+		hook(scheduled{m, at})
+	}
 	return nil
+}
+
+// lose drops a scheduled message as if it had never reached the queue
+// (the process that sent it died first): its id may be scheduled again.
+func (s *fakeScheduler) lose(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.seen, id)
+	s.msgs = slices.DeleteFunc(s.msgs, func(m scheduled) bool { return m.msg.ID == id })
+}
+
+// find returns the scheduled message with this id.
+func (s *fakeScheduler) find(id string) (scheduled, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range s.msgs {
+		if m.msg.ID == id {
+			return m, true
+		}
+	}
+	return scheduled{}, false
 }
 
 func (s *fakeScheduler) all() []scheduled {

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strings"
 )
 
 // maxMessageID is Service Bus's limit on MessageId.
@@ -33,10 +32,7 @@ func reminderMessageID(key string, cycle, n int) string {
 // retryMessageID is the deterministic MessageId of retry attempt n of the
 // message originalID (itself possibly a retry).
 func retryMessageID(originalID string, attempt int) string {
-	base := originalID
-	if i := strings.LastIndex(base, "/retry/"); i >= 0 {
-		base = base[:i]
-	}
+	base := originalMessageID(originalID)
 	id := fmt.Sprintf("%s/retry/%d", base, attempt)
 	if len(id) > maxMessageID {
 		sum := sha256.Sum256([]byte(base))

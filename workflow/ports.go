@@ -7,19 +7,30 @@ import (
 
 // Directory is what the workflow needs from Microsoft Graph. Implementations
 // classify failures with the error types in errors.go: TransientError
-// (throttling, 5xx, time-outs), NotFoundError (404, possibly replication
-// lag) and PermanentError (a request no retry can fix). "Already exists"
-// answers are not errors.
+// (throttling, 5xx, time-outs; Refused set when the answer proves nothing
+// happened, as a 429 does), NotFoundError (404, possibly replication lag)
+// and PermanentError (a request the service refused and no retry can
+// fix). "Already exists" answers are not errors.
 type Directory interface {
 	// Invite creates the guest (or finds the existing one) through
 	// POST /invitations and returns the guest's object id (invitedUser.id).
-	// It sends an email only when inv.SendMessage is true.
+	// It sends an email only when inv.SendMessage is true. It never
+	// repeats the request by itself unless the answer proved that nothing
+	// happened (429): a repeat could send a second email.
 	Invite(ctx context.Context, inv Invitation) (InviteResult, error)
-	// FindUserByMail looks a user up by mail or otherMails; found is false
-	// when no user has that address.
+	// FindUserByMail looks up the user an address belongs to, as Microsoft
+	// advises before inviting: userPrincipalName, mail, otherMails,
+	// proxyAddresses and identities. found is false when no user has it.
 	FindUserByMail(ctx context.Context, email string) (user DirectoryUser, found bool, err error)
-	// User reads one user including externalUserState.
+	// User reads one user including userType, externalUserState,
+	// creationType and createdDateTime.
 	User(ctx context.Context, id string) (DirectoryUser, error)
+	// ObjectExists reads the object a change references (the manager
+	// user, the group, the role definition, the resource service
+	// principal) and reports whether it exists: a write's 404 is decided
+	// by reading what it references, never the new guest (replication
+	// lag). Kinds that reference nothing (properties) report true.
+	ObjectExists(ctx context.Context, kind ChangeKind, id string) (bool, error)
 	// Apply performs the changes for the guest, batching where it can, and
 	// returns one error per change in the same order: nil when the change is
 	// in place (including "already exists").

@@ -10,7 +10,9 @@ import (
 )
 
 // partnerApproved reconciles one partner-approved event: merge the desired
-// state, invite (once), schedule the first follow-up, apply what is missing.
+// state, establish the user (look the address up, invite once, tell our
+// user from someone else's), make sure the next follow-up is scheduled,
+// apply what is missing.
 func (e *Engine) partnerApproved(ctx context.Context, spec Spec) (Result, error) {
 	res := Result{Key: spec.Email}
 	rec, err := e.update(ctx, spec.Email, func(r *Record) error { return e.mergeApproval(r, spec) })
@@ -27,8 +29,16 @@ func (e *Engine) partnerApproved(ctx context.Context, spec Spec) (Result, error)
 			return res, err
 		}
 		res.Action = "invited"
+		if rec.UserOrigin == OriginAdopted {
+			res.Action = "adopted"
+		}
 	}
-	if rec, err = e.scheduleNextReminder(ctx, rec); err != nil {
+	if rec.UserOrigin == "" {
+		if rec, err = e.establishOrigin(ctx, rec); err != nil {
+			return res, err
+		}
+	}
+	if rec, err = e.ensureReminder(ctx, rec); err != nil {
 		return res, err
 	}
 	n, err := e.provision(ctx, rec)
@@ -68,11 +78,14 @@ func (e *Engine) mergeApproval(r *Record, spec Spec) error {
 			r.Cycle++
 			r.Invite = InviteState{EmailsSent: r.Invite.EmailsSent}
 			r.Reminders = ReminderState{}
-			switch e.Config.ExpiryAction {
-			case "delete":
-				r.GuestID, r.Done = "", nil
-			case "disable":
-				r.Reenable = r.GuestID != ""
+			r.Missing = nil
+			if r.UserOrigin == OriginCreated { // expiry acted only on users it created
+				switch e.Config.ExpiryAction {
+				case "delete":
+					r.GuestID, r.Done, r.UserOrigin = "", nil, ""
+				case "disable":
+					r.Reenable = r.GuestID != ""
+				}
 			}
 			r.Phase = PhaseNew
 			r.note(e, "restarted", fmt.Sprintf("cycle %d after expiry", r.Cycle))
@@ -154,63 +167,121 @@ func invitationFor(s Spec, send bool) Invitation {
 		SendMessage: send, Message: s.Message, CC: s.CC, Language: s.Language}
 }
 
-// invite sends the first invitation of a cycle, at most once: the intent is
-// saved before the call; a delivery that finds an intent without a result
-// looks the guest up by mail instead of inviting again, and waits while the
-// attempt may still be in flight or not yet visible (replication lag).
+// errInFlight says another delivery's invitation attempt may still be
+// under way.
+var errInFlight = errors.New("an invitation attempt is in progress or its guest not visible yet")
+
+// invite starts a cycle: at most one invitation email per cycle.
+//
+// Before the first invitation the address is looked up (FindUserByMail):
+// a user found there that this cycle did not create is someone else's,
+// which the policy adopts or refuses (originOf) — no invitation is sent to
+// it. Otherwise the intent is saved before POST /invitations and the
+// result after it. A delivery that finds an intent without a result waits
+// while the attempt may still be in flight, then looks the address up
+// again; if nobody is there it invites again without mail, because the
+// lost attempt may have sent it. An answer that proves nothing happened
+// (Refused) clears the intent; any other error leaves the outcome unknown
+// and keeps it.
 func (e *Engine) invite(ctx context.Context, rec Record) (Record, error) {
 	now := e.Clock.Now().UTC()
-	var pendingIntent time.Time
-	rec, err := e.update(ctx, rec.Key, func(r *Record) error {
-		pendingIntent = time.Time{}
-		switch {
-		case !r.Invite.SentAt.IsZero():
-			return errNoChange // another delivery finished it
-		case !r.Invite.IntentAt.IsZero() && now.Sub(r.Invite.IntentAt) < e.settle():
-			pendingIntent = r.Invite.IntentAt
-			return errNoChange
-		case !r.Invite.IntentAt.IsZero():
-			pendingIntent = r.Invite.IntentAt // stale: look up, then take it over
-		}
-		r.Invite.IntentAt = now
-		return nil
-	})
-	if err != nil || !rec.Invite.SentAt.IsZero() {
-		return rec, err
+	if !rec.Invite.IntentAt.IsZero() && now.Sub(rec.Invite.IntentAt) < e.settle() {
+		return rec, &TransientError{Op: "invite", Err: errInFlight}
 	}
-	if !pendingIntent.IsZero() {
+	switch {
+	case rec.GuestID != "" && rec.UserOrigin == OriginAdopted:
+		// a new cycle for an adopted user: never our invitation to send
+		return e.invited(ctx, rec.Key, InviteResult{GuestID: rec.GuestID}, OriginAdopted, false, "existing user kept for a new cycle; no invitation sent")
+	case rec.GuestID == "" || rec.UserOrigin != OriginCreated:
 		u, found, err := e.Directory.FindUserByMail(ctx, rec.Key)
 		if err != nil {
 			return rec, err
 		}
 		if found {
-			return e.invited(ctx, rec.Key, InviteResult{GuestID: u.ID, Status: u.ExternalUserState}, "found the guest of an interrupted invitation")
-		}
-		if rec.Invite.IntentAt.Equal(pendingIntent) {
-			return rec, &TransientError{Op: "invite", Err: errors.New("an invitation attempt is in progress or not visible yet")}
+			origin, err := e.originOf(rec, u)
+			if err != nil {
+				return rec, err
+			}
+			result := InviteResult{GuestID: u.ID, Status: u.ExternalUserState}
+			detail := "found the guest of an interrupted invitation"
+			if origin == OriginAdopted {
+				detail = fmt.Sprintf("existing %s user %s adopted for assignments only; no invitation sent", strings.ToLower(orDefault(u.UserType, "member")), u.ID)
+				if rec.UserOrigin = origin; accepted(rec, u) {
+					result.Status = StateAccepted // nothing to wait for: complete once provisioned
+				}
+			}
+			// the interrupted attempt that created our guest asked for mail
+			return e.invited(ctx, rec.Key, result, origin, origin == OriginCreated && rec.Spec.SendMessage, detail)
 		}
 	}
-	result, err := e.Directory.Invite(ctx, invitationFor(rec.Spec, rec.Spec.SendMessage))
-	if err != nil {
-		if IsPermanent(err) { // Graph refused: nothing was created
-			_, _ = e.update(ctx, rec.Key, func(r *Record) error { r.Invite.IntentAt = time.Time{}; return nil })
+	var unknown bool
+	rec, err := e.update(ctx, rec.Key, func(r *Record) error {
+		switch {
+		case !r.Invite.SentAt.IsZero():
+			return errNoChange // another delivery finished it
+		case !r.Invite.IntentAt.IsZero() && now.Sub(r.Invite.IntentAt) < e.settle():
+			return errInFlight
 		}
+		if !r.Invite.IntentAt.IsZero() {
+			r.Invite.OutcomeUnknown = true // an earlier attempt never reported back
+		}
+		if r.Invite.FirstIntentAt.IsZero() {
+			r.Invite.FirstIntentAt = now
+		}
+		r.Invite.IntentAt = now
+		unknown = r.Invite.OutcomeUnknown
+		return nil
+	})
+	if errors.Is(err, errInFlight) {
+		return rec, &TransientError{Op: "invite", Err: err}
+	}
+	if err != nil || !rec.Invite.SentAt.IsZero() {
 		return rec, err
 	}
-	return e.invited(ctx, rec.Key, result, "")
+	send := rec.Spec.SendMessage && !unknown
+	result, err := e.Directory.Invite(ctx, invitationFor(rec.Spec, send))
+	if err != nil {
+		refused := Refused(err)
+		_, _ = e.update(ctx, rec.Key, func(r *Record) error {
+			if !r.Invite.IntentAt.Equal(now) {
+				return errNoChange
+			}
+			if refused { // Graph answered no: nothing was created or sent
+				r.Invite.IntentAt = time.Time{}
+			} else {
+				r.Invite.OutcomeUnknown = true
+				r.note(e, "invitation-unknown", "no answer to the invitation ("+err.Error()+"); assuming it was sent")
+			}
+			return nil
+		})
+		return rec, err
+	}
+	origin, detail := "", ""
+	if rec.GuestID != "" && rec.UserOrigin == OriginCreated {
+		origin = OriginCreated // a new cycle of our own guest
+	}
+	if unknown {
+		detail = "guest " + result.GuestID + ", invited again without mail: an earlier attempt may have sent it"
+	}
+	// the slot's email went out now, or is assumed to have gone out earlier
+	return e.invited(ctx, rec.Key, result, origin, rec.Spec.SendMessage, detail)
 }
 
-// invited records the result of the first invitation of a cycle.
-func (e *Engine) invited(ctx context.Context, key string, result InviteResult, detail string) (Record, error) {
+// invited records the result of the first invitation of a cycle (or the
+// user found instead of inviting). origin may be "" when a read must still
+// tell whose user it is (establishOrigin); mailed counts the slot's email,
+// sent or assumed sent.
+func (e *Engine) invited(ctx context.Context, key string, result InviteResult, origin string, mailed bool, detail string) (Record, error) {
 	now := e.Clock.Now().UTC()
 	return e.update(ctx, key, func(r *Record) error {
 		if !r.Invite.SentAt.IsZero() {
 			return errNoChange
 		}
 		r.GuestID = result.GuestID
+		r.UserOrigin = origin
 		r.Invite.SentAt = now
 		r.Invite.Status = result.Status
-		if r.Spec.SendMessage {
+		if mailed {
 			r.Invite.EmailsSent++
 		}
 		if r.Phase == PhaseNew {
@@ -224,132 +295,62 @@ func (e *Engine) invited(ctx context.Context, key string, result InviteResult, d
 	})
 }
 
+// establishOrigin reads the user an invitation answered with and decides
+// whose it is: invitedUser.id does not prove that the invitation created a
+// user (an address can belong to a member or to another team's guest), so
+// only a user made by an invitation of this cycle counts as ours
+// (reference §15). Someone else's user is adopted or refused by the
+// policy; a refused one is forgotten and nothing is written to it.
+func (e *Engine) establishOrigin(ctx context.Context, rec Record) (Record, error) {
+	if rec.GuestID == "" {
+		return rec, nil
+	}
+	u, err := e.Directory.User(ctx, rec.GuestID)
+	var nf *NotFoundError
+	switch {
+	case errors.As(err, &nf) && e.Clock.Now().Before(rec.Invite.SentAt.Add(e.settleWindow())):
+		return rec, &TransientError{Op: "read invited user", RetryAfter: lagRetry, Err: fmt.Errorf("guest %s not readable yet (replication lag): %w", rec.GuestID, err)}
+	case errors.As(err, &nf):
+		return rec, &PermanentError{Op: "read invited user", Reason: fmt.Sprintf("user %s answered by the invitation is still not found %s later", rec.GuestID, e.settleWindow()), Err: err}
+	case err != nil:
+		return rec, err
+	}
+	origin, perr := e.originOf(rec, u)
+	rec, err = e.update(ctx, rec.Key, func(r *Record) error {
+		if r.GuestID != u.ID || r.UserOrigin != "" {
+			return errNoChange
+		}
+		if perr != nil {
+			r.note(e, "refused", perr.Error())
+			r.GuestID, r.UserOrigin = "", ""
+			r.Invite = InviteState{EmailsSent: r.Invite.EmailsSent}
+			return nil
+		}
+		r.UserOrigin = origin
+		if origin == OriginAdopted {
+			r.note(e, "adopted", "the invitation answered with existing user "+u.ID+": assignments only")
+			if accepted(*r, u) {
+				r.Invite.Status = StateAccepted
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return rec, err
+	}
+	return rec, perr
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
 func (e *Engine) settle() time.Duration {
 	if e.Config.InviteSettle > 0 {
 		return e.Config.InviteSettle
 	}
 	return time.Minute
-}
-
-// desiredChanges lists the directory writes a spec asks for, in order.
-func desiredChanges(s Spec) []Change {
-	var cs []Change
-	if !s.Properties.IsZero() {
-		cs = append(cs, Change{Kind: ChangeProperties, Properties: s.Properties})
-	}
-	if s.ManagerID != "" {
-		cs = append(cs, Change{Kind: ChangeManager, ID: s.ManagerID})
-	}
-	for _, g := range s.Groups {
-		cs = append(cs, Change{Kind: ChangeGroup, ID: g})
-	}
-	for _, r := range s.Roles {
-		cs = append(cs, Change{Kind: ChangeRole, ID: r})
-	}
-	for _, a := range s.Apps {
-		cs = append(cs, Change{Kind: ChangeApp, ID: a.ServicePrincipalID, AppRoleID: a.AppRoleID})
-	}
-	return cs
-}
-
-// pendingChanges are the desired changes not yet confirmed on the record.
-func pendingChanges(r Record) []Change {
-	var out []Change
-	for _, c := range desiredChanges(r.Spec) {
-		if _, done := r.Done[c.Key()]; !done {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// provision applies the missing changes and records each confirmed one, so
-// a retry does only what is still missing. It returns how many it applied.
-func (e *Engine) provision(ctx context.Context, rec Record) (int, error) {
-	pending := pendingChanges(rec)
-	if len(pending) == 0 {
-		return 0, e.markProvisioned(ctx, rec)
-	}
-	errs := e.Directory.Apply(ctx, rec.GuestID, pending)
-	if len(errs) != len(pending) {
-		return 0, &TransientError{Op: "provision", Err: fmt.Errorf("directory answered %d results for %d changes", len(errs), len(pending))}
-	}
-	now := e.Clock.Now().UTC()
-	var applied []string
-	var permanent, transient error
-	var lagChecked, guestVisible bool
-	for i, err := range errs {
-		c := pending[i]
-		var nf *NotFoundError
-		switch {
-		case err == nil:
-			applied = append(applied, c.Key())
-		case errors.As(err, &nf):
-			if !lagChecked {
-				lagChecked = true
-				_, uerr := e.Directory.User(ctx, rec.GuestID)
-				guestVisible = uerr == nil
-				if uerr != nil && !errors.As(uerr, &nf) {
-					transient = firstOr(transient, uerr)
-				}
-			}
-			if guestVisible {
-				permanent = firstOr(permanent, &PermanentError{Op: "provision", Reason: fmt.Sprintf("%s %s does not exist", c.Kind, c.ID), Err: err})
-			} else {
-				transient = firstOr(transient, &TransientError{Op: "provision", RetryAfter: 5 * time.Second, Err: fmt.Errorf("guest %s not visible yet (replication lag): %w", rec.GuestID, err)})
-			}
-		case IsPermanent(err):
-			permanent = firstOr(permanent, err)
-		default:
-			if transient == nil || RetryAfterOf(err) > RetryAfterOf(transient) {
-				transient = err
-			}
-		}
-	}
-	if len(applied) > 0 {
-		_, err := e.update(ctx, rec.Key, func(r *Record) error {
-			if r.Done == nil {
-				r.Done = map[string]time.Time{}
-			}
-			for _, k := range applied {
-				if _, ok := r.Done[k]; !ok {
-					r.Done[k] = now
-				}
-			}
-			r.note(e, "provisioned", strings.Join(applied, ", "))
-			if len(pendingChanges(*r)) == 0 && (r.Phase == PhaseNew || r.Phase == PhaseInvited) {
-				r.Phase = PhaseProvisioned
-			}
-			return nil
-		})
-		if err != nil {
-			return len(applied), err
-		}
-	}
-	if permanent != nil {
-		return len(applied), permanent
-	}
-	return len(applied), transient
-}
-
-// markProvisioned moves an invited record whose changes are all done on.
-func (e *Engine) markProvisioned(ctx context.Context, rec Record) error {
-	if rec.Phase != PhaseInvited {
-		return nil
-	}
-	_, err := e.update(ctx, rec.Key, func(r *Record) error {
-		if r.Phase != PhaseInvited || len(pendingChanges(*r)) > 0 {
-			return errNoChange
-		}
-		r.Phase = PhaseProvisioned
-		return nil
-	})
-	return err
-}
-
-func firstOr(have, err error) error {
-	if have != nil {
-		return have
-	}
-	return err
 }

@@ -27,10 +27,19 @@ type Record struct {
 
 	Phase   Phase  `json:"phase"`
 	GuestID string `json:"guestId,omitempty"`
+	// UserOrigin says whose user GuestID is: OriginCreated (this
+	// onboarding's invitation created it), OriginAdopted (it existed
+	// before: only assignments are applied, and expiry never touches it)
+	// or "" (not established yet: nothing is applied).
+	UserOrigin string `json:"userOrigin,omitempty"`
 
 	Invite InviteState `json:"invite"`
 	// Done maps Change.Key() to when the change was confirmed.
 	Done map[string]time.Time `json:"done,omitempty"`
+	// Missing lists the desired changes that are not in place and why
+	// (waiting for a retry, failed, or refused by the policy); empty when
+	// provisioning is complete.
+	Missing []Missing `json:"missing,omitempty"`
 
 	Reminders ReminderState `json:"reminders"`
 	// Cycle counts restarts: a new partner-approved for an expired
@@ -54,10 +63,17 @@ type Record struct {
 // call and the result after it, so a redelivery that finds an intent
 // without a result looks the guest up before inviting again.
 type InviteState struct {
-	IntentAt   time.Time `json:"intentAt,omitempty"`
-	SentAt     time.Time `json:"sentAt,omitempty"`
-	Status     string    `json:"status,omitempty"`
-	EmailsSent int       `json:"emailsSent,omitempty"` // first invitation plus resends
+	IntentAt time.Time `json:"intentAt,omitempty"`
+	// FirstIntentAt is when the cycle's first invitation attempt began: a
+	// user this onboarding created has a createdDateTime after it.
+	FirstIntentAt time.Time `json:"firstIntentAt,omitempty"`
+	// OutcomeUnknown is set when an invitation attempt of the cycle may
+	// have sent its email without an answer saying so (a lost answer, a
+	// crash): the slot counts as used and a later attempt sends no mail.
+	OutcomeUnknown bool      `json:"outcomeUnknown,omitempty"`
+	SentAt         time.Time `json:"sentAt,omitempty"`
+	Status         string    `json:"status,omitempty"`
+	EmailsSent     int       `json:"emailsSent,omitempty"` // first invitation plus resends
 	// ResendIntent is the reminder number whose resend is in flight.
 	ResendIntent int `json:"resendIntent,omitempty"`
 }
@@ -69,6 +85,32 @@ type ReminderState struct {
 	NextDue time.Time `json:"nextDue,omitempty"` // when it is due
 }
 
+// The origins of an onboarding's user (Record.UserOrigin).
+const (
+	OriginCreated = "created"
+	OriginAdopted = "adopted"
+)
+
+// Missing is one desired change that is not in place, and why.
+type Missing struct {
+	Change string `json:"change"` // Change.Key()
+	State  string `json:"state"`  // MissingWaiting, MissingFailed or MissingRefused
+	Reason string `json:"reason"`
+}
+
+// The states of a Missing change.
+const (
+	// MissingWaiting: retried later (a transient failure, or a 404 inside
+	// the settle window after the invitation: replication lag).
+	MissingWaiting = "waiting"
+	// MissingFailed: a permanent failure; the reason says what to fix.
+	MissingFailed = "failed"
+	// MissingRefused: not applied because the policy no longer allows it,
+	// or because it would change the identity of a user this onboarding
+	// did not create. Not retried until the policy changes.
+	MissingRefused = "refused"
+)
+
 // HistoryEntry is one step of the onboarding, for status output.
 type HistoryEntry struct {
 	At     time.Time `json:"at"`
@@ -79,10 +121,29 @@ type HistoryEntry struct {
 // Failure is a permanent failure recorded for a message, so that every
 // redelivery fails fast without calling Graph again, and so that the
 // dead-letter listing can show the reason.
+//
+// The same entry, keyed by a message's original id, holds the retry
+// bookkeeping of a transiently failing message (Retry): it lives in the
+// store, not in attributes a sender controls.
 type Failure struct {
 	MessageID string    `json:"messageId"`
 	Key       string    `json:"key,omitempty"` // onboarding key, when known
 	EventType string    `json:"eventType,omitempty"`
 	Reason    string    `json:"reason"`
 	At        time.Time `json:"at"`
+	// BodyHash identifies the event the entry was written for (EventHash):
+	// a redelivery fails fast only when message id and hash both match, so
+	// another message sent under the same id is not mistaken for it.
+	BodyHash string `json:"bodyHash,omitempty"`
+	// Transient marks an entry that only holds retry bookkeeping: the
+	// message has not failed permanently.
+	Transient bool `json:"transient,omitempty"`
+	// Retry counts the retries of a transiently failing message.
+	Retry *RetryState `json:"retry,omitempty"`
+}
+
+// RetryState is the retry bookkeeping of one message.
+type RetryState struct {
+	Attempts int       `json:"attempts"` // retries scheduled so far
+	First    time.Time `json:"first"`    // the first transient failure
 }

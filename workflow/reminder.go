@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -22,19 +23,50 @@ func (e *Engine) dueAfter(n int) (time.Duration, bool) {
 	return 0, false
 }
 
-// scheduleNextReminder schedules follow-up Reminders.Sent+1 unless one is
-// already scheduled, the guest accepted or the cycle ended.
-func (e *Engine) scheduleNextReminder(ctx context.Context, rec Record) (Record, error) {
-	if rec.Reminders.Next != 0 || rec.Invite.SentAt.IsZero() || rec.Phase == PhaseCompleted || rec.Phase == PhaseExpired {
+// remindersActive reports whether the record's cycle expects follow-ups:
+// its user is established and neither accepted nor expired.
+func remindersActive(rec Record) bool {
+	return !rec.Invite.SentAt.IsZero() && rec.GuestID != "" &&
+		(rec.UserOrigin == OriginCreated || rec.UserOrigin == OriginAdopted) &&
+		rec.Invite.Status != StateAccepted && rec.Phase != PhaseCompleted && rec.Phase != PhaseExpired
+}
+
+// expectedReminder is the number of the follow-up the record expects next
+// and when it is due; ok is false when the configuration has none left.
+func (e *Engine) expectedReminder(rec Record) (n int, due time.Time, ok bool) {
+	n = rec.Reminders.Next
+	if n == 0 {
+		n = rec.Reminders.Sent + 1
+	}
+	if n == rec.Reminders.Next && !rec.Reminders.NextDue.IsZero() {
+		return n, rec.Reminders.NextDue, true
+	}
+	after, ok := e.dueAfter(n)
+	return n, rec.Invite.SentAt.Add(after), ok
+}
+
+// ensureReminder makes sure the follow-up the record expects next is
+// scheduled. Every delivery that touches an onboarding (approval,
+// reminder, retry) calls it, so a reminder lost on its way — scheduled by
+// a process that died, never delivered — is scheduled again; the
+// deterministic MessageId makes a repeat a duplicate that Service Bus
+// drops.
+func (e *Engine) ensureReminder(ctx context.Context, rec Record) (Record, error) {
+	if !remindersActive(rec) {
 		return rec, nil
 	}
-	n := rec.Reminders.Sent + 1
-	due, ok, err := e.scheduleReminder(ctx, rec, n)
-	if err != nil || !ok {
+	n, due, ok := e.expectedReminder(rec)
+	if !ok {
+		return rec, nil
+	}
+	if err := e.scheduleReminder(ctx, rec, n, due); err != nil {
 		return rec, err
 	}
+	if rec.Reminders.Next == n {
+		return rec, nil
+	}
 	return e.update(ctx, rec.Key, func(r *Record) error {
-		if r.Reminders.Next != 0 || r.Cycle != rec.Cycle {
+		if r.Reminders.Next != 0 || r.Cycle != rec.Cycle || r.Reminders.Sent+1 != n {
 			return errNoChange
 		}
 		r.setNext(e, n, due)
@@ -42,25 +74,19 @@ func (e *Engine) scheduleNextReminder(ctx context.Context, rec Record) (Record, 
 	})
 }
 
-// scheduleReminder schedules follow-up n of the record's cycle, if the
-// configuration has one; ok is false when it has none. The message id is
-// deterministic, so scheduling it again (after a crash or a retry) is
-// dropped as a duplicate by Service Bus.
-func (e *Engine) scheduleReminder(ctx context.Context, rec Record, n int) (due time.Time, ok bool, err error) {
-	after, ok := e.dueAfter(n)
-	if !ok {
-		return time.Time{}, false, nil
-	}
-	due = rec.Invite.SentAt.Add(after)
+// scheduleReminder schedules follow-up n of the record's cycle for due.
+// The message id is deterministic, so scheduling it again (after a crash,
+// a retry, or from ensureReminder) is dropped as a duplicate by Service Bus.
+func (e *Engine) scheduleReminder(ctx context.Context, rec Record, n int, due time.Time) error {
 	data, _ := json.Marshal(ReminderData{Key: rec.Key, Number: n, Cycle: rec.Cycle, RequestID: lastRequest(rec)})
 	id := reminderMessageID(rec.Key, rec.Cycle, n)
 	msg := Message{ID: id, Event: Event{
 		ID: id, Type: TypeReminderDue, Source: Source, Subject: rec.Key, Time: e.Clock.Now().UTC(), Data: data,
 	}}
 	if err := e.Scheduler.Schedule(ctx, msg, due); err != nil {
-		return due, true, &TransientError{Op: "schedule reminder", Err: err}
+		return &TransientError{Op: "schedule reminder", Err: err}
 	}
-	return due, true, nil
+	return nil
 }
 
 // setNext records which follow-up is expected next (0 and a zero time: none).
@@ -78,92 +104,160 @@ func lastRequest(r Record) string {
 	return r.RequestIDs[len(r.RequestIDs)-1]
 }
 
-// errStale says a reminder is not the one the record expects.
-var errStale = errors.New("stale reminder")
+// dueSkew tolerates clocks that differ a little: a reminder delivered this
+// much before its due time counts as due.
+const dueSkew = 5 * time.Second
 
-// reminderDue handles follow-up r.Number: completes the onboarding when the
-// guest accepted, otherwise resends the invitation (at most once per
-// reminder) and schedules the next follow-up, or expires the onboarding
-// after the last one. A reminder the record does not expect is ignored.
+// reminderDue handles follow-up rd.Number. It is honoured only when the
+// record expects that number in that cycle and its due time has come:
+//   - another cycle, an onboarding that expects no reminder, or a number
+//     behind the record (a duplicate, or a stale redelivery) is ignored
+//     with a log line;
+//   - a number ahead of the record, or one not due yet, is retried later
+//     (a transient failure, bounded by RETRY_MAX_ELAPSED), never acted on
+//     early: a forged or early reminder can neither send mail nor expire
+//     the onboarding before its time, and a genuine one is not lost.
+//
+// An honoured reminder completes the onboarding when the guest accepted
+// (once everything is provisioned), otherwise resends the invitation (at
+// most once per reminder) or, after the last one, expires the onboarding;
+// it records itself before scheduling the next follow-up.
 func (e *Engine) reminderDue(ctx context.Context, rd ReminderData) (Result, error) {
 	res := Result{Key: rd.Key, Action: "ignored"}
 	rec, err := e.Store.Load(ctx, rd.Key)
 	if errors.Is(err, ErrNotFound) {
 		res.Detail = "no such onboarding"
+		e.ignoreReminder(rd, res.Detail)
 		return res, nil
 	} else if err != nil {
 		return res, &TransientError{Op: "load record", Err: err}
 	}
-	if rd.Cycle != rec.Cycle || rd.Number != rec.Reminders.Next || rec.GuestID == "" {
-		res.Detail = fmt.Sprintf("stale or duplicate reminder #%d (expected #%d)", rd.Number, rec.Reminders.Next)
-		return res, nil
-	}
-	u, err := e.Directory.User(ctx, rec.GuestID)
-	var nf *NotFoundError
-	if errors.As(err, &nf) {
-		_, err = e.update(ctx, rd.Key, func(r *Record) error {
-			r.Reminders.Next, r.Reminders.NextDue = 0, time.Time{}
-			r.Phase = PhaseFailed
-			r.Failure = &Failure{Key: r.Key, EventType: TypeReminderDue, Reason: "guest " + r.GuestID + " no longer exists", At: e.Clock.Now().UTC()}
-			r.note(e, "failed", r.Failure.Reason)
-			return nil
-		})
-		res.Detail = "guest no longer exists"
-		return res, err
-	} else if err != nil {
-		return res, err
-	}
-	if u.ExternalUserState == StateAccepted {
-		_, err := e.update(ctx, rd.Key, func(r *Record) error {
-			if r.Phase == PhaseCompleted {
-				return errNoChange
-			}
-			r.Phase = PhaseCompleted
-			r.Invite.Status = StateAccepted
-			r.Reminders.Next, r.Reminders.NextDue = 0, time.Time{}
-			r.note(e, "completed", "guest accepted the invitation")
-			return nil
-		})
-		return Result{Key: rd.Key, Action: "completed"}, err
-	}
-	if rd.Number > len(e.Config.ReminderSchedule) {
-		return e.expire(ctx, rec)
-	}
-	if rec.Spec.SendMessage {
-		if err := e.resend(ctx, rec, rd.Number); err != nil {
+	if rec.UserOrigin == "" && rec.GuestID != "" && !rec.Invite.SentAt.IsZero() {
+		// a record from before user origins were kept: establish it first
+		if rec, err = e.establishOrigin(ctx, rec); err != nil {
 			return res, err
 		}
 	}
-	// Schedule the next follow-up before recording this one as done: if
-	// the save fails, the redelivered reminder is still the expected one,
-	// skips the resend (its intent is saved) and schedules the same id again.
-	due, hasNext, err := e.scheduleReminder(ctx, rec, rd.Number+1)
-	if err != nil {
+	n, due, configured := e.expectedReminder(rec)
+	now := e.Clock.Now().UTC()
+	switch {
+	case rd.Cycle != rec.Cycle:
+		res.Detail = fmt.Sprintf("reminder #%d of cycle %d; the onboarding is in cycle %d", rd.Number, rd.Cycle, rec.Cycle)
+	case rec.Invite.Status == StateAccepted && (rec.Phase == PhaseInvited || rec.Phase == PhaseProvisioned || rec.Phase == PhaseFailed):
+		// accepted, provisioning incomplete: any reminder of the cycle (or
+		// its retry) provisions again; it sends no mail and expires nothing
+		return e.complete(ctx, rec)
+	case !remindersActive(rec) || !configured:
+		res.Detail = fmt.Sprintf("reminder #%d; the onboarding (%s) expects none", rd.Number, rec.Phase)
+	case rd.Number < n:
+		res.Detail = fmt.Sprintf("stale or duplicate reminder #%d (expected #%d)", rd.Number, n)
+	case rd.Number > n:
+		if _, err := e.ensureReminder(ctx, rec); err != nil {
+			return res, err
+		}
+		return res, &TransientError{Op: "reminder", Err: fmt.Errorf("reminder #%d is ahead of the record (expects #%d); retried later", rd.Number, n)}
+	case now.Before(due.Add(-dueSkew)):
+		if _, err := e.ensureReminder(ctx, rec); err != nil {
+			return res, err
+		}
+		return res, &TransientError{Op: "reminder", RetryAfter: due.Sub(now),
+			Err: fmt.Errorf("reminder #%d is not due until %s; retried then", rd.Number, due.Format(time.RFC3339))}
+	default:
+		return e.honourReminder(ctx, rec, rd.Number)
+	}
+	e.ignoreReminder(rd, res.Detail)
+	_, err = e.ensureReminder(ctx, rec)
+	return res, err
+}
+
+func (e *Engine) ignoreReminder(rd ReminderData, why string) {
+	e.logger().Info("reminder ignored", "key", MaskEmail(rd.Key), "number", rd.Number, "cycle", rd.Cycle, "reason", MaskEmails(why))
+}
+
+// honourReminder acts on the reminder the record expects, now due.
+func (e *Engine) honourReminder(ctx context.Context, rec Record, n int) (Result, error) {
+	res := Result{Key: rec.Key}
+	u, err := e.Directory.User(ctx, rec.GuestID)
+	var nf *NotFoundError
+	switch {
+	case errors.As(err, &nf) && e.Clock.Now().Before(rec.Invite.SentAt.Add(e.settleWindow())):
+		return res, &TransientError{Op: "read guest", RetryAfter: lagRetry, Err: err}
+	case errors.As(err, &nf):
+		_, err = e.update(ctx, rec.Key, func(r *Record) error {
+			r.Reminders.Next, r.Reminders.NextDue = 0, time.Time{}
+			r.Phase = PhaseFailed
+			r.Failure = &Failure{Key: r.Key, EventType: TypeReminderDue, Reason: "user " + r.GuestID + " no longer exists", At: e.Clock.Now().UTC()}
+			r.note(e, "failed", r.Failure.Reason)
+			return nil
+		})
+		res.Action, res.Detail = "failed", "user no longer exists"
+		return res, err
+	case err != nil:
 		return res, err
 	}
-	_, err = e.update(ctx, rd.Key, func(r *Record) error {
-		if r.Reminders.Next != rd.Number || r.Cycle != rd.Cycle {
-			return errStale
+	if accepted(rec, u) {
+		return e.complete(ctx, rec)
+	}
+	if n > len(e.Config.ReminderSchedule) {
+		return e.expire(ctx, rec, u)
+	}
+	if rec.Spec.SendMessage && rec.UserOrigin == OriginCreated {
+		if err := e.resend(ctx, rec, n); err != nil {
+			return res, err
 		}
-		r.Reminders.Sent = rd.Number
-		if hasNext {
-			r.setNext(e, rd.Number+1, due)
-		} else {
-			r.setNext(e, 0, time.Time{})
+	}
+	// Record this reminder before scheduling the next one, so the next is
+	// never ahead of the record; if scheduling fails, the retry of this
+	// reminder is behind the record, and ensureReminder schedules the next.
+	rec, err = e.update(ctx, rec.Key, func(r *Record) error {
+		if r.Reminders.Sent >= n || r.Cycle != rec.Cycle {
+			return errNoChange
+		}
+		r.Reminders.Sent, r.Reminders.Next, r.Reminders.NextDue = n, 0, time.Time{}
+		if next, due, ok := e.expectedReminder(*r); ok {
+			r.setNext(e, next, due)
 		}
 		return nil
 	})
-	if errors.Is(err, errStale) {
-		return res, nil
-	} else if err != nil {
+	if err != nil {
 		return res, err
 	}
-	return Result{Key: rd.Key, Action: "reminder-sent", Detail: fmt.Sprintf("#%d", rd.Number)}, nil
+	if _, err := e.ensureReminder(ctx, rec); err != nil {
+		return res, err
+	}
+	return Result{Key: rec.Key, Action: "reminder-sent", Detail: fmt.Sprintf("#%d", n)}, nil
+}
+
+// complete records that the guest accepted and provisions what is still
+// missing: the onboarding is Completed only once everything is in place
+// (recordProvisioning). A transient provisioning failure retries this
+// reminder; a permanent one fails it, and the record says what is missing.
+func (e *Engine) complete(ctx context.Context, rec Record) (Result, error) {
+	rec, err := e.update(ctx, rec.Key, func(r *Record) error {
+		if r.Invite.Status == StateAccepted {
+			return errNoChange
+		}
+		r.Invite.Status = StateAccepted
+		r.Reminders.Next, r.Reminders.NextDue = 0, time.Time{}
+		r.note(e, "accepted", "the guest accepted the invitation")
+		return nil
+	})
+	if err != nil {
+		return Result{Key: rec.Key}, err
+	}
+	if _, err := e.provision(ctx, rec); err != nil {
+		return Result{Key: rec.Key}, err
+	}
+	return Result{Key: rec.Key, Action: "completed"}, nil
 }
 
 // resend re-invites the guest for reminder n, at most once: the intent is
 // saved first, and a delivery that finds the intent already there assumes
-// the mail went out (Graph offers no way to ask).
+// the mail went out (Graph offers no way to ask). Only an answer proving
+// nothing was sent (Refused: a 4xx, a 429) gives the intent back, so the
+// retry may mail; when the outcome is unknown (a lost answer, a 5xx) the
+// mail is assumed sent: a lost reminder is acceptable, a second one in the
+// same slot is not.
 func (e *Engine) resend(ctx context.Context, rec Record, n int) error {
 	owned := false
 	_, err := e.update(ctx, rec.Key, func(r *Record) error {
@@ -179,9 +273,7 @@ func (e *Engine) resend(ctx context.Context, rec Record, n int) error {
 		return err
 	}
 	result, err := e.Directory.Invite(ctx, invitationFor(rec.Spec, true))
-	if err != nil {
-		// Graph answered with an error: no mail went out, so the next
-		// attempt may send it.
+	if err != nil && Refused(err) {
 		_, _ = e.update(ctx, rec.Key, func(r *Record) error {
 			if r.Invite.ResendIntent != n {
 				return errNoChange
@@ -192,6 +284,10 @@ func (e *Engine) resend(ctx context.Context, rec Record, n int) error {
 		return err
 	}
 	_, err = e.update(ctx, rec.Key, func(r *Record) error {
+		if err != nil {
+			r.note(e, "reminder-unknown", fmt.Sprintf("#%d: no answer to the resend (%v); assuming it was sent", n, err))
+			return nil
+		}
 		r.Invite.EmailsSent++
 		r.Invite.Status = result.Status
 		r.note(e, "reminder-sent", fmt.Sprintf("#%d: invitation sent again", n))
@@ -200,10 +296,28 @@ func (e *Engine) resend(ctx context.Context, rec Record, n int) error {
 	return err
 }
 
-// expire ends a cycle whose guest never accepted, applying the expiry action.
-func (e *Engine) expire(ctx context.Context, rec Record) (Result, error) {
+// expire ends a cycle whose guest never accepted. The expiry action
+// (disable, delete) applies only to a user this onboarding created and
+// that is still a guest as read just now (u): never to an adopted user,
+// never to a member. Missing changes stay on the record.
+func (e *Engine) expire(ctx context.Context, rec Record, u DirectoryUser) (Result, error) {
+	action := e.Config.ExpiryAction
+	if action == "" {
+		action = "none"
+	}
+	detail := "expiry action " + action
+	if action != "none" {
+		switch {
+		case rec.UserOrigin != OriginCreated:
+			detail = fmt.Sprintf("expiry action %s skipped: user %s was not created by this onboarding", action, rec.GuestID)
+			action = "none"
+		case !strings.EqualFold(u.UserType, "Guest"):
+			detail = fmt.Sprintf("expiry action %s skipped: user %s is a %s", action, rec.GuestID, orDefault(u.UserType, "member"))
+			action = "none"
+		}
+	}
 	var err error
-	switch e.Config.ExpiryAction {
+	switch action {
 	case "disable":
 		err = e.Directory.SetAccountEnabled(ctx, rec.GuestID, false)
 	case "delete":
@@ -218,11 +332,10 @@ func (e *Engine) expire(ctx context.Context, rec Record) (Result, error) {
 		}
 		r.Phase = PhaseExpired
 		r.Reminders.Next, r.Reminders.NextDue = 0, time.Time{}
-		action := e.Config.ExpiryAction
-		if action == "" {
-			action = "none"
+		if todo, _ := e.outstanding(*r); len(todo) > 0 {
+			detail += fmt.Sprintf("; provisioning incomplete: %d change(s) missing", len(todo))
 		}
-		r.note(e, "expired", "no acceptance after the last reminder; expiry action "+action)
+		r.note(e, "expired", "no acceptance after the last reminder; "+detail)
 		return nil
 	})
 	return Result{Key: rec.Key, Action: "expired"}, err

@@ -48,8 +48,9 @@ func runGraphsim(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Float64Var(&k.DropAfterRate, "drop-after-rate", 0, "probability of processing, then closing the connection (lost response)")
 	fs.IntVar(&k.InviteLimit, "invite-limit", def.InviteLimit, "invitation requests per window per tenant (0: no throttle)")
 	fs.DurationVar(&k.InviteWindow, "invite-window", def.InviteWindow, "invitation throttle window")
-	fs.DurationVar(&k.ReplicationLag, "replication-lag", 0, "time a new guest stays 404 on endpoints other than /invitations")
-	fs.BoolVar(&k.LagListings, "lag-listings", false, "hide lagging users from GET /users too")
+	fs.DurationVar(&k.ReplicationLag, "replication-lag", 0, "time writes referencing a new guest answer 404")
+	fs.StringVar(&k.LagReads, "lag-reads", graphsim.LagReadsVisible, "what reads of a lagging guest see: visible, hidden or mixed")
+	fs.BoolVar(&k.LagListings, "lag-listings", false, "hide lagging users from GET /users listings whatever --lag-reads says")
 	fs.BoolVar(&k.ShuffleBatch, "shuffle-batch", false, "answer $batch items in random order")
 	fs.BoolVar(&k.RequireAuth, "require-auth", false, "answer 401 without an Authorization: Bearer header")
 	var deny stringList

@@ -192,6 +192,12 @@ func writeStatus(w io.Writer, rec workflow.Record, now time.Time) {
 	} else {
 		row("steps done", "%d: %s", len(done), strings.Join(done, ", "))
 	}
+	for _, m := range rec.Missing {
+		row("missing", "%s (%s): %s", m.Change, m.State, m.Reason)
+	}
+	if rec.UserOrigin != "" {
+		row("user", "%s by this app", rec.UserOrigin)
+	}
 	if rec.LastError != "" {
 		row("last error", "%s", rec.LastError)
 	}

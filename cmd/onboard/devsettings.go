@@ -51,6 +51,8 @@ func devSettings(rt devRuntime, user config.Getenv) config.Getenv {
 		"POLICY_ALLOWED_SOURCES": "*",
 		"RETRY_INITIAL_DELAY":    "2s",
 		"RETRY_MAX_DELAY":        "30s",
+		// a few seconds of graphsim lag settle well within this
+		"REPLICATION_SETTLE_WINDOW": "30s",
 	}
 	if rt.Graphsim {
 		forced["GRAPH_AUTH"] = "none"

@@ -192,12 +192,14 @@ func TestWriteStatus(t *testing.T) {
 	now := time.Date(2026, 11, 24, 12, 0, 10, 0, time.Local)
 	rec := workflow.Record{
 		Key: "ada.lovelace@fabrikam.com", Phase: workflow.PhaseProvisioned, GuestID: "g-1", RequestIDs: []string{"PR-1", "PR-2"},
-		Invite:    workflow.InviteState{Status: "PendingAcceptance", SentAt: now.Add(-10 * time.Second), EmailsSent: 2},
-		Done:      map[string]time.Time{"properties:abc123": now, "group:9f0c": now, "app:5e7c/0000": now},
-		Reminders: workflow.ReminderState{Sent: 1, Next: 2, NextDue: now.Add(30 * time.Second)},
-		LastError: "invite: transient: 503",
-		History:   []workflow.HistoryEntry{{At: now.Add(-10 * time.Second), Step: "approved", Detail: "request PR-1"}},
-		UpdatedAt: now.Add(-24 * time.Hour),
+		Invite:     workflow.InviteState{Status: "PendingAcceptance", SentAt: now.Add(-10 * time.Second), EmailsSent: 2},
+		Done:       map[string]time.Time{"properties:abc123": now, "group:9f0c": now, "app:5e7c/0000": now},
+		Reminders:  workflow.ReminderState{Sent: 1, Next: 2, NextDue: now.Add(30 * time.Second)},
+		LastError:  "invite: transient: 503",
+		UserOrigin: workflow.OriginCreated,
+		Missing:    []workflow.Missing{{Change: "group:9f0d", State: workflow.MissingRefused, Reason: "group 9f0d is not in POLICY_ALLOWED_GROUPS"}},
+		History:    []workflow.HistoryEntry{{At: now.Add(-10 * time.Second), Step: "approved", Detail: "request PR-1"}},
+		UpdatedAt:  now.Add(-24 * time.Hour),
 	}
 	var b bytes.Buffer
 	writeStatus(&b, rec, now)
@@ -210,6 +212,8 @@ func TestWriteStatus(t *testing.T) {
 		"emails sent   2\n",
 		"reminders     1 sent; next #2 due 12:00:40 (in 30s)\n",
 		"steps done    3: app:5e7c/0000, group:9f0c, properties\n",
+		"missing       group:9f0d (refused): group 9f0d is not in POLICY_ALLOWED_GROUPS\n",
+		"user          created by this app\n",
 		"last error    invite: transient: 503\n",
 		"updated       2026-11-23 12:00:10\n",
 		"  12:00:00  approved           request PR-1\n",

@@ -74,13 +74,21 @@ type harness struct {
 	sched  *captured
 	store  workflow.Store
 	memory *store.Memory
+	engine *workflow.Engine
 }
 
 const partnerSource = "/procurement/partners"
 
 func newHarness(t testing.TB, extraEnv ...string) *harness {
 	t.Helper()
-	sim, err := graphsim.New(graphsim.Config{})
+	return newHarnessSim(t, graphsim.Config{}, extraEnv...)
+}
+
+// newHarnessSim is newHarness with graphsim built from simCfg (a seed with
+// existing users, knobs).
+func newHarnessSim(t testing.TB, simCfg graphsim.Config, extraEnv ...string) *harness {
+	t.Helper()
+	sim, err := graphsim.New(simCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +126,7 @@ func newHarness(t testing.TB, extraEnv ...string) *harness {
 	t.Cleanup(hs.Close)
 	h.url = hs.URL
 	h.store = a.store
+	h.engine = a.engine
 	return h
 }
 
@@ -188,9 +197,14 @@ func (h *harness) deliver(t *testing.T, messageID string, deliveryCount int, ev 
 }
 
 // deliverScheduled delivers a captured message as Service Bus would, with
-// the body servicebus.Encode produces.
+// the body servicebus.Encode produces. A reminder is delivered no earlier
+// than its scheduled time (the workflow honours it only when due); other
+// messages at once, as a faster queue would.
 func (h *harness) deliverScheduled(t *testing.T, m capturedMsg) (int, string) {
 	t.Helper()
+	if m.msg.Event.Type == workflow.TypeReminderDue {
+		time.Sleep(time.Until(m.at))
+	}
 	body, ct, err := servicebus.Encode(m.msg)
 	if err != nil {
 		t.Fatal(err)
@@ -393,7 +407,7 @@ func TestServeSecondApprovalMergesAssignments(t *testing.T) {
 }
 
 func TestServeRemindersResendUntilAccepted(t *testing.T) {
-	h := newHarness(t)
+	h := newHarness(t, "REMINDER_SCHEDULE", "1s,2s", "REMINDER_EXPIRE_AFTER", "3s")
 	if code, body := h.deliver(t, "msg-1", 1, cloudEvent("partner-approved", "ev-1", adaData)); code != 200 {
 		t.Fatal(code, body)
 	}
@@ -430,7 +444,7 @@ func TestServeRemindersResendUntilAccepted(t *testing.T) {
 }
 
 func TestServeExpiresAfterLastReminder(t *testing.T) {
-	h := newHarness(t, "EXPIRY_ACTION", "disable")
+	h := newHarness(t, "EXPIRY_ACTION", "disable", "REMINDER_SCHEDULE", "1s,2s", "REMINDER_EXPIRE_AFTER", "3s")
 	h.deliver(t, "msg-1", 1, cloudEvent("partner-approved", "ev-1", adaData))
 	for _, n := range []string{"/reminder/1", "/reminder/2", "/reminder/3"} {
 		if code, body := h.deliverScheduled(t, h.sched.find(t, n)); code != 200 {
@@ -553,8 +567,8 @@ func TestServeTransientFailuresAreRescheduled(t *testing.T) {
 			t.Fatalf("status %d: %s", code, body)
 		}
 		retry := h.sched.find(t, "msg-1/retry/1")
-		if !strings.Contains(retry.msg.Event.Extensions[workflow.ExtAttempt], "1") {
-			t.Errorf("retry extensions %v", retry.msg.Event.Extensions)
+		if f, err := h.store.Failure(context.Background(), "msg-1"); err != nil || f.Retry == nil || f.Retry.Attempts != 1 {
+			t.Errorf("retry state in the store: %+v %v", f, err)
 		}
 		rec, _ := h.store.Load(context.Background(), ada)
 		if !strings.Contains(rec.LastError, "replication lag") || rec.Phase != workflow.PhaseInvited {
@@ -569,4 +583,251 @@ func TestServeTransientFailuresAreRescheduled(t *testing.T) {
 			t.Fatalf("after lag: phase %s, %d emails", rec.Phase, len(h.sim.EmailsSent(ada)))
 		}
 	})
+}
+
+// drainRetries delivers the captured retry messages as the queue would, at
+// their scheduled time, until done (given the latest answer, "" at first)
+// reports true; it fails the test if nothing is left to deliver before
+// the deadline.
+func (h *harness) drainRetries(t *testing.T, deadline time.Time, done func(answer string) bool) {
+	t.Helper()
+	delivered := map[string]bool{}
+	var answers []string
+	for answer := ""; !done(answer); {
+		var next *capturedMsg
+		h.sched.mu.Lock()
+		for i := range h.sched.msgs {
+			m := h.sched.msgs[i]
+			if strings.Contains(m.msg.ID, "/retry/") && !delivered[m.msg.ID] && (next == nil || m.at.Before(next.at)) {
+				next = &m
+			}
+		}
+		h.sched.mu.Unlock()
+		if next == nil || next.at.After(deadline) {
+			t.Fatalf("nothing left to deliver before %s; answers so far %q", deadline.Format(time.TimeOnly), answers)
+		}
+		time.Sleep(time.Until(next.at))
+		delivered[next.msg.ID] = true
+		code, body := h.deliverScheduled(t, *next)
+		answer = fmt.Sprintf("%s: %d %s", next.msg.ID, code, body)
+		answers = append(answers, answer)
+	}
+}
+
+func (h *harness) record(t *testing.T) workflow.Record {
+	t.Helper()
+	rec, err := h.store.Load(context.Background(), ada)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// Issue 9 acceptance: with Graph's replication lag at 3 s — writes for the
+// new guest 404 while reads already see it — a partner is fully
+// provisioned (properties, manager, group, role, apps) within the settle
+// window, with one email.
+func TestServeProvisionsThroughReplicationLag(t *testing.T) {
+	const window = 30 * time.Second
+	h := newHarnessSim(t, graphsim.Config{Knobs: &graphsim.Knobs{ReplicationLag: 3 * time.Second}},
+		"REPLICATION_SETTLE_WINDOW", window.String(), "RETRY_INITIAL_DELAY", "1s", "RETRY_MAX_DELAY", "5s")
+	start := time.Now()
+	if code, body := h.deliver(t, "msg-1", 1, cloudEvent("partner-approved", "ev-1", adaData)); code != 200 {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	if rec := h.record(t); rec.Phase != workflow.PhaseInvited || len(rec.Missing) == 0 {
+		t.Fatalf("during the lag: phase %s missing %+v", rec.Phase, rec.Missing)
+	}
+	h.drainRetries(t, start.Add(window), func(string) bool { return h.record(t).Phase == workflow.PhaseProvisioned })
+	took := time.Since(start)
+	g := h.guest(t)
+	st := h.sim.State()
+	if g.Properties["jobTitle"] != "Engineer" || g.Properties["city"] != "Amsterdam" || g.Properties["usageLocation"] != "NL" || g.ManagerID != graphsim.SampleUserMegan ||
+		!contains(h.sim.MembersOf(graphsim.SampleGroupPartners), g.ID) || countRole(st, g.ID, graphsim.RoleGuestInviter) != 1 || countApps(st, g.ID) != 2 {
+		t.Fatalf("not fully provisioned after %s: %+v", took, g)
+	}
+	if n := len(h.sim.EmailsSent(ada)); n != 1 || st.Invitations != 1 {
+		t.Fatalf("%d emails, %d invitations; want 1 and 1", n, st.Invitations)
+	}
+	if rec := h.record(t); len(rec.Missing) != 0 || rec.Failure != nil {
+		t.Fatalf("record: missing %+v failure %+v", rec.Missing, rec.Failure)
+	}
+	counts := h.sim.RequestCounts()
+	if counts["PATCH /users/{id} (404)"] == 0 || counts["GET /users/{id} (404)"] != 0 {
+		t.Errorf("the lag was not exercised as Graph shows it (writes 404, reads succeed): %v", counts)
+	}
+	t.Logf("fully provisioned %s after the invitation (lag 3s, settle window %s)", took.Round(100*time.Millisecond), window)
+}
+
+// existingUser is a user in the tenant before any onboarding, under the
+// address adaData names.
+func existingUser(id, userType, state string) graphsim.Config {
+	seed := graphsim.SampleSeed()
+	u := graphsim.SeedUser{ID: id, DisplayName: "Existing User", Mail: ada, JobTitle: "Chief Financial Officer", UserType: userType}
+	if userType == "Guest" {
+		u.UserPrincipalName = "ada.lovelace_fabrikam.com#EXT#@fabrikam.onmicrosoft.com"
+		u.CreationType, u.ExternalUserState, u.CreatedDateTime = "Invitation", state, "2025-06-01T10:00:00Z"
+	}
+	seed.Users = append(seed.Users, u)
+	return graphsim.Config{Seed: &seed}
+}
+
+const existingID = "5a1e0000-0000-4000-8000-0000000000e1"
+
+// Issue 11: an approval naming an existing member's address must not take
+// the member over — no rename, no job fields, no group, role or app role,
+// no reminders that could expire (and delete) it.
+func TestServeRefusesAnExistingMember(t *testing.T) {
+	h := newHarnessSim(t, existingUser(existingID, "Member", ""), "EXPIRY_ACTION", "delete")
+	code, body := h.deliver(t, "msg-1", 1, cloudEvent("partner-approved", "ev-1", adaData))
+	if code != 500 || !strings.Contains(body, "existing member") || !strings.Contains(body, "POLICY_EXISTING_USERS") {
+		t.Fatalf("status %d: %s; want a permanent refusal naming POLICY_EXISTING_USERS", code, body)
+	}
+	u, ok := h.sim.GetUser(existingID)
+	st := h.sim.State()
+	if !ok || u.DisplayName != "Existing User" || u.Properties["jobTitle"] != "Chief Financial Officer" || u.ManagerID != "" ||
+		contains(h.sim.MembersOf(graphsim.SampleGroupPartners), existingID) || countRole(st, existingID, graphsim.RoleGuestInviter) != 0 || countApps(st, existingID) != 0 {
+		t.Fatalf("the member was changed: %+v", u)
+	}
+	if len(h.sim.EmailsSent(ada)) != 0 || len(h.sched.msgs) != 0 {
+		t.Fatalf("emails %d, scheduled %d: nothing may follow a refusal", len(h.sim.EmailsSent(ada)), len(h.sched.msgs))
+	}
+}
+
+// Issue 11: a guest someone else invited is adopted for assignments only:
+// no invitation mail, its identity left alone, and expiry with
+// EXPIRY_ACTION=delete does not delete it.
+func TestServeAdoptsAForeignGuestAndNeverDeletesIt(t *testing.T) {
+	h := newHarnessSim(t, existingUser(existingID, "Guest", "PendingAcceptance"),
+		"EXPIRY_ACTION", "delete", "REMINDER_SCHEDULE", "1s,2s", "REMINDER_EXPIRE_AFTER", "3s")
+	if code, body := h.deliver(t, "msg-1", 1, cloudEvent("partner-approved", "ev-1", adaData)); code != 200 {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	u, _ := h.sim.GetUser(existingID)
+	st := h.sim.State()
+	if u.Properties["jobTitle"] != "Chief Financial Officer" || u.ManagerID != "" || u.Properties["city"] != nil {
+		t.Errorf("identity of someone else's guest changed: %+v", u.Properties)
+	}
+	if !contains(h.sim.MembersOf(graphsim.SampleGroupPartners), existingID) || countRole(st, existingID, graphsim.RoleGuestInviter) != 1 || countApps(st, existingID) != 2 {
+		t.Errorf("assignments not applied to the adopted guest")
+	}
+	for _, n := range []string{"/reminder/1", "/reminder/2", "/reminder/3"} {
+		if code, body := h.deliverScheduled(t, h.sched.find(t, n)); code != 200 {
+			t.Fatal(n, code, body)
+		}
+	}
+	if _, ok := h.sim.GetUser(existingID); !ok {
+		t.Fatal("expiry deleted a guest this app did not create")
+	}
+	if n := len(h.sim.EmailsSent(ada)); n != 0 {
+		t.Errorf("%d emails to someone else's guest", n)
+	}
+	if rec := h.record(t); rec.Phase != workflow.PhaseExpired || rec.UserOrigin != workflow.OriginAdopted {
+		t.Errorf("record: phase %s origin %q", rec.Phase, rec.UserOrigin)
+	}
+}
+
+// reminderEnvelope is a reminder-due event with the app's own source, as
+// anyone with send rights on the queue could forge it.
+func reminderEnvelope(t *testing.T, messageID, data string) []byte {
+	ev := fmt.Sprintf(`{"specversion":"1.0","type":"reminder-due","source":%q,"id":%q,"datacontenttype":"application/json","data":%s}`,
+		workflow.Source, messageID, data)
+	return envelope(t, []byte(ev), true, messageID, 1, structuredCT, nil)
+}
+
+// Issue 11: forged reminder-due events act at once no more: four of them
+// right after the approval send no mail and expire (delete) nothing.
+func TestServeForgedRemindersSendNoMailAndExpireNothing(t *testing.T) {
+	h := newHarness(t, "EXPIRY_ACTION", "delete")
+	if code, body := h.deliver(t, "msg-1", 1, cloudEvent("partner-approved", "ev-1", adaData)); code != 200 {
+		t.Fatal(code, body)
+	}
+	for n := 1; n <= 4; n++ {
+		id := fmt.Sprintf("forged-%d", n)
+		if code, body := h.post(t, reminderEnvelope(t, id, fmt.Sprintf(`{"key":%q,"number":%d,"requestId":"x"}`, ada, n))); code != 200 {
+			t.Fatalf("forged reminder %d: %d %s", n, code, body)
+		}
+	}
+	g := h.guest(t)
+	if n := len(h.sim.EmailsSent(ada)); n != 1 || !g.AccountEnabled {
+		t.Fatalf("%d emails, enabled %v: forged reminders acted", n, g.AccountEnabled)
+	}
+	if rec := h.record(t); rec.Phase != workflow.PhaseProvisioned || rec.Reminders.Sent != 0 {
+		t.Fatalf("record: phase %s reminders %+v", rec.Phase, rec.Reminders)
+	}
+}
+
+// Issue 11: a junk message sent with a reminder's MessageId fails alone;
+// the real reminder with that id is still honoured, not failed as a
+// "known failure".
+func TestServeJunkWithAReminderIDDoesNotPoisonIt(t *testing.T) {
+	h := newHarness(t, "REMINDER_SCHEDULE", "1s,2s", "REMINDER_EXPIRE_AFTER", "3s")
+	if code, body := h.deliver(t, "msg-1", 1, cloudEvent("partner-approved", "ev-1", adaData)); code != 200 {
+		t.Fatal(code, body)
+	}
+	real := h.sched.find(t, "/reminder/1")
+	if code, _ := h.post(t, reminderEnvelope(t, real.msg.ID, `{"key":"x","number":"one"}`)); code != 500 {
+		t.Fatalf("junk answered %d, want 500", code)
+	}
+	if code, body := h.deliverScheduled(t, real); code != 200 || !strings.Contains(body, "reminder-sent") {
+		t.Fatalf("the real reminder: %d %s", code, body)
+	}
+	if n := len(h.sim.EmailsSent(ada)); n != 2 {
+		t.Fatalf("%d emails, want the invitation and the first reminder", n)
+	}
+}
+
+// Issue 11: retry bookkeeping is not taken from attributes a sender sets:
+// an event claiming its first failure lies in the future still gives up
+// after RETRY_MAX_ELAPSED.
+func TestServeRetriesEndDespiteAForgedFirstFailure(t *testing.T) {
+	h := newHarnessSim(t, graphsim.Config{Knobs: &graphsim.Knobs{FailureRate: 1}},
+		"RETRY_INITIAL_DELAY", "200ms", "RETRY_MAX_DELAY", "400ms", "RETRY_MAX_ELAPSED", "2s")
+	ev := fmt.Sprintf(`{"specversion":"1.0","type":"partner-approved","source":%q,"id":"ev-1","onboardattempt":"1","onboardfirstfailure":"2099-01-01T00:00:00Z","datacontenttype":"application/json","data":%s}`,
+		partnerSource, adaData)
+	if code, body := h.deliver(t, "msg-1", 1, []byte(ev)); code != 200 {
+		t.Fatalf("first delivery: %d %s", code, body)
+	}
+	start := time.Now()
+	h.drainRetries(t, start.Add(10*time.Second), func(answer string) bool {
+		return strings.Contains(answer, ": 500 ") && strings.Contains(answer, "gave up after")
+	})
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("gave up after %s, want about RETRY_MAX_ELAPSED (2s)", took)
+	}
+}
+
+// Issue 11: the policy is evaluated on the merged desired state: a group
+// an earlier approval asked for, since removed from the allow-list, is not
+// assigned by a later approval; the record says why.
+func TestServePolicyAppliesToTheMergedState(t *testing.T) {
+	h := newHarness(t)
+	k := h.sim.Knobs()
+	k.Deny = []string{"POST /groups/{id}/members/$ref"}
+	h.sim.SetKnobs(k)
+	first := `{"requestId":"r1","email":"ada.lovelace@fabrikam.com","groups":["` + graphsim.SampleGroupApollo + `"]}`
+	if code, body := h.deliver(t, "msg-1", 1, cloudEvent("partner-approved", "ev-1", first)); code != 500 {
+		t.Fatalf("first approval: %d %s, want the 403 as a permanent failure", code, body)
+	}
+	// ops remove Apollo from POLICY_ALLOWED_GROUPS and fix the permission
+	h.engine.Policy.AllowedGroups = []string{graphsim.SampleGroupPartners}
+	k.Deny = nil
+	h.sim.SetKnobs(k)
+	second := `{"requestId":"r2","email":"ada.lovelace@fabrikam.com","groups":["` + graphsim.SampleGroupPartners + `"]}`
+	if code, body := h.deliver(t, "msg-2", 1, cloudEvent("partner-approved", "ev-2", second)); code != 200 {
+		t.Fatalf("second approval: %d %s", code, body)
+	}
+	g := h.guest(t)
+	if contains(h.sim.MembersOf(graphsim.SampleGroupApollo), g.ID) || !contains(h.sim.MembersOf(graphsim.SampleGroupPartners), g.ID) {
+		t.Fatal("a group no longer allowed was assigned (or the allowed one was not)")
+	}
+	var why string
+	for _, m := range h.record(t).Missing {
+		if m.Change == "group:"+graphsim.SampleGroupApollo && m.State == workflow.MissingRefused {
+			why = m.Reason
+		}
+	}
+	if !strings.Contains(why, "POLICY_ALLOWED_GROUPS") {
+		t.Fatalf("record does not show the refusal: %+v", h.record(t).Missing)
+	}
 }
