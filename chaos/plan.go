@@ -34,10 +34,16 @@ var (
 // approvals use is allowed, nothing else (an external Graph gets no
 // policy defaults from dev).
 func policySettings() []string {
+	// Each entry names the app role it allows (POLICY_ALLOWED_APPS:
+	// spId allows Default Access only, spId/appRoleId that role).
 	var apps []string
 	for _, a := range allowedApps {
-		if !slices.Contains(apps, a.ServicePrincipalID) {
-			apps = append(apps, a.ServicePrincipalID)
+		entry := a.ServicePrincipalID
+		if a.AppRoleID != "" {
+			entry += "/" + a.AppRoleID
+		}
+		if !slices.Contains(apps, entry) {
+			apps = append(apps, entry)
 		}
 	}
 	return []string{
