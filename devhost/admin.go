@@ -265,7 +265,11 @@ func (a *admin) replay(w http.ResponseWriter, r *http.Request, q *Queue) {
 }
 
 func (a *admin) purge(w http.ResponseWriter, _ *http.Request, q *Queue) {
-	n := q.PurgeDeadLetters()
+	n, err := q.PurgeDeadLetters()
+	if err != nil {
+		writeError(w, statusOf(err), err)
+		return
+	}
 	a.log.Info("dead letters purged", "queue", q.Name(), "count", n)
 	writeJSON(w, http.StatusOK, PurgeResultView{Queue: q.Name(), Purged: n})
 }

@@ -390,8 +390,8 @@ func TestPurgeDeadLetters(t *testing.T) {
 	if dl := q.DeadLetters(); len(dl) != 3 || dl[0].DeadLetterReason != "PolicyViolation" || dl[0].DeadLetterErrorDescription != "role not allowed" {
 		t.Fatalf("dead letters = %+v", dl)
 	}
-	if n := q.PurgeDeadLetters(); n != 3 {
-		t.Fatalf("purged %d, want 3", n)
+	if n, err := q.PurgeDeadLetters(); err != nil || n != 3 {
+		t.Fatalf("purged %d (%v), want 3", n, err)
 	}
 	if st := q.Stats(); st.DeadLetter != 0 || st.Active != 1 {
 		t.Fatalf("stats = %+v", st)
