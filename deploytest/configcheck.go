@@ -21,17 +21,17 @@ import (
 
 // Paths of the files the configuration check reads, relative to the module root.
 const (
-	ReadmePath       = "README.md"
-	SamplePath       = "local.settings.sample.json"
-	MainBicepPath    = "infra/main.bicep"
-	QueueJSONPath    = infra.QueueFile
-	HostJSONPath     = "host.json"
-	FunctionsDir     = "functions"
-	AppSettingsVar   = "appSettings" // the variable in main.bicep holding the app settings
-	QueueType        = "Microsoft.ServiceBus/namespaces/queues"
-	TableType        = "Microsoft.Storage/storageAccounts/tableServices/tables"
-	MetricAlertType  = "Microsoft.Insights/metricAlerts"
-	FunctionAppType  = "Microsoft.Web/sites"
+	ReadmePath      = "README.md"
+	SamplePath      = "local.settings.sample.json"
+	MainBicepPath   = "infra/main.bicep"
+	QueueJSONPath   = infra.QueueFile
+	HostJSONPath    = "host.json"
+	FunctionsDir    = "functions"
+	AppSettingsVar  = "appSettings" // the variable in main.bicep holding the app settings
+	QueueType       = "Microsoft.ServiceBus/namespaces/queues"
+	TableType       = "Microsoft.Storage/storageAccounts/tableServices/tables"
+	MetricAlertType = "Microsoft.Insights/metricAlerts"
+	FunctionAppType = "Microsoft.Web/sites"
 )
 
 // Sources holds the text of every file the configuration check reads, so a

@@ -16,7 +16,7 @@ func TestQueueAndHostChecksFail(t *testing.T) {
 		t.Fatalf("unmutated sources must be consistent, got:%s", problemsText(ps))
 	}
 	cases := []struct {
-		name, file, old, new string
+		name, file, old, new    string
 		wantFile, setting, rule string
 	}{
 		{"bicep hard-codes a property instead of taking it from queue.json", MainBicepPath,
