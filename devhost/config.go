@@ -370,6 +370,13 @@ func loadFunction(path string, settings map[string]string) (Function, error) {
 			}
 		case "httptrigger":
 			triggers++
+			switch strings.ToLower(b.AuthLevel) {
+			case "":
+				b.AuthLevel = "function" // the HttpTrigger default
+			case "anonymous", "function", "admin", "system":
+			default:
+				return fn, fmt.Errorf("%s: %q is not one of anonymous, function, admin, system", field("authLevel"), b.AuthLevel)
+			}
 			for _, m := range b.Methods {
 				if m == "" || strings.ContainsAny(m, " /") {
 					return fn, fmt.Errorf("%s: %q is not an HTTP method", field("methods"), m)
