@@ -163,9 +163,12 @@ func runDev(ctx context.Context, args []string) error {
 	if !f.inMemory {
 		brokerDir = f.dataDir
 		stateDir = filepath.Join(f.dataDir, "state")
-		if st, err = store.OpenDir(stateDir); err != nil {
+		dir, err := store.OpenDir(stateDir)
+		if err != nil {
 			return fmt.Errorf("--data-dir: %w", err)
 		}
+		defer dir.Close()
+		st = dir
 	}
 	broker, err := devhost.NewBroker(devhost.BrokerOptions{DataDir: brokerDir, Logger: hostLog,
 		Queue: devQueueOptions(f.queue, f.maxDelivery, f.lockDuration, hostLog)})
