@@ -3,9 +3,7 @@ package deploytest
 import (
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
-	"time"
 )
 
 // BicepFile is the part of a Bicep file the configuration check reads:
@@ -174,35 +172,6 @@ func StringLiteral(expr string) (string, bool) {
 		}
 	}
 	return b.String(), true
-}
-
-// ParseISODuration parses the ISO 8601 durations Azure uses for Service Bus
-// (PnD, PTnHnMnS, PnDTnH…, PnW).
-func ParseISODuration(s string) (time.Duration, error) {
-	re := regexp.MustCompile(`^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
-	m := re.FindStringSubmatch(s)
-	if m == nil || s == "P" || strings.HasSuffix(s, "T") {
-		return 0, fmt.Errorf("not an ISO 8601 duration like PT1H or P2D: %q", s)
-	}
-	var d time.Duration
-	units := []time.Duration{7 * 24 * time.Hour, 24 * time.Hour, time.Hour, time.Minute}
-	for i, u := range units {
-		if m[i+1] != "" {
-			n, err := strconv.Atoi(m[i+1])
-			if err != nil {
-				return 0, err
-			}
-			d += time.Duration(n) * u
-		}
-	}
-	if m[5] != "" {
-		sec, err := strconv.ParseFloat(m[5], 64)
-		if err != nil {
-			return 0, err
-		}
-		d += time.Duration(sec * float64(time.Second))
-	}
-	return d, nil
 }
 
 // skipString returns the index just past the string literal starting at

@@ -14,23 +14,24 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/b2b-onboarding/onboard/config"
+	"github.com/b2b-onboarding/onboard/infra"
 )
 
 // Paths of the files the configuration check reads, relative to the module root.
 const (
-	ReadmePath       = "README.md"
-	SamplePath       = "local.settings.sample.json"
-	MainBicepPath    = "infra/main.bicep"
-	FunctionsDir     = "functions"
-	AppSettingsVar   = "appSettings" // the variable in main.bicep holding the app settings
-	QueueType        = "Microsoft.ServiceBus/namespaces/queues"
-	TableType        = "Microsoft.Storage/storageAccounts/tableServices/tables"
-	MetricAlertType  = "Microsoft.Insights/metricAlerts"
-	FunctionAppType  = "Microsoft.Web/sites"
-	maxDuplicateSpan = 7 * 24 * time.Hour // Service Bus limit for duplicateDetectionHistoryTimeWindow
+	ReadmePath      = "README.md"
+	SamplePath      = "local.settings.sample.json"
+	MainBicepPath   = "infra/main.bicep"
+	QueueJSONPath   = infra.QueueFile
+	HostJSONPath    = "host.json"
+	FunctionsDir    = "functions"
+	AppSettingsVar  = "appSettings" // the variable in main.bicep holding the app settings
+	QueueType       = "Microsoft.ServiceBus/namespaces/queues"
+	TableType       = "Microsoft.Storage/storageAccounts/tableServices/tables"
+	MetricAlertType = "Microsoft.Insights/metricAlerts"
+	FunctionAppType = "Microsoft.Web/sites"
 )
 
 // Sources holds the text of every file the configuration check reads, so a
@@ -43,6 +44,11 @@ type Sources struct {
 	Sample []byte
 	// MainBicep is infra/main.bicep, which holds the app settings.
 	MainBicep []byte
+	// QueueJSON is infra/queue.json, the queue properties main.bicep and
+	// `onboard dev` share.
+	QueueJSON []byte
+	// HostJSON is host.json.
+	HostJSON []byte
 	// FunctionJSON maps functions/<Name>/function.json to its content.
 	FunctionJSON map[string][]byte
 	// GoFiles maps each non-test Go file that may read settings to its source.
@@ -121,6 +127,8 @@ func LoadSources(root string) (Sources, error) {
 	}
 	src.Sample = read(SamplePath)
 	src.MainBicep = read(MainBicepPath)
+	src.QueueJSON = read(QueueJSONPath)
+	src.HostJSON = read(HostJSONPath)
 	if err != nil {
 		return src, err
 	}
@@ -160,8 +168,11 @@ func LoadSources(root string) (Sources, error) {
 
 // CheckConfig checks that the settings the code reads (settings, normally
 // config.Settings) agree with the README table, local.settings.sample.json,
-// the Bicep app settings, the function.json bindings and the Go source. It
-// returns every problem found, sorted; none means consistent.
+// the Bicep app settings, the function.json bindings and the Go source;
+// that main.bicep takes the queue's properties from infra/queue.json (which
+// `onboard dev` uses too); and that host.json renews locks for as long as
+// an invocation may run. It returns every problem found, sorted; none means
+// consistent.
 func CheckConfig(settings []config.Setting, src Sources) []Problem {
 	c := checker{settings: map[string]config.Setting{}}
 	for _, s := range settings {
@@ -170,9 +181,10 @@ func CheckConfig(settings []config.Setting, src Sources) []Problem {
 	c.list = settings
 	c.readme(src.README)
 	c.sample(src.Sample)
-	c.bicep(src.MainBicep)
+	c.bicep(src.MainBicep, src.QueueJSON)
 	c.functions(src.FunctionJSON)
 	c.goSource(src.GoFiles)
+	c.hostJSON(src.HostJSON)
 	sort.SliceStable(c.problems, func(i, j int) bool { return c.problems[i].Error() < c.problems[j].Error() })
 	return c.problems
 }
@@ -275,7 +287,7 @@ func (c *checker) sample(raw []byte) {
 // and table the settings name are the ones created; the queue is configured
 // for this workflow; the app runs the custom runtime; the alert watches the
 // queue's dead letters.
-func (c *checker) bicep(raw []byte) {
+func (c *checker) bicep(raw, queueJSON []byte) {
 	f, err := ParseBicep(string(raw))
 	if err != nil {
 		c.add(MainBicepPath, "", "%v", err)
@@ -322,62 +334,10 @@ func (c *checker) bicep(raw []byte) {
 		}
 	}
 
-	c.queue(f)
+	c.queue(f, queueJSON)
 	c.stateTable(f)
 	c.functionApp(f)
 	c.alert(f)
-}
-
-// queue: the queue resource is the one ONBOARDING_QUEUE names, with
-// duplicate detection over a window that covers the retry span, dead
-// lettering on expiry and a bounded delivery count.
-func (c *checker) queue(f BicepFile) {
-	qs := f.ResourcesOfType(QueueType)
-	if len(qs) != 1 {
-		c.add(MainBicepPath, QueueType, "want exactly one queue resource, found %d", len(qs))
-		return
-	}
-	q := qs[0]
-	nameExpr, _ := PropValue(q.Body, "name")
-	if got := c.bicepSettings["ONBOARDING_QUEUE"]; got != "" && strings.TrimSpace(got) != nameExpr {
-		c.add(MainBicepPath, "ONBOARDING_QUEUE", "app setting is %s but the queue resource is named %s", got, nameExpr)
-	}
-	c.queueName, _ = f.Resolve(nameExpr)
-	props, _ := PropValue(q.Body, "properties")
-	val := func(key string) string { v, _ := PropValue(props, key); return v }
-	if val("requiresDuplicateDetection") != "true" {
-		c.add(MainBicepPath, "requiresDuplicateDetection", "the queue must detect duplicates: reminders and retries rely on deterministic MessageIds")
-	}
-	if val("deadLetteringOnMessageExpiration") != "true" {
-		c.add(MainBicepPath, "deadLetteringOnMessageExpiration", "must be true so expired messages reach the dead-letter queue and its alert")
-	}
-	raw := val("maxDeliveryCount")
-	if def, isParam := f.Params[raw]; isParam {
-		raw = def
-	}
-	if k, err := strconv.Atoi(raw); err != nil || k < 1 || k > 100 {
-		c.add(MainBicepPath, "maxDeliveryCount", "must be 1..100 (permanent failures are dead-lettered after it), got %q", raw)
-	}
-	window, ok := f.Resolve(val("duplicateDetectionHistoryTimeWindow"))
-	if !ok {
-		c.add(MainBicepPath, "duplicateDetectionHistoryTimeWindow", "must be a literal or a parameter with a literal default")
-		return
-	}
-	d, err := ParseISODuration(window)
-	if err != nil {
-		c.add(MainBicepPath, "duplicateDetectionHistoryTimeWindow", "%v", err)
-		return
-	}
-	retry, _ := config.Lookup("RETRY_MAX_ELAPSED")
-	span, err := config.ParseDuration(retry.Default)
-	switch {
-	case err != nil:
-		c.add("config.Settings", "RETRY_MAX_ELAPSED", "default %q: %v", retry.Default, err)
-	case d <= span:
-		c.add(MainBicepPath, "duplicateDetectionHistoryTimeWindow", "%s must exceed RETRY_MAX_ELAPSED (%s): a retried step re-sends the same MessageId up to that long after the first send", window, retry.Default)
-	case d > maxDuplicateSpan:
-		c.add(MainBicepPath, "duplicateDetectionHistoryTimeWindow", "%s exceeds the Service Bus maximum of 7 days", window)
-	}
 }
 
 // stateTable: the table resource is the one STATE_TABLE_NAME names.

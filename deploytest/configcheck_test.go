@@ -70,6 +70,10 @@ func mutate(src Sources, file string, edit func(string) string) Sources {
 		out.Sample = []byte(edit(string(src.Sample)))
 	case file == MainBicepPath:
 		out.MainBicep = []byte(edit(string(src.MainBicep)))
+	case file == QueueJSONPath:
+		out.QueueJSON = []byte(edit(string(src.QueueJSON)))
+	case file == HostJSONPath:
+		out.HostJSON = []byte(edit(string(src.HostJSON)))
 	case strings.HasSuffix(file, "function.json"):
 		out.FunctionJSON[file] = []byte(edit(string(src.FunctionJSON[file])))
 	default:
@@ -220,22 +224,6 @@ func TestConfigCheckFailsWhenSomethingIsMissing(t *testing.T) {
 				{MainBicepPath, "ONBOARDING_QUEUE", `parameter queueName defaults to "partners"`},
 				{trigger, "queueName", `trigger reads queue "onboarding" but infra creates "partners"`},
 			},
-		},
-		{
-			name: "duplicate detection window shorter than the retry span",
-			file: MainBicepPath,
-			edit: func(t *testing.T, s string) string {
-				return replaceOnce(t, s, "param duplicateDetectionWindow string = 'P2D'", "param duplicateDetectionWindow string = 'PT1H'")
-			},
-			want: []want{{MainBicepPath, "duplicateDetectionHistoryTimeWindow", "must exceed RETRY_MAX_ELAPSED"}},
-		},
-		{
-			name: "duplicate detection off",
-			file: MainBicepPath,
-			edit: func(t *testing.T, s string) string {
-				return replaceOnce(t, s, "requiresDuplicateDetection: true", "requiresDuplicateDetection: false")
-			},
-			want: []want{{MainBicepPath, "requiresDuplicateDetection", "must detect duplicates"}},
 		},
 		{
 			name: "function app not on the custom runtime",

@@ -53,6 +53,9 @@ type MessageView struct {
 	DeadLetterErrorDescription string         `json:"deadLetterErrorDescription,omitempty"`
 	DeadLetterSource           string         `json:"deadLetterSource,omitempty"`
 	DeadLetteredAt             *time.Time     `json:"deadLetteredAt,omitempty"`
+	// LockToken settles a delivery; only the peek-lock receive route
+	// answers with it (listings never show the host's locks).
+	LockToken string `json:"lockToken,omitempty"`
 	// Body is base64 in JSON; BodyText repeats it as text when it is
 	// valid UTF-8, for people reading the API with curl.
 	Body     []byte `json:"body"`
@@ -118,6 +121,7 @@ func (v MessageView) toReceived() ReceivedMessage {
 	if v.DeadLetteredAt != nil {
 		m.DeadLetteredAt = *v.DeadLetteredAt
 	}
+	m.LockToken = v.LockToken
 	if d, err := time.ParseDuration(v.TimeToLive); err == nil {
 		m.TimeToLive = d
 	}
@@ -167,6 +171,15 @@ func writeError(w http.ResponseWriter, status int, err error) {
 //	GET    /_dev/queues/{queue}/deadletter/{messageId}    one dead letter (404 if none)
 //	POST   /_dev/queues/{queue}/deadletter/{messageId}/replay
 //	                                                      resubmit with a fresh MessageId, remove from the DLQ
+//	POST   /_dev/queues/{queue}/messages/head?timeout=s   peek-lock receive: 201 message with lockToken, 204 none
+//	DELETE /_dev/queues/{queue}/messages/{seq}/{lockToken} complete
+//	PUT    /_dev/queues/{queue}/messages/{seq}/{lockToken} abandon (unlock)
+//	POST   /_dev/queues/{queue}/messages/{seq}/{lockToken}/deadletter
+//	                                                      dead-letter; body {"reason","description"}
+//
+// The peek-lock routes follow the Service Bus REST API (Peek-Lock Message,
+// Delete Message, Unlock Message) and compete with the host's receivers:
+// use them on a queue no trigger reads. A lost lock answers 410.
 //
 // A messageId containing "/" must be path-escaped (%2F). Sending: the
 // request body is the message body; Content-Type sets ContentType;
@@ -192,6 +205,10 @@ func NewAdminHandler(b *Broker, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("DELETE /_dev/queues/{queue}/deadletter", a.withQueue(a.purge))
 	mux.HandleFunc("GET /_dev/queues/{queue}/deadletter/{messageId}", a.withQueue(a.deadLetter))
 	mux.HandleFunc("POST /_dev/queues/{queue}/deadletter/{messageId}/replay", a.withQueue(a.replay))
+	mux.HandleFunc("POST /_dev/queues/{queue}/messages/head", a.receive)
+	mux.HandleFunc("DELETE /_dev/queues/{queue}/messages/{seq}/{lockToken}", a.withQueue(a.settle))
+	mux.HandleFunc("PUT /_dev/queues/{queue}/messages/{seq}/{lockToken}", a.withQueue(a.settle))
+	mux.HandleFunc("POST /_dev/queues/{queue}/messages/{seq}/{lockToken}/deadletter", a.withQueue(a.settle))
 	mux.HandleFunc("/_dev/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no ops route %s %s", r.Method, r.URL.Path))
 	})
@@ -265,14 +282,81 @@ func (a *admin) replay(w http.ResponseWriter, r *http.Request, q *Queue) {
 }
 
 func (a *admin) purge(w http.ResponseWriter, _ *http.Request, q *Queue) {
-	n := q.PurgeDeadLetters()
+	n, err := q.PurgeDeadLetters()
+	if err != nil {
+		writeError(w, statusOf(err), err)
+		return
+	}
 	a.log.Info("dead letters purged", "queue", q.Name(), "count", n)
 	writeJSON(w, http.StatusOK, PurgeResultView{Queue: q.Name(), Purged: n})
+}
+
+// receive takes the next message under a peek-lock, waiting up to timeout
+// seconds (default 60, as Service Bus) for one; 204 when none came.
+func (a *admin) receive(w http.ResponseWriter, r *http.Request) {
+	q, err := a.b.Queue(r.PathValue("queue"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	wait := 60 * time.Second
+	if v := r.URL.Query().Get("timeout"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			writeError(w, http.StatusBadRequest, fmt.Errorf("timeout: %q is not a number of seconds", v))
+			return
+		}
+		wait = time.Duration(n) * time.Second
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	defer cancel()
+	m, err := q.Receive(ctx)
+	if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if err != nil {
+		writeError(w, statusOf(err), err)
+		return
+	}
+	v := viewOf(m)
+	v.LockToken = m.LockToken
+	writeJSON(w, http.StatusCreated, v)
+}
+
+// settle completes (DELETE), abandons (PUT) or dead-letters (POST
+// …/deadletter) the delivery holding lockToken.
+func (a *admin) settle(w http.ResponseWriter, r *http.Request, q *Queue) {
+	tok := r.PathValue("lockToken")
+	var err error
+	switch r.Method {
+	case http.MethodDelete:
+		err = q.Complete(tok)
+	case http.MethodPut:
+		err = q.Abandon(tok)
+	default:
+		var body struct {
+			Reason      string `json:"reason"`
+			Description string `json:"description"`
+		}
+		if derr := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); derr != nil && !errors.Is(derr, io.EOF) {
+			writeError(w, http.StatusBadRequest, fmt.Errorf("body: must be {\"reason\": …, \"description\": …}: %w", derr))
+			return
+		}
+		err = q.DeadLetter(tok, body.Reason, body.Description)
+	}
+	if err != nil {
+		writeError(w, statusOf(err), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"queue": q.Name(), "lockToken": tok})
 }
 
 func statusOf(err error) int {
 	var inv *InvalidMessageError
 	switch {
+	case errors.Is(err, ErrLockLost):
+		return http.StatusGone
 	case errors.Is(err, ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, ErrClosed):

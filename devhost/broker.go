@@ -11,9 +11,9 @@ import (
 type BrokerOptions struct {
 	// Queue holds the options every queue is created with.
 	Queue QueueOptions
-	// DataDir, when set, persists the queues there (one JSON file per
-	// queue, written shortly after each change) and restores them on
-	// NewBroker. Empty keeps everything in memory.
+	// DataDir, when set, keeps the queues in DataDir/queues.db (bbolt):
+	// every change is on disk before the operation that made it returns,
+	// and NewBroker restores them. Empty keeps everything in memory.
 	DataDir string
 	// Logger receives broker events (default slog.Default()).
 	Logger *slog.Logger
@@ -25,12 +25,13 @@ type Broker struct {
 	opts   BrokerOptions
 	mu     sync.Mutex
 	queues map[string]*Queue
-	store  *persister // nil when in memory
+	disk   *persister // nil when in memory
 	closed bool
 }
 
 // NewBroker returns a broker; with DataDir set it restores the queues saved
-// there.
+// there (importing the snapshot files of older versions once). Only one
+// process may use a data directory at a time.
 func NewBroker(opts BrokerOptions) (*Broker, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -39,22 +40,26 @@ func NewBroker(opts BrokerOptions) (*Broker, error) {
 		opts.Queue.Logger = opts.Logger
 	}
 	b := &Broker{opts: opts, queues: map[string]*Queue{}}
-	if opts.DataDir != "" {
-		p, err := newPersister(opts.DataDir, opts.Logger)
-		if err != nil {
-			return nil, err
+	if opts.DataDir == "" {
+		return b, nil
+	}
+	p, err := openPersister(opts.DataDir, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	qs, err := p.loadQueues(opts.Queue.withDefaults())
+	if err == nil && len(qs) == 0 {
+		if err = p.importLegacy(opts.DataDir); err == nil {
+			qs, err = p.loadQueues(opts.Queue.withDefaults())
 		}
-		b.store = p
-		saved, err := p.load()
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range saved {
-			q := NewQueue(s.Name, opts.Queue)
-			q.restore(s)
-			b.attach(q)
-			b.queues[s.Name] = q
-		}
+	}
+	if err != nil {
+		p.close()
+		return nil, err
+	}
+	b.disk = p
+	for _, q := range qs {
+		b.queues[q.name] = q
 	}
 	return b, nil
 }
@@ -91,20 +96,17 @@ func (b *Broker) Queue(name string) (*Queue, error) {
 		return q, nil
 	}
 	q := NewQueue(name, b.opts.Queue)
-	b.attach(q)
 	b.queues[name] = q
-	if b.store != nil {
-		b.store.mark(q)
+	if b.disk == nil {
+		return q, nil
+	}
+	// The queue exists on disk before anyone can send to it.
+	q.disk = b.disk
+	if err := b.disk.submit([]diskOp{{queue: name}}).wait(); err != nil {
+		delete(b.queues, name)
+		return nil, fmt.Errorf("queue %s: %w", name, err)
 	}
 	return q, nil
-}
-
-// attach wires persistence into q.
-func (b *Broker) attach(q *Queue) {
-	if b.store == nil {
-		return
-	}
-	q.onChange = func() { b.store.mark(q) }
 }
 
 // Lookup returns the queue called name if it exists.
@@ -127,8 +129,8 @@ func (b *Broker) Names() []string {
 	return names
 }
 
-// Close closes every queue (waking their receivers) and, when persisting,
-// writes their final state.
+// Close closes every queue (waking their receivers) and, with a data
+// directory, closes its file.
 func (b *Broker) Close() error {
 	b.mu.Lock()
 	if b.closed {
@@ -144,8 +146,8 @@ func (b *Broker) Close() error {
 	for _, q := range qs {
 		q.Close()
 	}
-	if b.store != nil {
-		return b.store.close(qs)
+	if b.disk != nil {
+		return b.disk.close()
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -91,7 +92,7 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, hd
 		}
 		return &APIError{Method: method, URL: req.URL.String(), StatusCode: resp.StatusCode, Message: msg}
 	}
-	if out != nil {
+	if out != nil && resp.StatusCode != http.StatusNoContent {
 		if err := json.Unmarshal(data, out); err != nil {
 			return fmt.Errorf("%s %s: answer is not the expected JSON: %w", method, req.URL, err)
 		}
@@ -196,6 +197,40 @@ func (c *Client) Purge(ctx context.Context, queue string) (int, error) {
 	var out PurgeResultView
 	err := c.do(ctx, http.MethodDelete, queuePath(queue, "deadletter"), nil, nil, &out)
 	return out.Purged, err
+}
+
+// Receive takes the next message of queue under a peek-lock, waiting up to
+// wait (whole seconds) for one; ok is false when none came. Settle it with
+// Complete, Abandon or DeadLetterMessage.
+func (c *Client) Receive(ctx context.Context, queue string, wait time.Duration) (m ReceivedMessage, ok bool, err error) {
+	var v MessageView
+	path := queuePath(queue, "messages", "head") + "?timeout=" + strconv.Itoa(int(wait/time.Second))
+	err = c.do(ctx, http.MethodPost, path, nil, nil, &v)
+	if err != nil || v.LockToken == "" { // 204: nothing came
+		return ReceivedMessage{}, false, err
+	}
+	return v.toReceived(), true, nil
+}
+
+func lockPath(queue string, m ReceivedMessage) string {
+	return queuePath(queue, "messages", strconv.FormatInt(m.SequenceNumber, 10), url.PathEscape(m.LockToken))
+}
+
+// Complete removes a message received with Receive.
+func (c *Client) Complete(ctx context.Context, queue string, m ReceivedMessage) error {
+	return c.do(ctx, http.MethodDelete, lockPath(queue, m), nil, nil, nil)
+}
+
+// Abandon releases a message received with Receive for redelivery.
+func (c *Client) Abandon(ctx context.Context, queue string, m ReceivedMessage) error {
+	return c.do(ctx, http.MethodPut, lockPath(queue, m), nil, nil, nil)
+}
+
+// DeadLetterMessage moves a message received with Receive to the
+// dead-letter sub-queue.
+func (c *Client) DeadLetterMessage(ctx context.Context, queue string, m ReceivedMessage, reason, description string) error {
+	body, _ := json.Marshal(map[string]string{"reason": reason, "description": description})
+	return c.do(ctx, http.MethodPost, lockPath(queue, m)+"/deadletter", bytes.NewReader(body), http.Header{"Content-Type": {"application/json"}}, nil)
 }
 
 // Functions lists the functions the emulator loaded.

@@ -185,3 +185,48 @@ func TestNewClientValidatesURL(t *testing.T) {
 		t.Fatalf("default = %+v, %v", c, err)
 	}
 }
+
+// TestClientPeekLockRoutes: a receiver outside the host settles through the
+// ops API as through Service Bus's REST API.
+func TestClientPeekLockRoutes(t *testing.T) {
+	_, c, _ := startOps(t, QueueOptions{MaxDeliveryCount: 5})
+	ctx := context.Background()
+	if _, ok, err := c.Receive(ctx, "work", 0); ok || err != nil {
+		t.Fatalf("empty queue: ok=%v err=%v", ok, err)
+	}
+	for _, id := range []string{"done", "again", "bad"} {
+		if _, err := c.Send(ctx, "work", Message{MessageID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]ReceivedMessage{}
+	for range 3 {
+		m, ok, err := c.Receive(ctx, "work", time.Second)
+		if !ok || err != nil || m.LockToken == "" || m.DeliveryCount != 1 {
+			t.Fatalf("receive: %+v %v %v", m, ok, err)
+		}
+		got[m.MessageID] = m
+	}
+	if err := c.Complete(ctx, "work", got["done"]); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Complete(ctx, "work", got["done"]); err == nil || !strings.Contains(err.Error(), "HTTP 410") {
+		t.Fatalf("second complete: %v, want 410 (lock lost)", err)
+	}
+	if err := c.Abandon(ctx, "work", got["again"]); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeadLetterMessage(ctx, "work", got["bad"], "Unprocessable", "field x"); err != nil {
+		t.Fatal(err)
+	}
+	m, ok, err := c.Receive(ctx, "work", time.Second)
+	if !ok || err != nil || m.MessageID != "again" || m.DeliveryCount != 2 {
+		t.Fatalf("after abandon: %+v %v %v", m, ok, err)
+	}
+	if dl, err := c.DeadLetter(ctx, "work", "bad"); err != nil || dl.DeadLetterReason != "Unprocessable" || dl.DeadLetterErrorDescription != "field x" {
+		t.Fatalf("dead letter: %+v %v", dl, err)
+	}
+	if ms, _ := c.Peek(ctx, "work"); len(ms) != 1 || ms[0].LockToken != "" {
+		t.Fatalf("peek shows lock tokens or wrong messages: %+v", ms)
+	}
+}

@@ -164,20 +164,31 @@ func objectAt(m map[string]json.RawMessage, path ...string) (map[string]json.Raw
 }
 
 func loadHostConfig(path string) (HostConfig, error) {
-	hc := HostConfig{
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return defaultHostConfig(), nil
+	}
+	if err != nil {
+		return defaultHostConfig(), fmt.Errorf("host.json: %w", err)
+	}
+	return ParseHostConfig(path, data)
+}
+
+func defaultHostConfig() HostConfig {
+	return HostConfig{
 		FunctionTimeout:            DefaultFunctionTimeout,
 		MaxConcurrentCalls:         DefaultMaxConcurrentCalls,
 		MaxAutoLockRenewalDuration: DefaultMaxAutoLockRenewalDuration,
 		AutoCompleteMessages:       true,
 		RoutePrefix:                DefaultRoutePrefix,
 	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return hc, nil
-	}
-	if err != nil {
-		return hc, fmt.Errorf("host.json: %w", err)
-	}
+}
+
+// ParseHostConfig reads host.json text (path names it in errors) the way
+// the emulator applies it: the settings of HostConfig, with the host's
+// defaults for those not set. deploytest uses it to check host.json.
+func ParseHostConfig(path string, data []byte) (HostConfig, error) {
+	hc := defaultHostConfig()
 	bad := func(field, rule string) error { return fmt.Errorf("%s: %s: %s", path, field, rule) }
 	var root map[string]json.RawMessage
 	if err := json.Unmarshal(data, &root); err != nil {
@@ -359,6 +370,13 @@ func loadFunction(path string, settings map[string]string) (Function, error) {
 			}
 		case "httptrigger":
 			triggers++
+			switch strings.ToLower(b.AuthLevel) {
+			case "":
+				b.AuthLevel = "function" // the HttpTrigger default
+			case "anonymous", "function", "admin", "system":
+			default:
+				return fn, fmt.Errorf("%s: %q is not one of anonymous, function, admin, system", field("authLevel"), b.AuthLevel)
+			}
 			for _, m := range b.Methods {
 				if m == "" || strings.ContainsAny(m, " /") {
 					return fn, fmt.Errorf("%s: %q is not an HTTP method", field("methods"), m)

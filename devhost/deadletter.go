@@ -69,12 +69,12 @@ type ReplayResult struct {
 // main queue with a fresh MessageID ("<old>/replay/<n>", so duplicate
 // detection cannot drop it), the same body and properties and a reset
 // delivery count, and removes it from the dead-letter sub-queue.
-func (q *Queue) ReplayDeadLetter(ctx context.Context, messageID string) (ReplayResult, error) {
+func (q *Queue) ReplayDeadLetter(ctx context.Context, messageID string) (res ReplayResult, err error) {
 	if err := ctx.Err(); err != nil {
 		return ReplayResult{}, err
 	}
 	q.mu.Lock()
-	defer q.unlock()
+	defer q.finish(&err)
 	if q.closed {
 		return ReplayResult{}, fmt.Errorf("replay on %s: %w", q.name, ErrClosed)
 	}
@@ -89,13 +89,14 @@ func (q *Queue) ReplayDeadLetter(ctx context.Context, messageID string) (ReplayR
 	msg.MessageID = q.replayID(messageID, now)
 	msg.ScheduledEnqueueTime = time.Time{}
 	q.dlq = slices.Delete(q.dlq, i, i+1)
-	q.dirty = true
+	q.drop(old)
 	e := q.enqueue(msg, now)
+	q.remember(msg.MessageID, now, e.key)
 	return ReplayResult{OldMessageID: messageID, NewMessageID: msg.MessageID, SequenceNumber: e.seq}, nil
 }
 
-// replayID picks a fresh id for a replay of id and records it for duplicate
-// detection. A replay of a replay counts on from the same original id.
+// replayID picks a fresh id for a replay of id, one duplicate detection
+// does not know. A replay of a replay counts on from the same original id.
 // Caller holds the lock.
 func (q *Queue) replayID(id string, now time.Time) string {
 	base := id
@@ -106,6 +107,7 @@ func (q *Queue) replayID(id string, now time.Time) string {
 	}
 	for {
 		q.replays[base]++
+		q.saveReplays(base)
 		cand := base + replaySep + strconv.Itoa(q.replays[base])
 		if len(cand) > maxMessageIDLength {
 			cand = q.opts.NewID()
@@ -118,14 +120,14 @@ func (q *Queue) replayID(id string, now time.Time) string {
 
 // PurgeDeadLetters empties the dead-letter sub-queue and returns how many
 // messages it removed.
-func (q *Queue) PurgeDeadLetters() int {
+func (q *Queue) PurgeDeadLetters() (n int, err error) {
 	q.mu.Lock()
-	defer q.unlock()
+	defer q.finish(&err)
 	q.tick(q.opts.Now())
-	n := len(q.dlq)
-	q.dlq = nil
-	if n > 0 {
-		q.dirty = true
+	n = len(q.dlq)
+	for _, e := range q.dlq {
+		q.drop(e)
 	}
-	return n
+	q.dlq = nil
+	return n, nil
 }

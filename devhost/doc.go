@@ -7,10 +7,12 @@
 // # Queue
 //
 // Queue (NewQueue, or Broker.Queue for a named set persisted under a data
-// directory) offers peek-lock Receive, Complete, Abandon, DeadLetter and
-// RenewLock; DeliveryCount rises on abandon and lock expiry, and a message
+// directory, where every change is fsynced in a bbolt file before the
+// operation returns) offers peek-lock Receive, Complete, Abandon,
+// DeadLetter and RenewLock; DeliveryCount rises on abandon and lock expiry, and a message
 // is dead-lettered with MaxDeliveryCountExceeded once its last allowed
-// delivery fails. Scheduled messages stay invisible until due, a MessageID
+// delivery fails. Scheduled messages stay invisible until due (then get a
+// new sequence number), a MessageID
 // seen within the duplicate detection window is accepted and dropped, and an
 // expired message is dead-lettered with TTLExpiredException. The dead-letter
 // sub-queue can be listed, read by MessageID, replayed (with a fresh
@@ -24,10 +26,13 @@
 // and envelope (reference §3–§6, byte for byte: base64 for dataType binary,
 // a doubly encoded string otherwise; metadata in the extension's order and
 // encodings). A 2xx reply labelled application/json completes the message;
-// anything else (non-2xx, no JSON content type, empty or invalid body,
-// connection error, functionTimeout) abandons it. HTTP triggers are served
-// on /<routePrefix>/<route> by sending the request as Data.req and answering
-// from the http output binding.
+// anything else (non-2xx, no JSON content type, invalid body, a Logs entry
+// that is not text, connection error, functionTimeout) abandons it; an
+// empty or null reply waits for functionTimeout, and a timeout restarts
+// the handler, failing every invocation in flight. HTTP triggers are served
+// on /<routePrefix>/<route>, with their authLevel enforced (DevFunctionKey),
+// by sending the request as Data.req and answering from the http output
+// binding. docs/dev.md has a table of each behaviour and its test.
 //
 // # Ops API
 //
@@ -41,6 +46,10 @@
 //	DELETE /_dev/queues/{queue}/deadletter                   purge: {purged}
 //	GET    /_dev/queues/{queue}/deadletter/{messageId}       one dead letter
 //	POST   /_dev/queues/{queue}/deadletter/{messageId}/replay resubmit with a fresh MessageId
+//	POST   /_dev/queues/{queue}/messages/head?timeout=s      peek-lock receive (201, or 204 for none)
+//	DELETE /_dev/queues/{queue}/messages/{seq}/{lockToken}   complete
+//	PUT    /_dev/queues/{queue}/messages/{seq}/{lockToken}   abandon
+//	POST   /_dev/queues/{queue}/messages/{seq}/{lockToken}/deadletter
 //	GET    /_dev/functions                                   loaded functions (Host.Handler only)
 //
 // Client wraps these routes for the `onboard send` and `onboard dlq`

@@ -129,54 +129,59 @@ type clientInfo struct {
 // trigger (reference §3–§6): Data[binding] is the message body (base64 for
 // dataType binary, otherwise a JSON string holding the body's JSON string
 // literal), Metadata the trigger's binding data in the extension's order,
-// each value encoded the way the host encodes it, then sys.
+// each value encoded the way the host encodes it, then sys, then (string
+// mode only) the body's top-level properties (§5.1).
 func serviceBusEnvelope(binding string, binary bool, m ReceivedMessage, client clientInfo, sys sysData) []byte {
 	b := make([]byte, 0, 1024+len(m.Body)*2)
 	env := newObj(b)
 
 	env.key("Data")
 	data := newObj(env.b)
+	text := ""
 	if binary {
 		data.str(binding, base64.StdEncoding.EncodeToString(m.Body))
 	} else {
-		data.encoded(binding, netStringLiteral(netUTF8(m.Body)))
+		text = netUTF8(m.Body)
+		data.encoded(binding, netStringLiteral(text))
 	}
 	env.b = data.close()
 
-	env.key("Metadata")
-	md := newObj(env.b)
+	md := &bindingData{}
 	for _, k := range []string{"MessageReceiver", "MessageSession", "MessageActions", "SessionActions", "ReceiveActions"} {
-		md.raw(k, []byte("{}"))
+		md.set(k, []byte("{}"))
 	}
-	md.key("Client")
-	cl := newObj(md.b)
+	cl := newObj(nil)
 	cl.str("FullyQualifiedNamespace", client.Namespace)
 	cl.raw("IsClosed", []byte("false"))
 	cl.raw("TransportType", []byte("0"))
 	cl.str("Identifier", client.Identifier)
-	md.b = cl.close()
-	md.encoded("DeliveryCount", strconv.Itoa(m.DeliveryCount))
-	md.optString("DeadLetterSource", m.DeadLetterSource)
-	md.encoded("LockToken", netStringLiteral(m.LockToken))
-	md.str("ExpiresAtUtc", netDateTime(m.ExpiresAt))
-	md.str("ExpiresAt", netDateTimeOffset(m.ExpiresAt))
-	md.str("EnqueuedTimeUtc", netDateTime(m.EnqueuedTime))
-	md.str("EnqueuedTime", netDateTimeOffset(m.EnqueuedTime))
-	md.optString("MessageId", m.MessageID)
-	md.optString("ContentType", m.ContentType)
-	md.optString("ReplyTo", m.ReplyTo)
-	md.encoded("SequenceNumber", strconv.FormatInt(m.SequenceNumber, 10))
-	md.optString("To", m.To)
-	md.optString("Subject", m.Subject)
-	md.optString("Label", m.Subject)
-	md.optString("CorrelationId", m.CorrelationID)
-	md.key("ApplicationProperties")
-	md.b = appendProps(md.b, m.ApplicationProperties)
-	md.key("UserProperties")
-	md.b = appendProps(md.b, m.ApplicationProperties)
-	md.key("sys")
-	md.b = appendSys(md.b, sys)
-	env.b = md.close()
+	md.set("Client", cl.close())
+	md.set("DeliveryCount", textValue(strconv.Itoa(m.DeliveryCount)))
+	md.set("DeadLetterSource", optStringValue(m.DeadLetterSource))
+	md.set("LockToken", stringValue(m.LockToken))
+	md.set("ExpiresAtUtc", appendNetString(nil, netDateTime(m.ExpiresAt)))
+	md.set("ExpiresAt", appendNetString(nil, netDateTimeOffset(m.ExpiresAt)))
+	md.set("EnqueuedTimeUtc", appendNetString(nil, netDateTime(m.EnqueuedTime)))
+	md.set("EnqueuedTime", appendNetString(nil, netDateTimeOffset(m.EnqueuedTime)))
+	md.set("MessageId", optStringValue(m.MessageID))
+	md.set("ContentType", optStringValue(m.ContentType))
+	md.set("ReplyTo", optStringValue(m.ReplyTo))
+	md.set("SequenceNumber", textValue(strconv.FormatInt(m.SequenceNumber, 10)))
+	md.set("To", optStringValue(m.To))
+	md.set("Subject", optStringValue(m.Subject))
+	md.set("Label", optStringValue(m.Subject))
+	md.set("CorrelationId", optStringValue(m.CorrelationID))
+	md.set("ApplicationProperties", appendProps(nil, m.ApplicationProperties))
+	md.set("UserProperties", appendProps(nil, m.ApplicationProperties))
+	for _, k := range []string{"SessionId", "ReplyToSessionId", "PartitionKey", "TransactionPartitionKey"} {
+		md.set(k, nil) // a non-session, unpartitioned queue: null, but a body property can fill them
+	}
+	md.set("sys", appendSys(nil, sys))
+	if !binary {
+		applyBodyBindingData(md, text)
+	}
+	env.key("Metadata")
+	env.b = md.write(env.b)
 	return env.close()
 }
 
@@ -185,8 +190,12 @@ func serviceBusEnvelope(binding string, binary bool, m ReceivedMessage, client c
 const anonymousIdentity = `{"AuthenticationType":null,"IsAuthenticated":false,"Actor":null,"BootstrapContext":null,"Claims":[],"Label":null,"Name":null,"NameClaimType":"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name","RoleClaimType":"http://schemas.microsoft.com/ws/2008/06/identity/claims/role"}`
 
 // queryPair is one query-string parameter, in order of first appearance,
-// values joined with "," (StringValues.ToString()).
-type queryPair struct{ key, value string }
+// values joined with "," (StringValues.ToString()), or one route value
+// (absent: an optional route parameter the URL did not give).
+type queryPair struct {
+	key, value string
+	absent     bool
+}
 
 func parseQuery(raw string) []queryPair {
 	var out []queryPair
@@ -202,7 +211,7 @@ func parseQuery(raw string) []queryPair {
 			continue
 		}
 		idx[strings.ToLower(k)] = len(out)
-		out = append(out, queryPair{k, v})
+		out = append(out, queryPair{key: k, value: v})
 	}
 	return out
 }
@@ -294,7 +303,11 @@ func httpEnvelope(binding string, r *http.Request, body []byte, params []queryPa
 	req.key("Params")
 	p := newObj(req.b)
 	for _, kv := range params {
-		p.str(kv.key, kv.value)
+		if kv.absent {
+			p.raw(kv.key, []byte("null"))
+		} else {
+			p.str(kv.key, kv.value)
+		}
 	}
 	req.b = p.close()
 	req.raw("Identities", []byte("["+anonymousIdentity+"]"))
@@ -308,35 +321,42 @@ func httpEnvelope(binding string, r *http.Request, body []byte, params []queryPa
 	data.b = req.close()
 	env.b = data.close()
 
-	env.key("Metadata")
-	md := newObj(env.b)
-	seen := map[string]bool{}
+	// Binding data as HttpTriggerBinding builds it: a JSON body's
+	// properties, then the query (not "code"), then the route values
+	// (which win; an absent optional one is null), then Query and Headers
+	// unless already set, then sys.
+	md := &bindingData{}
+	if len(body) > 0 {
+		applyBodyBindingData(md, netUTF8(body))
+	}
 	for _, kv := range query {
-		if strings.EqualFold(kv.key, "code") { // the function key is not binding data
-			continue
+		if !strings.EqualFold(kv.key, "code") { // the function key is not binding data
+			md.set(kv.key, stringValue(kv.value))
 		}
-		md.encoded(kv.key, netStringLiteral(kv.value))
-		seen[strings.ToLower(kv.key)] = true
 	}
 	for _, kv := range params {
-		if !seen[strings.ToLower(kv.key)] {
-			md.encoded(kv.key, netStringLiteral(kv.value))
+		if kv.absent {
+			md.set(kv.key, nil)
+			continue
 		}
+		md.set(kv.key, stringValue(kv.value))
 	}
-	md.key("Query")
-	mq := newObj(md.b)
-	for _, kv := range query {
-		mq.str(kv.key, kv.value)
+	if !md.has("Query") {
+		mq := newObj(nil)
+		for _, kv := range query {
+			mq.str(kv.key, kv.value)
+		}
+		md.set("Query", mq.close())
 	}
-	md.b = mq.close()
-	md.key("Headers")
-	mh := newObj(md.b)
-	for _, k := range hkeys {
-		mh.str(k, netUTF8([]byte(strings.Join(headers[k], ","))))
+	if !md.has("Headers") {
+		mh := newObj(nil)
+		for _, k := range hkeys {
+			mh.str(k, netUTF8([]byte(strings.Join(headers[k], ","))))
+		}
+		md.set("Headers", mh.close())
 	}
-	md.b = mh.close()
-	md.key("sys")
-	md.b = appendSys(md.b, sys)
-	env.b = md.close()
+	md.set("sys", appendSys(nil, sys))
+	env.key("Metadata")
+	env.b = md.write(env.b)
 	return env.close()
 }

@@ -59,6 +59,12 @@ type HostOptions struct {
 	// ClientIdentifier overrides Metadata.Client.Identifier (default
 	// "<namespace>-<NewID()>", as the Service Bus SDK names its clients).
 	ClientIdentifier string
+	// FunctionKeys are the keys an HTTP trigger with authLevel "function"
+	// accepts (in the code query parameter or the x-functions-key header),
+	// besides MasterKey (default: DevFunctionKey). MasterKey alone opens
+	// authLevel "admin" and "system" (default: DevMasterKey).
+	FunctionKeys []string
+	MasterKey    string
 	// Now and NewID make envelopes reproducible in tests (defaults:
 	// time.Now and UUIDv4). NewID is called for each invocation id, then
 	// for its sys.RandGuid.
@@ -102,8 +108,10 @@ type HandlerError struct {
 	Function     string
 	InvocationID string
 	// Kind is one of "transport" (no HTTP answer), "timeout"
-	// (functionTimeout reached), "status" (non-2xx), "content-type"
-	// (reply not labelled JSON), "body" (reply not a JSON result).
+	// (functionTimeout reached: the host restarts the handler), "restart"
+	// (in flight while the host restarted the handler), "status"
+	// (non-2xx), "content-type" (reply not labelled JSON), "body" (reply
+	// not a JSON result, or a Logs entry that is not text).
 	Kind       string
 	StatusCode int
 	Detail     string
@@ -143,7 +151,30 @@ type Host struct {
 	routes  []route
 	clients map[string]clientInfo
 
+	mu     sync.Mutex
+	worker *worker // the handler "process" invocations go to
+
 	runOnce sync.Once
+}
+
+// worker is one life of the handler process, as the host sees it. The
+// host restarts the handler when an invocation exceeds functionTimeout:
+// every invocation in flight on the old worker fails, and new ones wait
+// until the handler answers the readiness probe again (reference §16).
+// `onboard dev` runs the handler in-process, so the emulator cannot kill
+// it: it cancels the in-flight requests (their contexts end in the
+// handler), drops its idle connections and probes GET / again.
+type worker struct {
+	ctx    context.Context // ends when the host restarts the handler
+	cancel context.CancelCauseFunc
+	ready  chan struct{} // closed once the handler answered the readiness probe
+	err    error         // why it never became ready, once ready is closed
+}
+
+func newWorker() *worker {
+	w := &worker{ready: make(chan struct{})}
+	w.ctx, w.cancel = context.WithCancelCause(context.Background())
+	return w
 }
 
 // NewHost loads the app and checks the options; it does not contact the
@@ -191,7 +222,14 @@ func NewHost(opts HostOptions) (*Host, error) {
 			IdleConnTimeout:     90 * time.Second,
 		}}
 	}
-	h := &Host{opts: opts, app: app, handler: u, client: client, ready: make(chan struct{}), clients: map[string]clientInfo{}}
+	if opts.FunctionKeys == nil {
+		opts.FunctionKeys = []string{DevFunctionKey}
+	}
+	if opts.MasterKey == "" {
+		opts.MasterKey = DevMasterKey
+	}
+	h := &Host{opts: opts, app: app, handler: u, client: client, ready: make(chan struct{}), clients: map[string]clientInfo{},
+		worker: newWorker()}
 	for _, fn := range app.Functions {
 		if fn.Disabled {
 			continue
@@ -281,9 +319,11 @@ func (h *Host) Run(ctx context.Context) error {
 
 func (h *Host) run(ctx context.Context) error {
 	log := h.opts.Logger
+	w := h.currentWorker()
 	if err := h.WaitReady(ctx); err != nil {
 		return err
 	}
+	close(w.ready)
 	invokeCtx, cancelInvokes := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelInvokes()
 	var wg sync.WaitGroup
@@ -413,18 +453,72 @@ func isJSONMediaType(ct string) bool {
 	return mt == "application/json" || mt == "text/json"
 }
 
+func (h *Host) currentWorker() *worker {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.worker
+}
+
+// restartWorker is the host's answer to a functionTimeout: it replaces
+// the worker w (unless that already happened), failing every invocation
+// in flight on it, and probes the handler before the next invocation.
+func (h *Host) restartWorker(w *worker, function, invID string) {
+	h.mu.Lock()
+	if h.worker != w {
+		h.mu.Unlock()
+		return
+	}
+	next := newWorker()
+	h.worker = next
+	h.mu.Unlock()
+	h.opts.Logger.Warn("A function timeout has occurred. Restarting worker process executing invocationId '"+invID+"'.",
+		"function", function, "invocationId", invID, "functionTimeout", h.app.Host.FunctionTimeout)
+	w.cancel(fmt.Errorf("the host restarted the handler after invocation %s of %s reached functionTimeout %s", invID, function, h.app.Host.FunctionTimeout))
+	h.client.CloseIdleConnections()
+	go func() {
+		next.err = h.WaitReady(next.ctx)
+		close(next.ready)
+	}()
+}
+
 // invoke POSTs an envelope to /{function} and interprets the reply as the
 // host does. It returns the handler's status code (0 without an answer).
+// An invocation that reaches functionTimeout restarts the handler; an
+// empty or null 200 reply never completes, so it ends that way too.
 func (h *Host) invoke(ctx context.Context, function, invID string, body []byte) (int, invocationResult, error) {
 	fail := func(kind string, status int, detail string, err error) (int, invocationResult, error) {
 		return status, invocationResult{}, &HandlerError{Function: function, InvocationID: invID, Kind: kind, StatusCode: status, Detail: detail, Err: err}
 	}
-	if t := h.app.Host.FunctionTimeout; t > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t)
-		defer cancel()
+	w := h.currentWorker()
+	select { // invocations that arrive during a restart wait for readiness
+	case <-w.ready:
+		if w.err != nil {
+			return fail("transport", 0, "the handler did not come back after a restart", w.err)
+		}
+	case <-ctx.Done():
+		return fail("transport", 0, "", ctx.Err())
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.handler.String()+"/"+function, bytes.NewReader(body))
+	ictx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(w.ctx, cancel)()
+	if t := h.app.Host.FunctionTimeout; t > 0 {
+		var cancelT context.CancelFunc
+		ictx, cancelT = context.WithTimeout(ictx, t)
+		defer cancelT()
+	}
+	// ended says why ictx ended: the timeout (the handler is restarted),
+	// a restart caused by another invocation, or the caller.
+	ended := func(status int, err error) (int, invocationResult, error) {
+		switch {
+		case w.ctx.Err() != nil:
+			return fail("restart", status, context.Cause(w.ctx).Error(), err)
+		case ctx.Err() == nil && errors.Is(ictx.Err(), context.DeadlineExceeded):
+			h.restartWorker(w, function, invID)
+			return fail("timeout", status, fmt.Sprintf("functionTimeout %s reached; the host restarts the handler", h.app.Host.FunctionTimeout), context.DeadlineExceeded)
+		}
+		return fail("transport", status, "", err)
+	}
+	req, err := http.NewRequestWithContext(ictx, http.MethodPost, h.handler.String()+"/"+function, bytes.NewReader(body))
 	if err != nil {
 		return fail("transport", 0, "", err)
 	}
@@ -434,16 +528,16 @@ func (h *Host) invoke(ctx context.Context, function, invID string, body []byte) 
 	req.Header.Set("User-Agent", "Azure-Functions-Host/"+h.opts.HostVersion)
 	resp, err := h.client.Do(req)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return fail("timeout", 0, fmt.Sprintf("functionTimeout %s reached", h.app.Host.FunctionTimeout), err)
+		if ictx.Err() != nil {
+			return ended(0, err)
 		}
 		return fail("transport", 0, "", err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return fail("timeout", resp.StatusCode, fmt.Sprintf("functionTimeout %s reached", h.app.Host.FunctionTimeout), err)
+		if ictx.Err() != nil {
+			return ended(resp.StatusCode, err)
 		}
 		return fail("transport", resp.StatusCode, "reading the reply", err)
 	}
@@ -455,27 +549,57 @@ func (h *Host) invoke(ctx context.Context, function, invID string, body []byte) 
 		return fail("content-type", resp.StatusCode,
 			fmt.Sprintf("Content-Type %q is not application/json; the host rejects the reply (Invalid HttpResponseMessage)", ct), nil)
 	}
-	var raw struct {
-		Outputs     map[string]json.RawMessage
-		Logs        []json.RawMessage
-		ReturnValue json.RawMessage
-	}
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 || string(trimmed) == "null" {
-		return fail("body", resp.StatusCode, "empty reply: the host would leave the invocation unfinished until functionTimeout; reply {\"Outputs\":{},\"Logs\":[],\"ReturnValue\":null}", nil)
+		// The host sets a result only for a non-null reply: the invocation
+		// stays unfinished until functionTimeout (reference §8).
+		h.opts.Logger.Warn("empty reply: the host leaves the invocation unfinished until functionTimeout; reply {\"Outputs\":{},\"Logs\":[],\"ReturnValue\":null}",
+			"function", function, "invocationId", invID, "functionTimeout", h.app.Host.FunctionTimeout)
+		<-ictx.Done()
+		return ended(resp.StatusCode, ictx.Err())
 	}
-	if err := json.Unmarshal(trimmed, &raw); err != nil {
+	res, err := parseResult(trimmed)
+	if err != nil {
 		return fail("body", resp.StatusCode, "reply is not a JSON invocation result", err)
 	}
-	res := invocationResult{outputs: raw.Outputs, returnValue: raw.ReturnValue}
-	for _, l := range raw.Logs {
-		var s string
-		if json.Unmarshal(l, &s) != nil {
-			s = string(l)
-		}
-		res.logs = append(res.logs, s)
-	}
 	return resp.StatusCode, res, nil
+}
+
+// parseResult reads a reply as HttpScriptInvocationResult (reference §8):
+// Outputs an object, ReturnValue anything, Logs an array whose entries
+// Json.NET reads as strings: a string, a number or boolean as its JSON
+// text, null accepted (and not logged), an object or array an error.
+func parseResult(data []byte) (invocationResult, error) {
+	var raw struct {
+		Outputs     map[string]json.RawMessage
+		Logs        json.RawMessage
+		ReturnValue json.RawMessage
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return invocationResult{}, err
+	}
+	res := invocationResult{outputs: raw.Outputs, returnValue: raw.ReturnValue}
+	if len(raw.Logs) == 0 || string(raw.Logs) == "null" {
+		return res, nil
+	}
+	var logs []json.RawMessage
+	if err := json.Unmarshal(raw.Logs, &logs); err != nil {
+		return invocationResult{}, fmt.Errorf("Logs must be an array of strings: %w", err)
+	}
+	for i, l := range logs {
+		switch l[0] {
+		case '"':
+			var s string
+			_ = json.Unmarshal(l, &s)
+			res.logs = append(res.logs, s)
+		case '{', '[':
+			return invocationResult{}, fmt.Errorf("Logs[%d] is a JSON %s: the host reads Logs as strings and fails the invocation", i, map[byte]string{'{': "object", '[': "array"}[l[0]])
+		case 'n':
+		default:
+			res.logs = append(res.logs, string(l))
+		}
+	}
+	return res, nil
 }
 
 func snippet(b []byte) string {

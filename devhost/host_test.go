@@ -36,6 +36,14 @@ type fakeHandler struct {
 	inflight    atomic.Int32
 	maxInflight atomic.Int32
 	respond     func(w http.ResponseWriter, r recorded, n int)
+	ctxs        []context.Context // request contexts, by request number - 1
+}
+
+// ctxOf is the context of the n-th request (1-based).
+func (f *fakeHandler) ctxOf(n int) context.Context {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ctxs[n-1]
 }
 
 func (f *fakeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -56,6 +64,7 @@ func (f *fakeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := recorded{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body}
 	f.mu.Lock()
 	f.reqs = append(f.reqs, rec)
+	f.ctxs = append(f.ctxs, r.Context())
 	n := len(f.reqs)
 	f.mu.Unlock()
 	if f.respond != nil {
@@ -212,8 +221,8 @@ func seqIDs(ids ...string) func() string {
 	}
 }
 
-// goldenEnvelope reads a §6 example, compacts it as the host writes it and
-// moves CorrelationId to the extension's insertion order (testdata/README.md).
+// goldenEnvelope reads a §6 example and compacts it as the host writes it
+// (testdata/README.md).
 func goldenEnvelope(t *testing.T, file string) []byte {
 	t.Helper()
 	pretty, err := os.ReadFile(filepath.Join("testdata", file))
@@ -224,13 +233,7 @@ func goldenEnvelope(t *testing.T, file string) []byte {
 	if err := json.Compact(&buf, pretty); err != nil {
 		t.Fatal(err)
 	}
-	s := buf.String()
-	const corr = `"CorrelationId":"\"P-1042\"",`
-	const seq = `"SequenceNumber":"17",`
-	if !strings.Contains(s, corr+seq) {
-		t.Fatalf("%s: unexpected layout", file)
-	}
-	return []byte(strings.Replace(s, corr+seq, seq+corr, 1))
+	return buf.Bytes()
 }
 
 func TestEnvelopeMatchesReferenceByteForByte(t *testing.T) {
@@ -255,16 +258,20 @@ func TestEnvelopeMatchesReferenceByteForByte(t *testing.T) {
 			app := writeApp(t, `{"version":"2.0"}`, map[string]string{"OnboardingEvents": sbFunction("msg", "onboarding", tc.dataType)})
 			h := startHarness(t, harnessConfig{
 				app: app,
+				// the project's queue: default TTL P14D
 				queue: QueueOptions{Now: func() time.Time { return enqueued }, FirstSequenceNumber: 17,
-					NewID: seqIDs("7ebe3bcf-bae7-455e-99ea-568500a75173")},
+					DefaultTTL: 14 * 24 * time.Hour, NewID: seqIDs("7ebe3bcf-bae7-455e-99ea-568500a75173")},
+				// ids in the order the host takes them: its Service Bus client
+				// (Identifier <namespace>-<guid>), the invocation, sys.RandGuid
 				host: HostOptions{Now: func() time.Time { return utcNow },
-					NewID:            seqIDs("5a0c0f0e-2b1e-4a53-9c7e-2f6b8f0d1c11", "24ad4c06-24ad-4e5b-8294-3da9714877e9"),
-					Namespace:        "contoso-onboarding.servicebus.windows.net",
-					ClientIdentifier: "contoso-onboarding-3f2a"},
+					NewID: seqIDs("0d5c1a7e-3b9f-4c2a-8e61-5f4a2b7c9d10", "5a0c0f0e-2b1e-4a53-9c7e-2f6b8f0d1c11", "24ad4c06-24ad-4e5b-8294-3da9714877e9")},
+				settings: map[string]string{"ServiceBusConnection__fullyQualifiedNamespace": "contoso-onboarding.servicebus.windows.net"},
 			})
 			q, _ := h.broker.Queue("onboarding")
+			// a message the app sent itself: Subject = the CloudEvent type
 			mustSend(t, q, Message{MessageID: "c1f6e0b2-8d2a-4e5b-9a77-0f3c2d1e4b5a", Body: body,
 				ContentType: "application/cloudevents+json; charset=utf-8", CorrelationID: "P-1042",
+				Subject:               "com.contoso.procurement.partner-approved",
 				ApplicationProperties: map[string]any{"origin": "procurement"}})
 			eventually(t, 5*time.Second, "the invocation", func() bool { return len(h.invocations()) == 1 })
 
@@ -482,8 +489,24 @@ func TestFailuresAbandonThenDeadLetter(t *testing.T) {
 		{"missing JSON content type", "", func(w http.ResponseWriter, _ recorded, _ int) {
 			io.WriteString(w, `{"Outputs":{},"Logs":[],"ReturnValue":null}`) // Go labels it text/plain
 		}, "content-type"},
-		{"empty JSON reply", "", func(w http.ResponseWriter, _ recorded, _ int) {
+		{"empty JSON reply never completes: ends at functionTimeout", `{"functionTimeout":"00:00:00.100"}`, func(w http.ResponseWriter, _ recorded, _ int) {
 			w.Header().Set("Content-Type", "application/json")
+		}, "timeout"},
+		{"null reply never completes: ends at functionTimeout", `{"functionTimeout":"00:00:00.100"}`, func(w http.ResponseWriter, _ recorded, _ int) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, "null")
+		}, "timeout"},
+		{"Logs entry is an object", "", func(w http.ResponseWriter, _ recorded, _ int) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"Outputs":{},"Logs":["ok",{"level":"info"}],"ReturnValue":null}`)
+		}, "body"},
+		{"Logs entry is an array", "", func(w http.ResponseWriter, _ recorded, _ int) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"Outputs":{},"Logs":[["a"]],"ReturnValue":null}`)
+		}, "body"},
+		{"Logs not an array", "", func(w http.ResponseWriter, _ recorded, _ int) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"Outputs":{},"Logs":"one line","ReturnValue":null}`)
 		}, "body"},
 		{"invalid JSON reply", "", func(w http.ResponseWriter, _ recorded, _ int) {
 			w.Header().Set("Content-Type", "application/json")
@@ -507,7 +530,9 @@ func TestFailuresAbandonThenDeadLetter(t *testing.T) {
 			h := startHarness(t, harnessConfig{app: app, handler: f, queue: QueueOptions{MaxDeliveryCount: 3}})
 			q, _ := h.broker.Queue("q")
 			mustSend(t, q, Message{MessageID: "poison", Body: []byte(`{}`)})
-			eventually(t, 5*time.Second, "dead-lettering", func() bool { return q.Stats().DeadLetter == 1 })
+			eventually(t, 5*time.Second, "dead-lettering and its report", func() bool {
+				return q.Stats().DeadLetter == 1 && len(h.invocations()) == 3
+			})
 			invs := h.invocations() // reported concurrently: order by delivery
 			slices.SortFunc(invs, func(a, b Invocation) int { return a.DeliveryCount - b.DeliveryCount })
 			if len(invs) != 3 {
@@ -541,6 +566,90 @@ func TestFailuresAbandonThenDeadLetter(t *testing.T) {
 				t.Fatalf("dead letter = %+v", dl)
 			}
 		})
+	}
+}
+
+func TestLogsScalarsBecomeText(t *testing.T) {
+	app := writeApp(t, "", map[string]string{"F": sbFunction("msg", "q", "binary")})
+	f := &fakeHandler{respond: func(w http.ResponseWriter, _ recorded, _ int) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"Outputs":{},"Logs":["text",1.50,true,null],"ReturnValue":null}`)
+	}}
+	h := startHarness(t, harnessConfig{app: app, handler: f})
+	q, _ := h.broker.Queue("q")
+	mustSend(t, q, Message{MessageID: "m"})
+	eventually(t, 2*time.Second, "the invocation", func() bool { return len(h.invocations()) == 1 })
+	inv := h.invocations()[0]
+	if inv.Err != nil || inv.Settlement != "completed" || strings.Join(inv.Logs, "|") != "text|1.50|true" {
+		t.Fatalf("invocation = %+v, want completed with logs text|1.50|true", inv)
+	}
+}
+
+// TestFunctionTimeoutRestartsTheHandler: one invocation reaching
+// functionTimeout makes the host restart the handler, which fails every
+// invocation in flight (their requests are cancelled, as a killed process
+// would drop them); the host probes the handler again before the next
+// invocation, and both messages come back with DeliveryCount 2.
+func TestFunctionTimeoutRestartsTheHandler(t *testing.T) {
+	app := writeApp(t, `{"functionTimeout":"00:00:00.300","extensions":{"serviceBus":{"maxConcurrentCalls":2}}}`,
+		map[string]string{"F": sbFunction("msg", "q", "binary")})
+	stuckStarted, bystanderStarted := make(chan struct{}), make(chan struct{})
+	var bystanderCancelled atomic.Bool
+	f := &fakeHandler{}
+	f.respond = func(w http.ResponseWriter, r recorded, n int) {
+		var env struct{ Metadata map[string]json.RawMessage }
+		_ = json.Unmarshal(r.Body, &env)
+		id := string(env.Metadata["MessageId"])
+		switch {
+		case strings.Contains(id, "stuck") && strings.Contains(string(env.Metadata["DeliveryCount"]), "1"):
+			close(stuckStarted)
+			time.Sleep(time.Second) // past functionTimeout
+		case strings.Contains(id, "bystander") && strings.Contains(string(env.Metadata["DeliveryCount"]), "1"):
+			close(bystanderStarted)
+			select {
+			case <-f.ctxOf(n).Done():
+				bystanderCancelled.Store(true)
+				return
+			case <-time.After(2 * time.Second):
+			}
+		}
+		replyOK(w)
+	}
+	h := startHarness(t, harnessConfig{app: app, handler: f})
+	q, _ := h.broker.Queue("q")
+	mustSend(t, q, Message{MessageID: "stuck"})
+	<-stuckStarted
+	probesBefore := f.probes.Load()
+	time.Sleep(150 * time.Millisecond) // half way to stuck's timeout: its deadline comes first
+	mustSend(t, q, Message{MessageID: "bystander"})
+	<-bystanderStarted
+	eventually(t, 5*time.Second, "both messages completed on their second delivery", func() bool {
+		n := 0
+		for _, inv := range h.invocations() {
+			if inv.Settlement == "completed" && inv.DeliveryCount == 2 {
+				n++
+			}
+		}
+		return n == 2
+	})
+	kinds := map[string]string{}
+	for _, inv := range h.invocations() {
+		var he *HandlerError
+		if inv.DeliveryCount == 1 && errors.As(inv.Err, &he) {
+			kinds[inv.MessageID] = he.Kind
+		}
+	}
+	if kinds["stuck"] != "timeout" || kinds["bystander"] != "restart" {
+		for _, inv := range h.invocations() {
+			t.Logf("%s #%d %s %v (%s)", inv.MessageID, inv.DeliveryCount, inv.Settlement, inv.Err, inv.Duration)
+		}
+		t.Fatalf("first deliveries failed with %v, want stuck: timeout, bystander: restart", kinds)
+	}
+	if !bystanderCancelled.Load() {
+		t.Fatal("the in-flight invocation's request was not cancelled by the restart")
+	}
+	if f.probes.Load() <= probesBefore {
+		t.Fatal("no readiness probe after the restart")
 	}
 }
 

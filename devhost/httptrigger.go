@@ -2,6 +2,7 @@ package devhost
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,42 @@ import (
 // maxHTTPTriggerBody bounds a request body forwarded to an HTTP trigger
 // (the host's limit is 100 MB; the dev runtime needs far less).
 const maxHTTPTriggerBody = 32 << 20
+
+// The keys of the dev runtime. They guard nothing (the dev runtime listens
+// on loopback only and its ops API has no key); they exist so that a
+// client that forgets the key fails in dev as it would in Azure.
+const (
+	// DevFunctionKey opens HTTP triggers with authLevel "function".
+	DevFunctionKey = "onboard-dev-function-key"
+	// DevMasterKey opens every HTTP trigger, "admin" and "system" too.
+	DevMasterKey = "onboard-dev-master-key"
+)
+
+// authorized applies the trigger's authLevel as the host does: anonymous
+// needs nothing; function (the default) a function key or the master key;
+// admin and system the master key. The key comes in the code query
+// parameter or the x-functions-key header.
+func (h *Host) authorized(r *http.Request, level string) bool {
+	level = strings.ToLower(level)
+	if level == "anonymous" {
+		return true
+	}
+	key := r.Header.Get("x-functions-key")
+	if key == "" {
+		key = r.URL.Query().Get("code")
+	}
+	if key == "" {
+		return false
+	}
+	match := func(k string) bool { return subtle.ConstantTimeCompare([]byte(key), []byte(k)) == 1 }
+	if match(h.opts.MasterKey) {
+		return true
+	}
+	if level == "admin" || level == "system" {
+		return false
+	}
+	return slices.ContainsFunc(h.opts.FunctionKeys, match)
+}
 
 // route is an HTTP trigger's URL template, e.g. api/status/{key}.
 type route struct {
@@ -93,6 +130,7 @@ func (r route) match(path string) ([]queryPair, bool) {
 	for i, s := range r.segments {
 		if i >= len(parts) {
 			if s.optional || s.catchAll {
+				params = append(params, queryPair{key: s.param, absent: true}) // ASP.NET adds it as null
 				continue
 			}
 			return nil, false
@@ -104,13 +142,13 @@ func (r route) match(path string) ([]queryPair, bool) {
 			if u, err := url.PathUnescape(rest); err == nil {
 				rest = u
 			}
-			return append(params, queryPair{s.param, rest}), true
+			return append(params, queryPair{key: s.param, value: rest}), true
 		case s.param != "":
 			v, err := url.PathUnescape(raw)
 			if err != nil {
 				return nil, false
 			}
-			params = append(params, queryPair{s.param, v})
+			params = append(params, queryPair{key: s.param, value: v})
 		default:
 			if !strings.EqualFold(s.literal, raw) {
 				return nil, false
@@ -162,6 +200,12 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		http.NotFound(w, r)
+		return
+	}
+	if !h.authorized(r, rt.binding.AuthLevel) {
+		w.WriteHeader(http.StatusUnauthorized) // as the host: no body
+		h.opts.Logger.Info("request refused: no valid key for the function's authLevel", "function", rt.fn.Name,
+			"authLevel", rt.binding.AuthLevel, "path", r.URL.Path)
 		return
 	}
 	select {
@@ -230,8 +274,12 @@ func writeHTTPOutput(w http.ResponseWriter, fn Function, res invocationResult) e
 	}
 	out = bytes.TrimSpace(out)
 	if len(out) == 0 || string(out) == "null" {
+		// The host reads a missing (or null) http output as an empty object
+		// and answers it as the body (HttpScriptInvocationResultExtensions).
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(http.StatusOK)
-		return nil
+		_, err := io.WriteString(w, "{}")
+		return err
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(out, &fields); err != nil {

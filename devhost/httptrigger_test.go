@@ -10,6 +10,18 @@ import (
 	"time"
 )
 
+// keyed is an HTTP client that sends the dev function key, as `onboard
+// status` does.
+var keyed = &http.Client{Transport: keyTransport{DevFunctionKey}}
+
+type keyTransport struct{ key string }
+
+func (k keyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("x-functions-key", k.key)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
 const statusFunction = `{"bindings":[
  {"type":"httpTrigger","direction":"in","name":"req","authLevel":"function","methods":["get"],"route":"status/{key}"},
  {"type":"http","direction":"out","name":"res"}]}`
@@ -30,7 +42,7 @@ func TestHTTPTriggerForwarding(t *testing.T) {
 	front := httptest.NewServer(h.host.Handler())
 	defer front.Close()
 
-	resp, err := http.Get(front.URL + "/api/status/ada%40fabrikam.com?verbose=1&x=a&x=b")
+	resp, err := keyed.Get(front.URL + "/api/status/ada%40fabrikam.com?verbose=1&x=a&x=b")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +113,7 @@ func TestHTTPTriggerForwarding(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			req, _ := http.NewRequest(tc.method, front.URL+tc.path, strings.NewReader(tc.body))
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := keyed.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,7 +133,9 @@ func TestHTTPTriggerBodyAndOutputs(t *testing.T) {
 		wantBody, wantCT                           string
 		wantReqBody                                any // string, or nil for absent
 	}{
-		{"text body", "res", `{"Outputs":{"res":{"body":"hello"}}}`, "text/plain", "abc", 200, "hello", "text/plain; charset=utf-8", "abc"},
+		{"text body, no statusCode: 200", "res", `{"Outputs":{"res":{"body":"hello"}}}`, "text/plain", "abc", 200, "hello", "text/plain; charset=utf-8", "abc"},
+		{"res output missing: {}", "res", `{"Outputs":{},"Logs":[],"ReturnValue":null}`, "", "", 200, "{}", "application/json; charset=utf-8", nil},
+		{"res output null: {}", "res", `{"Outputs":{"res":null}}`, "", "", 200, "{}", "application/json; charset=utf-8", nil},
 		{"numeric status and header content type", "res", `{"Outputs":{"res":{"statusCode":404,"body":"no","headers":{"Content-Type":"text/html"}}}}`, "", "", 404, "no", "text/html", nil},
 		{"status alias", "res", `{"Outputs":{"res":{"status":"202"}}}`, "", "", 202, "", "", nil},
 		{"$return", "$return", `{"Outputs":{},"ReturnValue":{"statusCode":200,"body":"via return"}}`, "", "", 200, "via return", "text/plain; charset=utf-8", nil},
@@ -142,7 +156,7 @@ func TestHTTPTriggerBodyAndOutputs(t *testing.T) {
 			if tc.contentType != "" {
 				req.Header.Set("Content-Type", tc.contentType)
 			}
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := keyed.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,7 +190,7 @@ func TestHTTPTriggerForwardingMode(t *testing.T) {
 	h := startHarness(t, harnessConfig{app: app, handler: f})
 	front := httptest.NewServer(h.host.Handler())
 	defer front.Close()
-	resp, err := http.Post(front.URL+"/api/hello?x=1", "text/plain", strings.NewReader("hi"))
+	resp, err := keyed.Post(front.URL+"/api/hello?x=1", "text/plain", strings.NewReader("hi"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,6 +198,81 @@ func TestHTTPTriggerForwardingMode(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusTeapot || string(body) != "POST /api/hello hi "+DefaultHostVersion {
 		t.Fatalf("answer = %d %q", resp.StatusCode, body)
+	}
+}
+
+func TestHTTPTriggerAuthLevel(t *testing.T) {
+	fn := func(level string) string {
+		return `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"` + level + `"},{"type":"http","direction":"out","name":"res"}]}`
+	}
+	app := writeApp(t, "", map[string]string{"open": fn("anonymous"), "fn": fn("function"), "admin": fn("admin"),
+		"unset": `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req"},{"type":"http","direction":"out","name":"res"}]}`})
+	f := &fakeHandler{}
+	h := startHarness(t, harnessConfig{app: app, handler: f})
+	front := httptest.NewServer(h.host.Handler())
+	defer front.Close()
+	cases := []struct {
+		path, header string
+		want         int
+	}{
+		{"/api/open", "", 200},
+		{"/api/fn", "", 401},
+		{"/api/unset", "", 401}, // authLevel defaults to function
+		{"/api/fn?code=wrong", "", 401},
+		{"/api/fn?code=" + DevFunctionKey, "", 200},
+		{"/api/fn", DevFunctionKey, 200},
+		{"/api/fn", DevMasterKey, 200},
+		{"/api/admin", DevFunctionKey, 401},
+		{"/api/admin?code=" + DevMasterKey, "", 200},
+	}
+	for _, tc := range cases {
+		before := len(f.requests())
+		req, _ := http.NewRequest(http.MethodGet, front.URL+tc.path, nil)
+		if tc.header != "" {
+			req.Header.Set("x-functions-key", tc.header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("GET %s (key header %q) = %d, want %d", tc.path, tc.header, resp.StatusCode, tc.want)
+		}
+		if invoked := len(f.requests()) > before; invoked != (tc.want == 200) || (tc.want == 401 && len(body) != 0) {
+			t.Errorf("GET %s: handler invoked %v, body %q", tc.path, invoked, body)
+		}
+	}
+	if _, err := LoadApp(writeApp(t, "", map[string]string{"bad": fn("user")}), nil); err == nil || !strings.Contains(err.Error(), "authLevel") {
+		t.Errorf("authLevel user: err = %v", err)
+	}
+}
+
+// TestHTTPRouteValueWinsOverQuery: the host applies the query to the
+// binding data first and the route values after, so a route value replaces
+// a query value of the same name (keeping the query's place), and an
+// absent optional route value removes it.
+func TestHTTPRouteValueWinsOverQuery(t *testing.T) {
+	app := writeApp(t, "", map[string]string{"status": `{"bindings":[
+ {"type":"httpTrigger","direction":"in","name":"req","authLevel":"anonymous","route":"status/{key}/{part?}"},
+ {"type":"http","direction":"out","name":"res"}]}`})
+	f := &fakeHandler{}
+	h := startHarness(t, harnessConfig{app: app, handler: f})
+	front := httptest.NewServer(h.host.Handler())
+	defer front.Close()
+	resp, err := http.Get(front.URL + "/api/status/from-route?KEY=from-query&part=q&code=secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	body := string(f.requests()[0].Body)
+	md := body[strings.Index(body, `"Metadata":`):]
+	if want := `"Metadata":{"KEY":"\"from-route\"","Query":{"KEY":"from-query","part":"q","code":"secret"},`; !strings.HasPrefix(md, want) {
+		t.Fatalf("Metadata:\n got %s\nwant prefix %s", md, want)
+	}
+	if !strings.Contains(body, `"Params":{"key":"from-route","part":null}`) {
+		t.Fatalf("Data.req.Params: %s", body)
 	}
 }
 
@@ -195,7 +284,7 @@ func TestRouteTemplates(t *testing.T) {
 	}{
 		{"status/{key}", "/api/status/abc", true, "key=abc"},
 		{"status/{key}", "/api/status/abc/def", false, ""},
-		{"status/{key?}", "/api/status", true, ""},
+		{"status/{key?}", "/api/status", true, "key=(null)"},
 		{"files/{*rest}", "/api/files/a/b%2Fc", true, "rest=a/b/c"},
 		{"items/{id:int}", "/api/items/42", true, "id=42"},
 		{"", "/api/fn", true, ""},
@@ -209,7 +298,11 @@ func TestRouteTemplates(t *testing.T) {
 		params, ok := r.match(tc.path)
 		var ps []string
 		for _, p := range params {
-			ps = append(ps, p.key+"="+p.value)
+			v := p.value
+			if p.absent {
+				v = "(null)"
+			}
+			ps = append(ps, p.key+"="+v)
 		}
 		if ok != tc.match || strings.Join(ps, "&") != tc.params {
 			t.Errorf("route %q path %q: match=%v params=%v", tc.route, tc.path, ok, ps)

@@ -168,22 +168,26 @@ func netRoundtripUTC(t time.Time) string {
 // netDouble writes a float as Newtonsoft does: .NET's shortest round-trip
 // text, with ".0" added to integral values.
 func netDouble(f float64) string {
-	if f == 0 {
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	exp := math.Floor(math.Log10(math.Abs(f)))
-	var s string
-	if exp >= 15 || exp < -5 {
-		// e.g. 1E+20, 1.5E-07: Go writes at least two exponent digits, as .NET does.
-		s = strconv.FormatFloat(f, 'E', -1, 64)
-	} else {
-		s = strconv.FormatFloat(f, 'f', -1, 64)
-	}
+	s := netDoubleText(f)
 	if !strings.ContainsAny(s, ".E") {
 		s += ".0"
 	}
 	return s
+}
+
+// netDoubleText is Double.ToString(CultureInfo.InvariantCulture): the
+// shortest round-trip text, exponent form from 1E+15 and below 1E-05.
+func netDoubleText(f float64) string {
+	if f == 0 {
+		if math.Signbit(f) {
+			return "-0"
+		}
+		return "0"
+	}
+	exp := math.Floor(math.Log10(math.Abs(f)))
+	if exp >= 15 || exp < -5 {
+		// e.g. 1E+20, 1.5E-07: Go writes at least two exponent digits, as .NET does.
+		return strconv.FormatFloat(f, 'E', -1, 64)
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
 }

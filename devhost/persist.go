@@ -1,6 +1,7 @@
 package devhost
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,334 +9,366 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
-// flushDelay batches bursts of changes into one write per queue.
-const flushDelay = 100 * time.Millisecond
+// The data directory holds one bbolt file, queues.db, for every queue.
+// bbolt commits a transaction with fdatasync before Update returns, so a
+// change the Queue acknowledged is on disk; a crash leaves the file at the
+// last committed transaction (copy-on-write pages and a double meta page:
+// there are no temporary files to clean up).
+//
+// One bucket per queue, named "q/<queue>", holds:
+//
+//	"m" + 8-byte key        one message (entryRecord, JSON); key = the
+//	                        sequence number it was first given
+//	"m" + 8-byte key + "d"  a MessageId remembered for duplicate detection,
+//	                        next to the message it came with
+//	"r" + original id       how often a dead letter with that id was replayed
+//	"s"                     sequence numbers below this are reserved
+//
+// Keys grow with the sequence number, so a send appends at the right edge
+// of the tree next to its duplicate-detection record: a send writes one
+// leaf page, the pages above it and bbolt's meta page, whatever the queue
+// length. Sequence numbers are reserved seqBlock at a time, so "s" is
+// written once per seqBlock sends; after a crash numbering resumes above
+// the reservation (gaps, never reuse: Service Bus numbers are unique and
+// increasing, not dense).
+const (
+	queuesFile   = "queues.db"
+	bucketPrefix = "q/"
+	seqBlock     = 1024
+)
 
-// persister writes queue snapshots to <dir>/queues/<name>.json.
+// dataDirLockTimeout is how long NewBroker waits for another process to
+// release the queue file.
+var dataDirLockTimeout = 2 * time.Second
+
+var keySeqReserved = []byte("s")
+
+func entryKey(key int64) []byte {
+	b := make([]byte, 9)
+	b[0] = 'm'
+	binary.BigEndian.PutUint64(b[1:], uint64(key))
+	return b
+}
+
+func dedupeKey(key int64) []byte { return append(entryKey(key), 'd') }
+
+func replayKey(base string) []byte { return append([]byte("r"), base...) }
+
+// ErrNotDurable: a change could not be written to the data directory. The
+// broker stops accepting changes after the first one (its memory no longer
+// matches the disk); restart `onboard dev` to continue from what is on disk.
+var ErrNotDurable = errors.New("change not saved to the data directory")
+
+// diskOp is one write of a queue's change.
+type diskOp struct {
+	queue string
+	key   []byte // nil: only make sure the queue's bucket exists
+	val   []byte
+	del   bool
+}
+
+// commitBatch is the set of changes one bbolt transaction writes (group
+// commit: every change submitted while the previous transaction was being
+// written shares the next one and its fsync).
+type commitBatch struct {
+	ops  []diskOp
+	done chan struct{}
+	err  error
+}
+
+func (b *commitBatch) wait() error { <-b.done; return b.err }
+
+// persister writes queue changes to queues.db in submission order.
 type persister struct {
-	dir    string
+	db     *bolt.DB
+	path   string
 	logger *slog.Logger
 
 	mu      sync.Mutex
-	dirty   map[*Queue]bool
-	timer   *time.Timer
-	flushMu sync.Mutex // one flush at a time
+	open    *commitBatch // collecting changes for the next transaction
+	failed  error        // the first failed write; every later change fails with it
+	closing bool
+	wake    chan struct{}
+	stopped chan struct{}
 }
 
-func newPersister(dataDir string, logger *slog.Logger) (*persister, error) {
-	dir := filepath.Join(dataDir, "queues")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// openPersister opens (creating it) the queue file in dataDir and starts
+// its writer.
+func openPersister(dataDir string, logger *slog.Logger) (*persister, error) {
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	return &persister{dir: dir, logger: logger, dirty: map[*Queue]bool{}}, nil
+	path := filepath.Join(dataDir, queuesFile)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: dataDirLockTimeout,
+		// The free list is rebuilt on open rather than written by every
+		// commit, so a commit's size does not grow with the file.
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("data dir: %s is in use by another process (another onboard dev on the same --data-dir?)", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("data dir: open %s: %w", path, err)
+	}
+	p := &persister{db: db, path: path, logger: logger, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+	go p.run()
+	return p, nil
 }
 
-// mark schedules q to be written soon.
-func (p *persister) mark(q *Queue) {
+// submit queues ops for the next transaction and returns the batch to wait
+// on. Callers submit while holding their queue's lock, so one queue's
+// changes reach the disk in the order they were made.
+func (p *persister) submit(ops []diskOp) *commitBatch {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.dirty[q] = true
-	if p.timer == nil {
-		p.timer = time.AfterFunc(flushDelay, p.flush)
-	}
-}
-
-// flush writes every queue marked since the last flush.
-func (p *persister) flush() {
-	p.flushMu.Lock()
-	defer p.flushMu.Unlock()
-	p.mu.Lock()
-	qs := make([]*Queue, 0, len(p.dirty))
-	for q := range p.dirty {
-		qs = append(qs, q)
-	}
-	p.dirty = map[*Queue]bool{}
-	p.timer = nil
-	p.mu.Unlock()
-	for _, q := range qs {
-		if err := p.write(q.snapshot()); err != nil {
-			p.logger.Error("persist queue", "queue", q.name, "error", err)
+	if p.failed != nil || p.closing {
+		err := p.failed
+		if err == nil {
+			err = fmt.Errorf("%w: the broker is closed", ErrNotDurable)
 		}
+		b := &commitBatch{done: make(chan struct{}), err: err}
+		close(b.done)
+		return b
+	}
+	if p.open == nil {
+		p.open = &commitBatch{done: make(chan struct{})}
+	}
+	p.open.ops = append(p.open.ops, ops...)
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+	return p.open
+}
+
+func (p *persister) run() {
+	defer close(p.stopped)
+	for {
+		p.mu.Lock()
+		for p.open == nil && !p.closing {
+			p.mu.Unlock()
+			<-p.wake
+			p.mu.Lock()
+		}
+		b := p.open
+		p.open = nil
+		p.mu.Unlock()
+		if b == nil {
+			return // closing, nothing left to write
+		}
+		p.commit(b)
 	}
 }
 
-// close writes the final state of qs.
-func (p *persister) close(qs []*Queue) error {
+// commit writes one batch in one transaction (one fsync).
+func (p *persister) commit(b *commitBatch) {
+	err := p.db.Update(func(tx *bolt.Tx) error {
+		buckets := map[string]*bolt.Bucket{}
+		for _, op := range b.ops {
+			bk := buckets[op.queue]
+			if bk == nil {
+				var err error
+				if bk, err = tx.CreateBucketIfNotExists([]byte(bucketPrefix + op.queue)); err != nil {
+					return err
+				}
+				bk.FillPercent = 0.9 // keys are appended in order: fill pages before splitting
+				buckets[op.queue] = bk
+			}
+			var err error
+			switch {
+			case op.key == nil:
+			case op.del:
+				err = bk.Delete(op.key)
+			default:
+				err = bk.Put(op.key, op.val)
+			}
+			if err != nil {
+				return fmt.Errorf("queue %s: %w", op.queue, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		err = fmt.Errorf("%w: %s: %w", ErrNotDurable, p.path, err)
+		p.mu.Lock()
+		if p.failed == nil {
+			p.failed = err
+		}
+		p.mu.Unlock()
+		p.logger.Error("writing the data directory failed; restart onboard dev to continue from what is on disk", "error", err)
+	}
+	b.err = err
+	close(b.done)
+}
+
+// close writes what is still queued, stops the writer and closes the file.
+func (p *persister) close() error {
 	p.mu.Lock()
-	if p.timer != nil {
-		p.timer.Stop()
-		p.timer = nil
-	}
-	p.dirty = map[*Queue]bool{}
+	p.closing = true
 	p.mu.Unlock()
-	p.flushMu.Lock()
-	defer p.flushMu.Unlock()
-	var errs []error
-	for _, q := range qs {
-		errs = append(errs, p.write(q.snapshot()))
+	select {
+	case p.wake <- struct{}{}:
+	default:
 	}
-	return errors.Join(errs...)
+	<-p.stopped
+	return p.db.Close()
 }
 
-func (p *persister) write(s queueSnapshot) error {
-	data, err := json.MarshalIndent(s, "", " ")
-	if err != nil {
-		return fmt.Errorf("encode queue %s: %w", s.Name, err)
+// The Queue's side: every change records the writes that make the disk
+// match (nothing when the queue is in memory only). Caller holds q.mu.
+
+func (q *Queue) put(key, val []byte) {
+	if q.disk != nil {
+		q.pending = append(q.pending, diskOp{queue: q.name, key: key, val: val})
 	}
-	path := filepath.Join(p.dir, s.Name+".json")
-	tmp, err := os.CreateTemp(p.dir, "."+s.Name+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write queue %s: %w", s.Name, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write queue %s: %w", s.Name, err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write queue %s: %w", s.Name, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write queue %s: %w", s.Name, err)
-	}
-	return nil
 }
 
-// load reads every saved queue.
-func (p *persister) load() ([]queueSnapshot, error) {
-	files, err := filepath.Glob(filepath.Join(p.dir, "*.json"))
+func (q *Queue) dropKey(key []byte) {
+	if q.disk != nil {
+		q.pending = append(q.pending, diskOp{queue: q.name, key: key, del: true})
+	}
+}
+
+// save writes e's current state.
+func (q *Queue) save(e *entry) {
+	if q.disk == nil {
+		return
+	}
+	data, err := json.Marshal(recordOf(e))
+	if err != nil { // unreachable: Send validated every field
+		panic(fmt.Sprintf("devhost: encode message %s: %v", e.msg.MessageID, err))
+	}
+	q.put(entryKey(e.key), data)
+}
+
+// drop removes e from the disk.
+func (q *Queue) drop(e *entry) { q.dropKey(entryKey(e.key)) }
+
+func (q *Queue) saveDedupe(d dedupeRecord) {
+	if q.disk == nil {
+		return
+	}
+	data, _ := json.Marshal(dedupeDiskRecord{ID: d.id, At: d.at})
+	q.put(dedupeKey(d.key), data)
+}
+
+func (q *Queue) saveReplays(base string) {
+	q.put(replayKey(base), []byte(strconv.Itoa(q.replays[base])))
+}
+
+// reserveSeq makes sure seq is below the reservation on disk.
+func (q *Queue) reserveSeq(seq int64) {
+	if q.disk != nil && seq >= q.seqReserved {
+		q.seqReserved = seq + seqBlock
+		q.put(keySeqReserved, []byte(strconv.FormatInt(q.seqReserved, 10)))
+	}
+}
+
+// loadQueues reads every queue in the file, as it was at the last commit.
+// A message that was locked keeps its lock until the lock's time is up
+// (the receiver that held it is gone, as when a Functions instance
+// crashes); it is then delivered again with DeliveryCount+1, or
+// dead-lettered if that was its last delivery.
+func (p *persister) loadQueues(opts QueueOptions) ([]*Queue, error) {
+	var out []*Queue
+	err := p.db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, bk *bolt.Bucket) error {
+			qname, ok := strings.CutPrefix(string(name), bucketPrefix)
+			if !ok {
+				return nil
+			}
+			if err := ValidateQueueName(qname); err != nil {
+				return fmt.Errorf("%s: bucket %q: %w", p.path, name, err)
+			}
+			q, err := loadQueue(qname, bk, opts)
+			if err != nil {
+				return fmt.Errorf("%s: queue %s: %w", p.path, qname, err)
+			}
+			q.disk = p
+			out = append(out, q)
+			return nil
+		})
+	})
+	return out, err
+}
+
+func loadQueue(name string, bk *bolt.Bucket, opts QueueOptions) (*Queue, error) {
+	q := NewQueue(name, opts)
+	var dedupe []dedupeRecord
+	err := bk.ForEach(func(k, v []byte) error {
+		switch {
+		case len(k) == 9 && k[0] == 'm':
+			var r entryRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("message key %x: %w", k, err)
+			}
+			key := int64(binary.BigEndian.Uint64(k[1:]))
+			q.restoreEntry(r.entryOf(key))
+			q.nextSeq = max(q.nextSeq, key+1)
+		case len(k) == 10 && k[0] == 'm' && k[9] == 'd':
+			var r dedupeDiskRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("duplicate detection key %x: %w", k, err)
+			}
+			key := int64(binary.BigEndian.Uint64(k[1:9]))
+			dedupe = append(dedupe, dedupeRecord{id: r.ID, at: r.At, key: key})
+			q.nextSeq = max(q.nextSeq, key+1)
+		case k[0] == 'r':
+			n, err := strconv.Atoi(string(v))
+			if err != nil {
+				return fmt.Errorf("replay count %q: %w", k, err)
+			}
+			q.replays[string(k[1:])] = n
+		case string(k) == string(keySeqReserved):
+			n, err := strconv.ParseInt(string(v), 10, 64)
+			if err != nil {
+				return fmt.Errorf("sequence reservation %q: %w", v, err)
+			}
+			q.seqReserved = n
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	var out []queueSnapshot
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", f, err)
-		}
-		var s queueSnapshot
-		if err := json.Unmarshal(data, &s); err != nil {
-			return nil, fmt.Errorf("read %s: not a queue snapshot: %w", f, err)
-		}
-		if want := strings.TrimSuffix(filepath.Base(f), ".json"); s.Name != want {
-			return nil, fmt.Errorf("read %s: name %q does not match the file name", f, s.Name)
-		}
-		if err := ValidateQueueName(s.Name); err != nil {
-			return nil, fmt.Errorf("read %s: %w", f, err)
-		}
-		out = append(out, s)
+	// Numbers below the reservation may have been handed out to messages
+	// that are gone since: resume above it.
+	q.nextSeq = max(q.nextSeq, q.seqReserved)
+	slices.SortStableFunc(dedupe, func(a, b dedupeRecord) int { return a.at.Compare(b.at) })
+	for _, d := range dedupe {
+		q.dedupe[d.id] = d.at
+		q.dedupeOrder = append(q.dedupeOrder, d)
 	}
-	return out, nil
+	sortEntriesBySeq(q.dlq)
+	slices.SortStableFunc(q.dlq, func(a, b *entry) int { return a.dlAt.Compare(b.dlAt) })
+	return q, nil
 }
 
-// queueSnapshot is the persisted form of a queue.
-type queueSnapshot struct {
-	Name     string           `json:"name"`
-	NextSeq  int64            `json:"nextSequenceNumber"`
-	Messages []entrySnapshot  `json:"messages"`
-	Dedupe   []dedupeSnapshot `json:"duplicateDetection,omitempty"`
-	Replays  map[string]int   `json:"replays,omitempty"`
-}
-
-type dedupeSnapshot struct {
-	ID string    `json:"id"`
-	At time.Time `json:"at"`
-}
-
-type entrySnapshot struct {
-	MessageID             string         `json:"messageId"`
-	Body                  []byte         `json:"body"`
-	ContentType           string         `json:"contentType,omitempty"`
-	Subject               string         `json:"subject,omitempty"`
-	CorrelationID         string         `json:"correlationId,omitempty"`
-	ReplyTo               string         `json:"replyTo,omitempty"`
-	To                    string         `json:"to,omitempty"`
-	ApplicationProperties []propSnapshot `json:"applicationProperties,omitempty"`
-	ScheduledEnqueueTime  time.Time      `json:"scheduledEnqueueTime"`
-	TimeToLive            time.Duration  `json:"timeToLive,omitempty"`
-	Seq                   int64          `json:"sequenceNumber"`
-	Enqueued              time.Time      `json:"enqueuedTime"`
-	ExpiresAt             time.Time      `json:"expiresAt"`
-	DeliveryCount         int            `json:"deliveryCount"`
-	State                 MessageState   `json:"state"`
-	DLReason              string         `json:"deadLetterReason,omitempty"`
-	DLDesc                string         `json:"deadLetterErrorDescription,omitempty"`
-	DLAt                  time.Time      `json:"deadLetteredAt"`
-}
-
-// propSnapshot keeps an application property's Go type across a restart.
-type propSnapshot struct {
-	Name  string          `json:"name"`
-	Type  string          `json:"type"`
-	Value json.RawMessage `json:"value"`
-}
-
-func encodeProps(m map[string]any) []propSnapshot {
-	out := make([]propSnapshot, 0, len(m))
-	for k, v := range m {
-		var typ string
-		switch v.(type) {
-		case nil:
-			typ = "null"
-		case string:
-			typ = "string"
-		case bool:
-			typ = "bool"
-		case float32, float64:
-			typ = "float"
-		case uint, uint8, uint16, uint32, uint64:
-			typ = "uint"
-		case time.Time:
-			typ = "time"
-		case []byte:
-			typ = "bytes"
-		default:
-			typ = "int"
-		}
-		raw, _ := json.Marshal(v)
-		out = append(out, propSnapshot{Name: k, Type: typ, Value: raw})
+// restoreEntry puts a loaded message where its state says; caller owns q.
+func (q *Queue) restoreEntry(e *entry) {
+	q.nextSeq = max(q.nextSeq, e.seq+1)
+	switch e.state {
+	case StateScheduled:
+		q.scheduled.push(e)
+	case StateDeadLettered:
+		q.dlq = append(q.dlq, e)
+	case StateLocked:
+		e.lockToken = q.opts.NewID() // nobody holds it: the lock can only expire
+		q.locked[e.lockToken] = e
+		q.noteLock(e)
+	default:
+		e.state = StateActive
+		q.active.push(e)
+		q.noteExpiry(e)
 	}
-	return out
-}
-
-func decodeProps(ps []propSnapshot) (map[string]any, error) {
-	if len(ps) == 0 {
-		return nil, nil
-	}
-	m := make(map[string]any, len(ps))
-	for _, p := range ps {
-		var err error
-		switch p.Type {
-		case "null":
-			m[p.Name] = nil
-		case "string":
-			m[p.Name], err = unmarshalAs[string](p.Value)
-		case "bool":
-			m[p.Name], err = unmarshalAs[bool](p.Value)
-		case "float":
-			m[p.Name], err = unmarshalAs[float64](p.Value)
-		case "uint":
-			m[p.Name], err = unmarshalAs[uint64](p.Value)
-		case "int":
-			m[p.Name], err = unmarshalAs[int64](p.Value)
-		case "time":
-			m[p.Name], err = unmarshalAs[time.Time](p.Value)
-		case "bytes":
-			m[p.Name], err = unmarshalAs[[]byte](p.Value)
-		default:
-			err = fmt.Errorf("unknown type %q", p.Type)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("application property %q: %w", p.Name, err)
-		}
-	}
-	return m, nil
-}
-
-// unmarshalAs decodes raw as a T, so that the value keeps the Go type
-// encodeProps recorded for it.
-func unmarshalAs[T any](raw json.RawMessage) (any, error) {
-	var v T
-	err := json.Unmarshal(raw, &v)
-	return v, err
-}
-
-// snapshot captures the queue's state. A locked message is saved as active:
-// its lock does not survive a restart, but its delivery count does.
-func (q *Queue) snapshot() queueSnapshot {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	s := queueSnapshot{Name: q.name, NextSeq: q.nextSeq}
-	all := make([]*entry, 0, q.active.Len()+len(q.locked)+q.scheduled.Len()+len(q.dlq))
-	all = append(all, q.active.items...)
-	all = append(all, q.scheduled.items...)
-	for _, e := range q.locked {
-		all = append(all, e)
-	}
-	all = append(all, q.dlq...)
-	for _, e := range all {
-		st := e.state
-		if st == StateLocked {
-			st = StateActive
-		}
-		s.Messages = append(s.Messages, entrySnapshot{
-			MessageID: e.msg.MessageID, Body: e.msg.Body, ContentType: e.msg.ContentType,
-			Subject: e.msg.Subject, CorrelationID: e.msg.CorrelationID, ReplyTo: e.msg.ReplyTo, To: e.msg.To,
-			ApplicationProperties: encodeProps(e.msg.ApplicationProperties),
-			ScheduledEnqueueTime:  e.msg.ScheduledEnqueueTime, TimeToLive: e.msg.TimeToLive,
-			Seq: e.seq, Enqueued: e.enqueued, ExpiresAt: e.expiresAt, DeliveryCount: e.deliveryCount,
-			State: st, DLReason: e.dlReason, DLDesc: e.dlDesc, DLAt: e.dlAt,
-		})
-	}
-	for _, d := range q.dedupeOrder {
-		if at, ok := q.dedupe[d.id]; ok && at.Equal(d.at) {
-			s.Dedupe = append(s.Dedupe, dedupeSnapshot{ID: d.id, At: d.at})
-		}
-	}
-	// Copy the map: the snapshot is encoded after the lock is released.
-	s.Replays = make(map[string]int, len(q.replays))
-	for k, v := range q.replays {
-		s.Replays[k] = v
-	}
-	return s
-}
-
-// restore loads a snapshot into an empty queue. Messages whose properties
-// cannot be decoded are dead-lettered with a reason saying so.
-func (q *Queue) restore(s queueSnapshot) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if s.NextSeq > q.nextSeq {
-		q.nextSeq = s.NextSeq
-	}
-	var dlq []*entry
-	for _, m := range s.Messages {
-		props, err := decodeProps(m.ApplicationProperties)
-		e := &entry{
-			msg: Message{MessageID: m.MessageID, Body: m.Body, ContentType: m.ContentType, Subject: m.Subject,
-				CorrelationID: m.CorrelationID, ReplyTo: m.ReplyTo, To: m.To, ApplicationProperties: props,
-				ScheduledEnqueueTime: m.ScheduledEnqueueTime, TimeToLive: m.TimeToLive},
-			seq: m.Seq, enqueued: m.Enqueued, expiresAt: m.ExpiresAt, deliveryCount: m.DeliveryCount,
-			state: m.State, dlReason: m.DLReason, dlDesc: m.DLDesc, dlAt: m.DLAt, index: -1,
-		}
-		if m.Seq >= q.nextSeq {
-			q.nextSeq = m.Seq + 1
-		}
-		if err != nil && e.state != StateDeadLettered {
-			e.state, e.dlReason, e.dlDesc, e.dlAt = StateDeadLettered, "RestoreFailed", err.Error(), time.Now()
-		}
-		switch e.state {
-		case StateScheduled:
-			q.scheduled.push(e)
-		case StateDeadLettered:
-			dlq = append(dlq, e)
-		default:
-			e.state = StateActive
-			q.active.push(e)
-			if !e.expiresAt.IsZero() && (q.nextTTL.IsZero() || e.expiresAt.Before(q.nextTTL)) {
-				q.nextTTL = e.expiresAt
-			}
-		}
-	}
-	slicesSortByDLAt(dlq)
-	q.dlq = dlq
-	for _, d := range s.Dedupe {
-		q.dedupe[d.ID] = d.At
-		q.dedupeOrder = append(q.dedupeOrder, dedupeRecord{id: d.ID, at: d.At})
-	}
-	for k, v := range s.Replays {
-		q.replays[k] = v
-	}
-}
-
-// slicesSortByDLAt keeps "oldest dead-letter first" across restarts.
-func slicesSortByDLAt(es []*entry) {
-	sortEntriesBySeq(es)
-	slices.SortStableFunc(es, func(a, b *entry) int { return a.dlAt.Compare(b.dlAt) })
 }

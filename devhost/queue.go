@@ -32,6 +32,9 @@ type QueueOptions struct {
 	// DefaultTTL applies to messages without their own TimeToLive; zero
 	// means messages never expire (Service Bus's TimeSpan.MaxValue).
 	DefaultTTL time.Duration
+	// DiscardExpired removes expired messages instead of dead-lettering
+	// them (the queue property deadLetteringOnMessageExpiration: false).
+	DiscardExpired bool
 	// Now is the clock (default time.Now). Waits use real timers, so a
 	// frozen clock suits only tests that do not wait for time to pass.
 	Now func() time.Time
@@ -77,6 +80,10 @@ func (o QueueOptions) withDefaults() QueueOptions {
 
 // entry is one message as the queue holds it.
 type entry struct {
+	// key identifies the message in the data directory: the sequence
+	// number it was first given, which never changes (seq does, when a
+	// scheduled message becomes active).
+	key           int64
 	msg           Message
 	seq           int64
 	enqueued      time.Time
@@ -140,13 +147,19 @@ type Queue struct {
 	closed         bool
 
 	pendingDL []ReceivedMessage // dead-letter notifications to deliver after unlocking
-	dirty     bool              // state changed since the last unlock
-	onChange  func()            // persistence hook, called outside the lock
+
+	// Persistence (nil disk: in memory only). Every change queues its
+	// writes in pending; unlock hands them to the disk writer, in order,
+	// and waits until they are on disk.
+	disk        *persister
+	pending     []diskOp
+	seqReserved int64 // sequence numbers below this one are reserved on disk
 }
 
 type dedupeRecord struct {
-	id string
-	at time.Time
+	id  string
+	at  time.Time
+	key int64 // the entry key its disk record is stored under
 }
 
 // NewQueue returns an empty queue named name.
@@ -171,16 +184,27 @@ func (q *Queue) Name() string { return q.name }
 // Options returns the effective options (defaults applied).
 func (q *Queue) Options() QueueOptions { return q.opts }
 
-// unlock releases the lock, then runs the hooks the locked section queued:
-// dead-letter notifications and the persistence hook.
-func (q *Queue) unlock() {
-	pending := q.pendingDL
+// unlock hands the changes the locked section made to the disk writer
+// (before releasing the lock, so that writes reach the disk in the order
+// they were made), releases the lock, waits until the changes are on disk,
+// then delivers the dead-letter notifications. It returns the error of the
+// write, if any.
+func (q *Queue) unlock() error {
+	notify := q.pendingDL
 	q.pendingDL = nil
-	dirty := q.dirty
-	q.dirty = false
-	onChange := q.onChange
+	var batch *commitBatch
+	if len(q.pending) > 0 {
+		batch = q.disk.submit(q.pending)
+		q.pending = nil
+	}
 	q.mu.Unlock()
-	for _, m := range pending {
+	var err error
+	if batch != nil {
+		if err = batch.wait(); err != nil {
+			err = fmt.Errorf("queue %s: %w", q.name, err)
+		}
+	}
+	for _, m := range notify {
 		q.opts.Logger.Warn("message dead-lettered", "queue", q.name, "messageId", m.MessageID,
 			"sequenceNumber", m.SequenceNumber, "deliveryCount", m.DeliveryCount,
 			"reason", m.DeadLetterReason, "description", m.DeadLetterErrorDescription)
@@ -188,8 +212,14 @@ func (q *Queue) unlock() {
 			q.opts.OnDeadLetter(m)
 		}
 	}
-	if dirty && onChange != nil {
-		onChange()
+	return err
+}
+
+// finish is unlock for operations that return an error: a failed write
+// becomes their error unless they already have one.
+func (q *Queue) finish(err *error) {
+	if werr := q.unlock(); werr != nil && *err == nil {
+		*err = werr
 	}
 }
 
@@ -212,8 +242,9 @@ type SendResult struct {
 
 // Send enqueues msg (scheduled if its ScheduledEnqueueTime is in the
 // future). A MessageID seen within the duplicate detection window is
-// accepted and dropped, as Service Bus does.
-func (q *Queue) Send(ctx context.Context, msg Message) (SendResult, error) {
+// accepted and dropped, as Service Bus does. With a data directory, Send
+// returns only once the message is on disk (fsynced).
+func (q *Queue) Send(ctx context.Context, msg Message) (res SendResult, err error) {
 	if err := ctx.Err(); err != nil {
 		return SendResult{}, err
 	}
@@ -222,7 +253,7 @@ func (q *Queue) Send(ctx context.Context, msg Message) (SendResult, error) {
 	}
 	msg = msg.clone()
 	q.mu.Lock()
-	defer q.unlock()
+	defer q.finish(&err)
 	if q.closed {
 		return SendResult{}, fmt.Errorf("send to %s: %w", q.name, ErrClosed)
 	}
@@ -234,10 +265,12 @@ func (q *Queue) Send(ctx context.Context, msg Message) (SendResult, error) {
 		return SendResult{MessageID: msg.MessageID, Duplicate: true}, nil
 	}
 	e := q.enqueue(msg, now)
+	q.remember(msg.MessageID, now, e.key)
 	return SendResult{MessageID: msg.MessageID, SequenceNumber: e.seq, Scheduled: e.state == StateScheduled}, nil
 }
 
-// isDuplicate checks and records id for duplicate detection; caller holds the lock.
+// isDuplicate reports whether id was seen within the duplicate detection
+// window, forgetting ids that fell out of it; caller holds the lock.
 func (q *Queue) isDuplicate(id string, now time.Time) bool {
 	w := q.opts.DuplicateDetectionWindow
 	if w < 0 {
@@ -246,20 +279,37 @@ func (q *Queue) isDuplicate(id string, now time.Time) bool {
 	cut := now.Add(-w)
 	i := 0
 	for ; i < len(q.dedupeOrder) && !q.dedupeOrder[i].at.After(cut); i++ {
-		if at, ok := q.dedupe[q.dedupeOrder[i].id]; ok && at.Equal(q.dedupeOrder[i].at) {
-			delete(q.dedupe, q.dedupeOrder[i].id)
+		d := q.dedupeOrder[i]
+		if at, ok := q.dedupe[d.id]; ok && at.Equal(d.at) {
+			delete(q.dedupe, d.id)
 		}
+		q.dropKey(dedupeKey(d.key))
 	}
 	if i > 0 {
 		q.dedupeOrder = append(q.dedupeOrder[:0:0], q.dedupeOrder[i:]...)
 	}
-	if at, ok := q.dedupe[id]; ok && at.After(cut) {
-		return true
+	at, ok := q.dedupe[id]
+	return ok && at.After(cut)
+}
+
+// remember records id for duplicate detection, on disk next to the entry
+// stored under key; caller holds the lock.
+func (q *Queue) remember(id string, now time.Time, key int64) {
+	if q.opts.DuplicateDetectionWindow < 0 {
+		return
 	}
 	q.dedupe[id] = now
-	q.dedupeOrder = append(q.dedupeOrder, dedupeRecord{id: id, at: now})
-	q.dirty = true
-	return false
+	d := dedupeRecord{id: id, at: now, key: key}
+	q.dedupeOrder = append(q.dedupeOrder, d)
+	q.saveDedupe(d)
+}
+
+// takeSeq hands out the next sequence number; caller holds the lock.
+func (q *Queue) takeSeq() int64 {
+	s := q.nextSeq
+	q.nextSeq++
+	q.reserveSeq(s)
+	return s
 }
 
 // enqueue stores msg as a new message; caller holds the lock.
@@ -267,13 +317,13 @@ func (q *Queue) enqueue(msg Message, now time.Time) *entry {
 	if msg.TimeToLive == 0 {
 		msg.TimeToLive = q.opts.DefaultTTL
 	}
-	e := &entry{msg: msg, seq: q.nextSeq, index: -1}
-	q.nextSeq++
-	q.dirty = true
+	seq := q.takeSeq()
+	e := &entry{key: seq, msg: msg, seq: seq, index: -1}
 	if msg.ScheduledEnqueueTime.After(now) {
 		e.state = StateScheduled
 		e.enqueued = msg.ScheduledEnqueueTime
 		q.scheduled.push(e)
+		q.save(e)
 		q.broadcast() // waiting receivers re-arm their timers for the new due time
 		return e
 	}
@@ -290,12 +340,25 @@ func (q *Queue) activate(e *entry) {
 	if e.msg.TimeToLive > 0 && e.expiresAt.IsZero() {
 		e.expiresAt = e.enqueued.Add(e.msg.TimeToLive)
 	}
+	q.noteExpiry(e)
+	q.active.push(e)
+	q.save(e)
+	q.broadcast()
+}
+
+// noteExpiry keeps nextTTL the earliest expiry among available messages;
+// caller holds the lock.
+func (q *Queue) noteExpiry(e *entry) {
 	if !e.expiresAt.IsZero() && (q.nextTTL.IsZero() || e.expiresAt.Before(q.nextTTL)) {
 		q.nextTTL = e.expiresAt
 	}
-	q.active.push(e)
-	q.dirty = true
-	q.broadcast()
+}
+
+// noteLock keeps nextLockExpiry the earliest lock expiry; caller holds the lock.
+func (q *Queue) noteLock(e *entry) {
+	if q.nextLockExpiry.IsZero() || e.lockedUntil.Before(q.nextLockExpiry) {
+		q.nextLockExpiry = e.lockedUntil
+	}
 }
 
 // deadLetter moves e to the dead-letter sub-queue; caller holds the lock
@@ -306,15 +369,30 @@ func (q *Queue) deadLetter(e *entry, reason, desc string, now time.Time) {
 	e.lockedUntil = time.Time{}
 	e.dlReason, e.dlDesc, e.dlAt = reason, desc, now
 	q.dlq = append(q.dlq, e)
-	q.dirty = true
+	q.save(e)
 	q.pendingDL = append(q.pendingDL, e.view(q.name))
 }
 
-// tick applies everything time makes happen: scheduled messages coming due,
-// locks expiring, messages expiring. Caller holds the lock.
+// expire ends an expired message: dead-lettered with TTLExpiredException,
+// or removed when the queue discards expired messages. Caller holds the
+// lock and has taken e out of the heap or lock table holding it.
+func (q *Queue) expire(e *entry, now time.Time) {
+	if !q.opts.DiscardExpired {
+		q.deadLetter(e, ReasonTTLExpired, "The message expired and was dead lettered.", now)
+		return
+	}
+	q.drop(e)
+	q.opts.Logger.Info("expired message removed", "queue", q.name, "messageId", e.msg.MessageID,
+		"sequenceNumber", e.seq, "expiresAt", e.expiresAt)
+}
+
+// tick applies everything time makes happen: scheduled messages coming due
+// (with a new sequence number, as Service Bus gives them), locks expiring,
+// messages expiring. Caller holds the lock.
 func (q *Queue) tick(now time.Time) {
 	for e := q.scheduled.peek(); e != nil && !e.msg.ScheduledEnqueueTime.After(now); e = q.scheduled.peek() {
 		q.scheduled.pop()
+		e.seq = q.takeSeq()
 		q.activate(e)
 	}
 	if !q.nextLockExpiry.IsZero() && !now.Before(q.nextLockExpiry) {
@@ -325,9 +403,7 @@ func (q *Queue) tick(now time.Time) {
 				q.release(e, now)
 				continue
 			}
-			if q.nextLockExpiry.IsZero() || e.lockedUntil.Before(q.nextLockExpiry) {
-				q.nextLockExpiry = e.lockedUntil
-			}
+			q.noteLock(e)
 		}
 	}
 	if !q.nextTTL.IsZero() && !now.Before(q.nextTTL) {
@@ -336,13 +412,13 @@ func (q *Queue) tick(now time.Time) {
 		for _, e := range q.active.items {
 			if e.expired(now) {
 				expired = append(expired, e)
-			} else if !e.expiresAt.IsZero() && (q.nextTTL.IsZero() || e.expiresAt.Before(q.nextTTL)) {
-				q.nextTTL = e.expiresAt
+			} else {
+				q.noteExpiry(e)
 			}
 		}
 		for _, e := range expired {
 			q.active.remove(e)
-			q.deadLetter(e, ReasonTTLExpired, "The message expired and was dead lettered.", now)
+			q.expire(e, now)
 		}
 	}
 }
@@ -357,7 +433,7 @@ func (q *Queue) release(e *entry, now time.Time) {
 		q.deadLetter(e, ReasonMaxDeliveryCountExceeded,
 			fmt.Sprintf("Message could not be consumed after %d delivery attempts.", q.opts.MaxDeliveryCount), now)
 	case e.expired(now):
-		q.deadLetter(e, ReasonTTLExpired, "The message expired and was dead lettered.", now)
+		q.expire(e, now)
 	default:
 		q.activate(e)
 	}
@@ -369,7 +445,7 @@ func (q *Queue) receiveLocked(now time.Time) (ReceivedMessage, bool) {
 	for q.active.Len() > 0 {
 		e := q.active.pop()
 		if e.expired(now) {
-			q.deadLetter(e, ReasonTTLExpired, "The message expired and was dead lettered.", now)
+			q.expire(e, now)
 			continue
 		}
 		e.state = StateLocked
@@ -377,10 +453,8 @@ func (q *Queue) receiveLocked(now time.Time) (ReceivedMessage, bool) {
 		e.lockToken = q.opts.NewID()
 		e.lockedUntil = now.Add(q.opts.LockDuration)
 		q.locked[e.lockToken] = e
-		if q.nextLockExpiry.IsZero() || e.lockedUntil.Before(q.nextLockExpiry) {
-			q.nextLockExpiry = e.lockedUntil
-		}
-		q.dirty = true
+		q.noteLock(e)
+		q.save(e)
 		return e.view(q.name), true
 	}
 	return ReceivedMessage{}, false
@@ -400,22 +474,29 @@ func (q *Queue) nextWake() time.Time {
 }
 
 // TryReceive takes the next available message under a peek-lock without
-// waiting; ok is false when none is available.
+// waiting; ok is false when none is available (or when the delivery could
+// not be saved to the data directory; the writer logs why).
 func (q *Queue) TryReceive() (msg ReceivedMessage, ok bool) {
 	q.mu.Lock()
-	defer q.unlock()
 	if q.closed {
+		q.unlock()
 		return ReceivedMessage{}, false
 	}
 	now := q.opts.Now()
 	q.tick(now)
-	return q.receiveLocked(now)
+	msg, ok = q.receiveLocked(now)
+	if err := q.unlock(); err != nil {
+		return ReceivedMessage{}, false
+	}
+	return msg, ok
 }
 
 // Receive waits until a message is available (sent, scheduled and due, or
 // released by abandon or lock expiry) and takes it under a peek-lock. It
 // sleeps between changes rather than polling, and returns ctx.Err() when
-// ctx ends or ErrClosed when the queue is closed.
+// ctx ends or ErrClosed when the queue is closed. With a data directory the
+// delivery (its DeliveryCount and lock) is on disk before Receive returns,
+// so a crash cannot hand the same delivery count out twice.
 func (q *Queue) Receive(ctx context.Context) (ReceivedMessage, error) {
 	for {
 		q.mu.Lock()
@@ -426,12 +507,16 @@ func (q *Queue) Receive(ctx context.Context) (ReceivedMessage, error) {
 		now := q.opts.Now()
 		q.tick(now)
 		if m, ok := q.receiveLocked(now); ok {
-			q.unlock()
+			if err := q.unlock(); err != nil {
+				return ReceivedMessage{}, err
+			}
 			return m, nil
 		}
 		wake := q.nextWake()
 		changed := q.changed
-		q.unlock()
+		if err := q.unlock(); err != nil {
+			return ReceivedMessage{}, err
+		}
 
 		var timer *time.Timer
 		var fire <-chan time.Time
@@ -466,26 +551,29 @@ func (q *Queue) settle(op, lockToken string) (*entry, error) {
 		return nil, fmt.Errorf("%s on %s: lock token %q: %w", op, q.name, lockToken, ErrLockLost)
 	}
 	delete(q.locked, lockToken)
-	q.dirty = true
 	return e, nil
 }
 
 // Complete removes the message delivered under lockToken. It fails with
 // ErrLockLost if the lock expired or the token is unknown.
-func (q *Queue) Complete(lockToken string) error {
+func (q *Queue) Complete(lockToken string) (err error) {
 	q.mu.Lock()
-	defer q.unlock()
+	defer q.finish(&err)
 	q.tick(q.opts.Now())
-	_, err := q.settle("complete", lockToken)
-	return err
+	e, err := q.settle("complete", lockToken)
+	if err != nil {
+		return err
+	}
+	q.drop(e)
+	return nil
 }
 
 // Abandon releases the lock so the message is delivered again (with
 // DeliveryCount+1), or dead-lettered with MaxDeliveryCountExceeded when this
 // was its last allowed delivery.
-func (q *Queue) Abandon(lockToken string) error {
+func (q *Queue) Abandon(lockToken string) (err error) {
 	q.mu.Lock()
-	defer q.unlock()
+	defer q.finish(&err)
 	now := q.opts.Now()
 	q.tick(now)
 	e, err := q.settle("abandon", lockToken)
@@ -499,9 +587,9 @@ func (q *Queue) Abandon(lockToken string) error {
 // DeadLetter moves the message delivered under lockToken to the dead-letter
 // sub-queue with the given reason and description (an explicit dead-letter,
 // which custom handlers cannot request but other receivers can).
-func (q *Queue) DeadLetter(lockToken, reason, description string) error {
+func (q *Queue) DeadLetter(lockToken, reason, description string) (err error) {
 	q.mu.Lock()
-	defer q.unlock()
+	defer q.finish(&err)
 	now := q.opts.Now()
 	q.tick(now)
 	e, err := q.settle("dead-letter", lockToken)
@@ -514,9 +602,9 @@ func (q *Queue) DeadLetter(lockToken, reason, description string) error {
 
 // RenewLock extends the lock of a delivery by LockDuration from now and
 // returns the new expiry, as the Functions host's auto-renewal does.
-func (q *Queue) RenewLock(lockToken string) (time.Time, error) {
+func (q *Queue) RenewLock(lockToken string) (until time.Time, err error) {
 	q.mu.Lock()
-	defer q.unlock()
+	defer q.finish(&err)
 	now := q.opts.Now()
 	q.tick(now)
 	e, ok := q.locked[lockToken]
@@ -524,11 +612,10 @@ func (q *Queue) RenewLock(lockToken string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("renew lock on %s: lock token %q: %w", q.name, lockToken, ErrLockLost)
 	}
 	e.lockedUntil = now.Add(q.opts.LockDuration)
+	q.save(e)
 	q.nextLockExpiry = time.Time{}
 	for _, l := range q.locked {
-		if q.nextLockExpiry.IsZero() || l.lockedUntil.Before(q.nextLockExpiry) {
-			q.nextLockExpiry = l.lockedUntil
-		}
+		q.noteLock(l)
 	}
 	return e.lockedUntil, nil
 }

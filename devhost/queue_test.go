@@ -289,6 +289,8 @@ func TestTTLExpiryDeadLetters(t *testing.T) {
 		{"message ttl", QueueOptions{}, Message{MessageID: "m", TimeToLive: ttl}, false},
 		{"queue default ttl", QueueOptions{DefaultTTL: ttl}, Message{MessageID: "m"}, false},
 		{"expires while locked, dead-lettered on abandon", QueueOptions{}, Message{MessageID: "m", TimeToLive: ttl}, true},
+		{"no dead-lettering on expiry: removed", QueueOptions{DiscardExpired: true}, Message{MessageID: "m", TimeToLive: ttl}, false},
+		{"no dead-lettering on expiry, locked: removed on abandon", QueueOptions{DiscardExpired: true}, Message{MessageID: "m", TimeToLive: ttl}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -310,15 +312,21 @@ func TestTTLExpiryDeadLetters(t *testing.T) {
 				}
 			}
 			st := q.Stats()
-			if st.DeadLetter != 1 || st.Active != 1 {
-				t.Fatalf("stats = %+v, want 1 dead letter and the keeper", st)
-			}
-			dl, err := q.DeadLetterByID("m")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if dl.DeadLetterReason != ReasonTTLExpired {
-				t.Fatalf("reason = %q", dl.DeadLetterReason)
+			if tc.opts.DiscardExpired {
+				if st.DeadLetter != 0 || st.Active != 1 || st.Locked != 0 {
+					t.Fatalf("stats = %+v, want only the keeper", st)
+				}
+			} else {
+				if st.DeadLetter != 1 || st.Active != 1 {
+					t.Fatalf("stats = %+v, want 1 dead letter and the keeper", st)
+				}
+				dl, err := q.DeadLetterByID("m")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if dl.DeadLetterReason != ReasonTTLExpired {
+					t.Fatalf("reason = %q", dl.DeadLetterReason)
+				}
 			}
 			if m, _ := q.TryReceive(); m.MessageID != "keeper" {
 				t.Fatalf("received %q, want keeper", m.MessageID)
@@ -390,8 +398,8 @@ func TestPurgeDeadLetters(t *testing.T) {
 	if dl := q.DeadLetters(); len(dl) != 3 || dl[0].DeadLetterReason != "PolicyViolation" || dl[0].DeadLetterErrorDescription != "role not allowed" {
 		t.Fatalf("dead letters = %+v", dl)
 	}
-	if n := q.PurgeDeadLetters(); n != 3 {
-		t.Fatalf("purged %d, want 3", n)
+	if n, err := q.PurgeDeadLetters(); err != nil || n != 3 {
+		t.Fatalf("purged %d (%v), want 3", n, err)
 	}
 	if st := q.Stats(); st.DeadLetter != 0 || st.Active != 1 {
 		t.Fatalf("stats = %+v", st)

@@ -128,7 +128,7 @@ func TestHostJSON(t *testing.T) {
 		{"serviceBus.autoCompleteMessages", sb.AutoCompleteMessages, true},
 		{"serviceBus.maxConcurrentCalls", sb.MaxConcurrentCalls, 16},
 		{"serviceBus.prefetchCount", sb.PrefetchCount, 0},
-		{"serviceBus.maxAutoLockRenewalDuration", sb.MaxAutoLockRenewalDuration, "00:05:00"},
+		{"serviceBus.maxAutoLockRenewalDuration", sb.MaxAutoLockRenewalDuration, "00:15:00"}, // >= functionTimeout (docs/deploy.md)
 		{"serviceBus.clientRetryOptions.mode", sb.ClientRetryOptions.Mode, "exponential"},
 	} {
 		if !reflect.DeepEqual(c.got, c.want) {

@@ -33,21 +33,11 @@ var deploymentContainerName = 'app-package'
 @description('Queue the trigger reads and reminders/retries are scheduled on (ONBOARDING_QUEUE).')
 param queueName string = 'onboarding'
 
-@description('''Duplicate detection window (ISO 8601, 20 s .. 7 days). Reminders and retries are
-scheduled with deterministic MessageIds (<key>[/c<cycle>]/reminder/<n>, <id>/retry/<n>); a step
-that is re-run (host redelivery, or a transient-failure retry up to RETRY_MAX_ELAPSED = 24h later)
-re-sends the same id, which the window must still remember: >= RETRY_MAX_ELAPSED plus
-maxDeliveryCount x functionTimeout. A new onboarding cycle uses new ids, so a long window
-never drops a legitimate message. See docs/deploy.md.''')
-param duplicateDetectionWindow string = 'P2D'
-
-@description('Deliveries before Service Bus dead-letters a message; permanent failures answer 500 until then.')
-@minValue(1)
-param maxDeliveryCount int = 10
-
-@description('''Time-to-live of a message once it is active in the queue (for a scheduled message
-it counts from its ScheduledEnqueueTime). Expired messages are dead-lettered, which the alert reports.''')
-param messageTimeToLive string = 'P14D'
+// The queue's properties (lock duration, max delivery count, duplicate detection window,
+// default TTL, dead-lettering on expiry) live in queue.json, which `onboard dev` embeds for its
+// own queue (infra/queue.go), so a local run meets the same queue. Change them there; why these
+// numbers: docs/deploy.md. deploytest checks the queue below takes each from this variable.
+var queueSettings = loadJsonContent('queue.json')
 
 // ---------------------------------------------------------------- state
 
@@ -233,12 +223,12 @@ resource queue 'Microsoft.ServiceBus/namespaces/queues@2021-11-01' = {
   parent: serviceBus
   name: queueName
   properties: {
-    requiresDuplicateDetection: true
-    duplicateDetectionHistoryTimeWindow: duplicateDetectionWindow
-    maxDeliveryCount: maxDeliveryCount
-    lockDuration: 'PT5M' // the Service Bus maximum; the host renews it up to maxAutoLockRenewalDuration
-    deadLetteringOnMessageExpiration: true
-    defaultMessageTimeToLive: messageTimeToLive
+    requiresDuplicateDetection: queueSettings.requiresDuplicateDetection
+    duplicateDetectionHistoryTimeWindow: queueSettings.duplicateDetectionHistoryTimeWindow
+    maxDeliveryCount: queueSettings.maxDeliveryCount
+    lockDuration: queueSettings.lockDuration // PT5M, the Service Bus maximum; the host renews it up to maxAutoLockRenewalDuration
+    deadLetteringOnMessageExpiration: queueSettings.deadLetteringOnMessageExpiration
+    defaultMessageTimeToLive: queueSettings.defaultMessageTimeToLive
     requiresSession: false
     enablePartitioning: false
     maxSizeInMegabytes: 1024

@@ -5,72 +5,92 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
 // Dir is a workflow.Store kept in a directory, for `onboard dev
-// --data-dir`: it survives restarts and needs nothing installed.
+// --data-dir`: it survives restarts and crashes and needs nothing
+// installed.
 //
-// Layout: DIR/records/<name>.json holds one record with its version and
-// ETag; DIR/failures/<name>.json holds one failure; <name> is the escaped
-// key (see EscapeKey; a hash for very long keys). One file per entry was
-// chosen over one file for everything because a save then rewrites only
-// its own record (cost independent of how many onboardings exist), saves
-// of different keys do not serialise on one file, and a human can read or
-// delete one onboarding with ls and cat. Every write goes to a temporary
-// file in the same directory, is fsynced, and is renamed over the old
-// file, so a reader or a crash sees the old or the new entry, never half.
+// Layout: one bbolt file, DIR/state.db, with a bucket "records" (record
+// key → its version, ETag and JSON) and a bucket "failures" (message id →
+// failure JSON). Every Save and SaveFailure is one bbolt transaction,
+// fsynced before it returns, so a crash (kill -9) keeps every write that
+// returned and loses nothing half-written; a save writes its own key's
+// pages, at a cost that does not grow with the number of onboardings. The
+// ETag check and the write happen in one transaction, so concurrent saves
+// need no further locking. It is the same store, with the same reasons,
+// as the dev queue's (devhost, DATA_DIR/queues.db); the two are separate
+// files because the packages are independent and nothing needs a
+// transaction across them (in Azure, Service Bus and Table Storage are
+// not transactional together either).
 //
-// Dir is safe for concurrent use within one process (a save holds a lock
-// for its key while it compares ETags and renames). Two processes must not
-// share a directory: ETag checks would race between them.
+// A Dir holds the file's lock until Close: a second process (or a second
+// OpenDir) on the same directory fails after a short wait instead of
+// racing on ETags. Directories written by older versions (one JSON file
+// per record under records/ and failures/) are imported on OpenDir and
+// their files removed, with any temporary files a crash left behind.
 type Dir struct {
-	root  string
-	locks [64]sync.Mutex
+	root string
+	db   *bolt.DB
 }
 
 const (
-	recordsDir  = "records"
-	failuresDir = "failures"
-	tmpPrefix   = ".tmp-"
+	stateFile      = "state.db"
+	recordsBucket  = "records"
+	failuresBucket = "failures"
+	tmpPrefix      = ".tmp-" // temporary files of the old one-file-per-record layout
 )
 
-// dirEntry is the file format of a record in Dir.
+// dirLockTimeout is how long OpenDir waits for another holder of the file.
+var dirLockTimeout = 2 * time.Second
+
+// dirEntry is how a record is stored in Dir.
 type dirEntry struct {
 	Version uint64          `json:"version"`
 	ETag    string          `json:"etag"`
 	Record  json.RawMessage `json:"record"`
 }
 
-// OpenDir opens (creating it if needed) the store in directory dir and
-// removes temporary files a crash may have left behind.
+// OpenDir opens (creating it if needed) the store in directory dir.
 func OpenDir(dir string) (*Dir, error) {
 	if dir == "" {
 		return nil, errors.New("store: data directory: must not be empty")
 	}
-	d := &Dir{root: dir}
-	for _, sub := range []string{recordsDir, failuresDir} {
-		p := filepath.Join(dir, sub)
-		if err := os.MkdirAll(p, 0o700); err != nil {
-			return nil, fmt.Errorf("store: open data directory: %w", err)
-		}
-		stale, err := filepath.Glob(filepath.Join(p, tmpPrefix+"*"))
-		if err != nil {
-			return nil, fmt.Errorf("store: open data directory: %w", err)
-		}
-		for _, f := range stale {
-			if err := os.Remove(f); err != nil {
-				return nil, fmt.Errorf("store: remove stale temporary file: %w", err)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: open data directory: %w", err)
+	}
+	path := filepath.Join(dir, stateFile)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: dirLockTimeout, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("store: %s is in use by another process (another onboard dev on the same --data-dir?)", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	d := &Dir{root: dir, db: db}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range []string{recordsBucket, failuresBucket} {
+			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
+				return err
 			}
 		}
+		return nil
+	})
+	if err == nil {
+		err = d.importFiles()
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return d, nil
 }
@@ -80,19 +100,8 @@ var _ workflow.Store = (*Dir)(nil)
 // Path returns the directory the store lives in.
 func (d *Dir) Path() string { return d.root }
 
-func (d *Dir) recordPath(key string) string {
-	return filepath.Join(d.root, recordsDir, fileName(key)+".json")
-}
-
-func (d *Dir) failurePath(id string) string {
-	return filepath.Join(d.root, failuresDir, fileName(id)+".json")
-}
-
-func (d *Dir) lock(key string) *sync.Mutex {
-	h := fnv.New32a()
-	h.Write([]byte(key))
-	return &d.locks[h.Sum32()%uint32(len(d.locks))]
-}
+// Close releases the file.
+func (d *Dir) Close() error { return d.db.Close() }
 
 // Load returns the record for key, or an error wrapping workflow.ErrNotFound.
 func (d *Dir) Load(ctx context.Context, key string) (workflow.Record, error) {
@@ -101,41 +110,35 @@ func (d *Dir) Load(ctx context.Context, key string) (workflow.Record, error) {
 		return workflow.Record{}, fmt.Errorf("%s %q: %w", op, key, err)
 	}
 	if checkKey(op, "record key", key) != nil {
-		// No file can hold it; and a bad key must not reach the file system.
+		// No such key can be stored.
 		return workflow.Record{}, fmt.Errorf("%s %q: %w", op, key, workflow.ErrNotFound)
 	}
-	e, err := d.readEntry(op, key)
+	var e dirEntry
+	var found bool
+	err := d.db.View(func(tx *bolt.Tx) (err error) {
+		e, found, err = d.entry(tx, key)
+		return err
+	})
 	if err != nil {
-		return workflow.Record{}, err
+		return workflow.Record{}, fmt.Errorf("%s %q: %w", op, key, err)
+	}
+	if !found {
+		return workflow.Record{}, fmt.Errorf("%s %q: %w", op, key, workflow.ErrNotFound)
 	}
 	return decodeRecord(op, key, e.Record, e.ETag)
 }
 
-// readEntry reads the file of key; a missing file wraps ErrNotFound.
-func (d *Dir) readEntry(op, key string) (dirEntry, error) {
-	e, err := readEntryFile(d.recordPath(key))
-	if errors.Is(err, fs.ErrNotExist) {
-		return dirEntry{}, fmt.Errorf("%s %q: %w", op, key, workflow.ErrNotFound)
-	}
-	if err != nil {
-		return dirEntry{}, fmt.Errorf("%s %q: %w", op, key, err)
-	}
-	return e, nil
-}
-
-// readEntryFile reads and decodes the record file at path. An error from
-// reading is returned as it is (so a missing file is fs.ErrNotExist); a
-// file that does not decode is called corrupt, naming path.
-func readEntryFile(path string) (dirEntry, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return dirEntry{}, err
+// entry reads the stored entry of key in tx.
+func (d *Dir) entry(tx *bolt.Tx, key string) (dirEntry, bool, error) {
+	v := tx.Bucket([]byte(recordsBucket)).Get([]byte(key))
+	if v == nil {
+		return dirEntry{}, false, nil
 	}
 	var e dirEntry
-	if err := json.Unmarshal(b, &e); err != nil {
-		return dirEntry{}, fmt.Errorf("corrupt file %s: %w", path, err)
+	if err := json.Unmarshal(v, &e); err != nil {
+		return dirEntry{}, false, fmt.Errorf("corrupt record %q in %s: %w", key, filepath.Join(d.root, stateFile), err)
 	}
-	return e, nil
+	return e, true, nil
 }
 
 // Save creates or conditionally replaces rec (see workflow.Store).
@@ -148,90 +151,56 @@ func (d *Dir) Save(ctx context.Context, rec *workflow.Record) error {
 	if err != nil {
 		return err
 	}
-	mu := d.lock(rec.Key)
-	mu.Lock()
-	defer mu.Unlock()
-	cur, err := d.readEntry(op, rec.Key)
-	exists := err == nil
-	if err != nil && !errors.Is(err, workflow.ErrNotFound) {
-		return err
-	}
-	if err := checkETag(op, rec, exists, cur.ETag); err != nil {
-		return err
-	}
-	next := dirEntry{Version: cur.Version + 1, Record: data}
-	next.ETag = newETag(next.Version)
-	b, err := json.Marshal(next)
+	var etag string
+	err = d.db.Update(func(tx *bolt.Tx) error {
+		cur, exists, err := d.entry(tx, rec.Key)
+		if err != nil {
+			return fmt.Errorf("%s %q: %w", op, rec.Key, err)
+		}
+		if err := checkETag(op, rec, exists, cur.ETag); err != nil {
+			return err
+		}
+		next := dirEntry{Version: cur.Version + 1, Record: data}
+		next.ETag = newETag(next.Version)
+		b, err := json.Marshal(next)
+		if err != nil {
+			return fmt.Errorf("%s %q: %w", op, rec.Key, err)
+		}
+		etag = next.ETag
+		return tx.Bucket([]byte(recordsBucket)).Put([]byte(rec.Key), b)
+	})
 	if err != nil {
-		return fmt.Errorf("%s %q: %w", op, rec.Key, err)
+		return err
 	}
-	if err := writeAtomic(d.recordPath(rec.Key), b); err != nil {
-		return fmt.Errorf("%s %q: %w", op, rec.Key, err)
-	}
-	rec.ETag = next.ETag
+	rec.ETag = etag
 	return nil
 }
 
-// writeAtomic replaces path with data: temporary file in the same
-// directory, fsync, rename.
-func writeAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), tmpPrefix+"*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
-// List returns all records in key order.
+// List returns all records in key order (one consistent snapshot).
 func (d *Dir) List(ctx context.Context) ([]workflow.Record, error) {
 	const op = "store list"
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	dir := filepath.Join(d.root, recordsDir)
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
 	var out []workflow.Record
-	for _, ent := range ents {
-		name := ent.Name()
-		if ent.IsDir() || strings.HasPrefix(name, tmpPrefix) || !strings.HasSuffix(name, ".json") {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
-		}
-		e, err := readEntryFile(filepath.Join(dir, name))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // removed by hand meanwhile
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
-		}
-		rec, err := decodeRecord(op, name, e.Record, e.ETag)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rec)
-	}
-	slices.SortFunc(out, func(a, b workflow.Record) int { return strings.Compare(a.Key, b.Key) })
-	return out, nil
+	err := d.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(recordsBucket)).ForEach(func(k, _ []byte) error {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("%s: %w", op, err)
+			}
+			e, _, err := d.entry(tx, string(k))
+			if err != nil {
+				return fmt.Errorf("%s: %w", op, err)
+			}
+			rec, err := decodeRecord(op, string(k), e.Record, e.ETag)
+			if err != nil {
+				return err
+			}
+			out = append(out, rec)
+			return nil
+		})
+	})
+	return out, err
 }
 
 // SaveFailure stores (replaces) the failure recorded for f.MessageID.
@@ -244,7 +213,10 @@ func (d *Dir) SaveFailure(ctx context.Context, f workflow.Failure) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(d.failurePath(f.MessageID), data); err != nil {
+	err = d.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(failuresBucket)).Put([]byte(f.MessageID), data)
+	})
+	if err != nil {
 		return fmt.Errorf("%s %q: %w", op, f.MessageID, err)
 	}
 	return nil
@@ -260,13 +232,79 @@ func (d *Dir) Failure(ctx context.Context, messageID string) (workflow.Failure, 
 	if checkKey(op, "failure message id", messageID) != nil {
 		return workflow.Failure{}, fmt.Errorf("%s %q: %w", op, messageID, workflow.ErrNotFound)
 	}
-	path := d.failurePath(messageID)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	var data []byte
+	_ = d.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket([]byte(failuresBucket)).Get([]byte(messageID)); v != nil {
+			data = append([]byte(nil), v...)
+		}
+		return nil
+	})
+	if data == nil {
 		return workflow.Failure{}, fmt.Errorf("%s %q: %w", op, messageID, workflow.ErrNotFound)
 	}
-	if err != nil {
-		return workflow.Failure{}, fmt.Errorf("%s %q: %w", op, messageID, err)
+	return decodeFailure(op, messageID, data)
+}
+
+// importFiles moves the records and failures of the old layout (a JSON file
+// each under records/ and failures/) into the file, unless a key is there
+// already, then removes the old files and folders.
+func (d *Dir) importFiles() error {
+	for _, sub := range []string{recordsBucket, failuresBucket} {
+		dir := filepath.Join(d.root, sub)
+		ents, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, ent := range ents {
+			path := filepath.Join(dir, ent.Name())
+			if !ent.IsDir() && !strings.HasPrefix(ent.Name(), tmpPrefix) && strings.HasSuffix(ent.Name(), ".json") {
+				if err := d.importFile(sub, path); err != nil {
+					return err
+				}
+			}
+			if err := os.Remove(path); err != nil {
+				return err
+			}
+		}
+		if err := os.Remove(dir); err != nil {
+			return err
+		}
 	}
-	return decodeFailure(op, messageID, b)
+	return nil
+}
+
+func (d *Dir) importFile(bucket, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var key string
+	var keyed struct {
+		Key       string `json:"key"`
+		MessageID string `json:"messageId"`
+	}
+	if bucket == recordsBucket {
+		var e dirEntry
+		if err := json.Unmarshal(data, &e); err != nil {
+			return fmt.Errorf("corrupt file %s: %w", path, err)
+		}
+		err = json.Unmarshal(e.Record, &keyed)
+		key = keyed.Key
+	} else {
+		err = json.Unmarshal(data, &keyed)
+		key = keyed.MessageID
+	}
+	if err != nil || key == "" {
+		return fmt.Errorf("corrupt file %s: no key: %v", path, err)
+	}
+	return d.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucket))
+		if b.Get([]byte(key)) != nil {
+			return nil
+		}
+		return b.Put([]byte(key), data)
+	})
 }

@@ -12,14 +12,18 @@ import (
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
+func openDir(t *testing.T, dir string) *store.Dir {
+	t.Helper()
+	d, err := store.OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
 func TestDirContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) workflow.Store {
-		d, err := store.OpenDir(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	})
+	storetest.Run(t, func(t *testing.T) workflow.Store { return openDir(t, t.TempDir()) })
 }
 
 // TestDirReopen: what one Dir wrote, a Dir opened later on the same
@@ -28,10 +32,7 @@ func TestDirContract(t *testing.T) {
 func TestDirReopen(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
-	first, err := store.OpenDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := openDir(t, dir)
 	rec := storetest.FullRecord("ada@fabrikam.com")
 	if err := first.Save(ctx, &rec); err != nil {
 		t.Fatal(err)
@@ -45,10 +46,10 @@ func TestDirReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	second, err := store.OpenDir(dir)
-	if err != nil {
+	if err := first.Close(); err != nil { // the first onboard dev stops
 		t.Fatal(err)
 	}
+	second := openDir(t, dir)
 	got, err := second.Load(ctx, rec.Key)
 	if err != nil {
 		t.Fatal(err)
@@ -70,61 +71,54 @@ func TestDirReopen(t *testing.T) {
 	}
 }
 
-// TestDirFiles checks the on-disk layout the doc promises: readable names,
-// no temporary files left, stale ones removed on open, corrupt files named
-// in errors.
-func TestDirFiles(t *testing.T) {
+// TestDirOldLayoutImported: a data directory of an older version (one JSON
+// file per record and failure, maybe a temporary file a crash left) is
+// imported into state.db on open, with its ETags, and the files removed.
+func TestDirOldLayoutImported(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
-	d, err := store.OpenDir(dir)
-	if err != nil {
+	write := func(rel, content string) {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("records/ada@fabrikam.com.json", `{"version":3,"etag":"W/\"3.0000beef\"","record":{"key":"ada@fabrikam.com","phase":"Invited"}}`)
+	write("records/.tmp-123", "{half")
+	write("failures/m1.json", `{"messageId":"m/1","reason":"policy"}`)
+	d := openDir(t, dir)
+	rec, err := d.Load(ctx, "ada@fabrikam.com")
+	if err != nil || rec.Phase != workflow.PhaseInvited || rec.ETag != `W/"3.0000beef"` {
+		t.Fatalf("imported record = %+v, %v", rec, err)
+	}
+	if f, err := d.Failure(ctx, "m/1"); err != nil || f.Reason != "policy" {
+		t.Fatalf("imported failure = %+v, %v", f, err)
+	}
+	rec.Phase = workflow.PhaseCompleted
+	if err := d.Save(ctx, &rec); err != nil {
+		t.Fatalf("saving with the imported ETag: %v", err)
+	}
+	for _, old := range []string{"records", "failures"} {
+		if _, err := os.Stat(filepath.Join(dir, old)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s/ left behind: %v", old, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state.db")); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"ada@fabrikam.com", "a+b@x.com", strings.Repeat("x", 300) + "@x.com"} {
-		rec := workflow.Record{Key: k}
-		if err := d.Save(ctx, &rec); err != nil {
-			t.Fatal(err)
-		}
-		rec.Phase = workflow.PhaseInvited
-		if err := d.Save(ctx, &rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	names := func() []string {
-		ents, err := os.ReadDir(filepath.Join(dir, "records"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, e := range ents {
-			out = append(out, e.Name())
-		}
-		return out
-	}
-	got := names()
-	if len(got) != 3 || got[0] != "ada@fabrikam.com.json" || got[1] != "a~2Bb@x.com.json" || !strings.HasPrefix(got[2], "~~") {
-		t.Fatalf("record files = %q, want escaped names, a hash for the long key, no temporary files", got)
-	}
+}
 
-	if err := os.WriteFile(filepath.Join(dir, "records", ".tmp-123"), []byte("{half"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.OpenDir(dir); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(names()); n != 3 {
-		t.Fatalf("stale temporary file not removed on open: %q", names())
-	}
-
-	corrupt := filepath.Join(dir, "records", "ada@fabrikam.com.json")
-	if err := os.WriteFile(corrupt, []byte("{not json"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Load(ctx, "ada@fabrikam.com"); err == nil || !strings.Contains(err.Error(), corrupt) {
-		t.Fatalf("Load of a corrupt file: err = %v, want it to name %s", err, corrupt)
-	}
-	if _, err := d.List(ctx); err == nil || !strings.Contains(err.Error(), corrupt) {
-		t.Fatalf("List with a corrupt file: err = %v, want it to name %s", err, corrupt)
+// TestDirUsedByOneProcessAtATime: the file lock keeps a second onboard dev
+// off a data directory in use, instead of letting ETag checks race.
+func TestDirUsedByOneProcessAtATime(t *testing.T) {
+	dir := t.TempDir()
+	openDir(t, dir)
+	_, err := store.OpenDir(dir)
+	if err == nil || !strings.Contains(err.Error(), "in use by another process") {
+		t.Fatalf("second OpenDir: err = %v", err)
 	}
 }
 

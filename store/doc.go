@@ -2,8 +2,8 @@
 //
 //   - Memory (NewMemory): in-process maps, for tests and `serve` with
 //     STATE_STORE=memory.
-//   - Dir (OpenDir): one JSON file per record and per failure in a
-//     directory, written atomically, for `onboard dev --data-dir`.
+//   - Dir (OpenDir): a bbolt file in a directory, every write fsynced
+//     before it returns, for `onboard dev --data-dir`.
 //   - Tables (NewTables): Azure Table Storage through aztables, for
 //     production and for tests against Azurite.
 //

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -95,17 +94,4 @@ func checkKey(op, what, key string) error {
 		return nil
 	}
 	return &workflow.PermanentError{Op: op, Reason: reason, Err: ErrInvalidKey}
-}
-
-// fileName is the file name (without extension) for a key: its escaped
-// form, or for escaped forms too long for common file systems (255-byte
-// names) "~~" and the SHA-256 of the key. "~~" never starts an escaped key
-// ('~' is always followed by two hex digits), so the two forms cannot clash.
-func fileName(key string) string {
-	const maxName = 200
-	if e := EscapeKey(key); len(e) <= maxName {
-		return e
-	}
-	sum := sha256.Sum256([]byte(key))
-	return "~~" + hex.EncodeToString(sum[:])
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/b2b-onboarding/onboard/config"
 	"github.com/b2b-onboarding/onboard/devhost"
 	"github.com/b2b-onboarding/onboard/graphsim"
+	"github.com/b2b-onboarding/onboard/infra"
 	"github.com/b2b-onboarding/onboard/store"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
@@ -33,6 +34,8 @@ type devFlags struct {
 	inMemory         bool
 	graphURL         string
 	maxDelivery      int
+	lockDuration     time.Duration
+	queue            infra.QueueProperties // the deployed queue's, from infra/queue.json
 	reminderSchedule string
 	expireAfter      string
 	logFormat        string
@@ -40,13 +43,18 @@ type devFlags struct {
 
 func parseDevFlags(args []string, out io.Writer) (devFlags, error) {
 	var f devFlags
+	var err error
+	if f.queue, err = infra.Queue(); err != nil {
+		return f, err
+	}
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:7071", "`host:port` the dev runtime listens on: HTTP functions under /api, ops API under /_dev (loopback only)")
 	fs.StringVar(&f.dataDir, "data-dir", ".onboard", "directory keeping the queues and the state store across restarts")
 	fs.BoolVar(&f.inMemory, "in-memory", false, "keep queues and state in memory only (nothing written to --data-dir)")
 	fs.StringVar(&f.graphURL, "graph-url", "", "Microsoft Graph base `URL` to use instead of the embedded graphsim, e.g. https://graph.microsoft.com/v1.0 (GRAPH_AUTH from settings, default: default)")
-	fs.IntVar(&f.maxDelivery, "max-delivery-count", devhost.DefaultMaxDeliveryCount, "deliveries before a failing message is dead-lettered (the queue's MaxDeliveryCount)")
+	fs.IntVar(&f.maxDelivery, "max-delivery-count", f.queue.MaxDeliveryCount, "deliveries before a failing message is dead-lettered (the queue's MaxDeliveryCount; default from infra/queue.json)")
+	fs.DurationVar(&f.lockDuration, "lock-duration", f.queue.LockDuration, "peek-lock duration of the queue (default from infra/queue.json); a message locked when dev was killed is delivered again after it")
 	fs.StringVar(&f.reminderSchedule, "reminder-schedule", "20s,40s,80s", "when reminders are due after the invitation (REMINDER_SCHEDULE, time-scaled for dev)")
 	fs.StringVar(&f.expireAfter, "expire-after", "100s", "when an unaccepted invitation expires (REMINDER_EXPIRE_AFTER)")
 	fs.StringVar(&f.logFormat, "log-format", "", "text (readable lines) or json (structured slog); default LOG_FORMAT, else text")
@@ -63,7 +71,7 @@ See docs/dev.md.
 flags:`)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err = fs.Parse(args); err != nil {
 		return f, err
 	}
 	if fs.NArg() > 0 {
@@ -78,6 +86,9 @@ flags:`)
 	}
 	if f.maxDelivery < 1 {
 		return f, fmt.Errorf("--max-delivery-count: must be at least 1, got %d", f.maxDelivery)
+	}
+	if f.lockDuration <= 0 || f.lockDuration > 5*time.Minute {
+		return f, fmt.Errorf("--lock-duration: must be more than 0 and at most 5m (the Service Bus maximum), got %s", f.lockDuration)
 	}
 	if _, err := config.ParseSchedule(f.reminderSchedule); err != nil {
 		return f, fmt.Errorf("--reminder-schedule %q: %w", f.reminderSchedule, err)
@@ -152,12 +163,15 @@ func runDev(ctx context.Context, args []string) error {
 	if !f.inMemory {
 		brokerDir = f.dataDir
 		stateDir = filepath.Join(f.dataDir, "state")
-		if st, err = store.OpenDir(stateDir); err != nil {
+		dir, err := store.OpenDir(stateDir)
+		if err != nil {
 			return fmt.Errorf("--data-dir: %w", err)
 		}
+		defer dir.Close()
+		st = dir
 	}
 	broker, err := devhost.NewBroker(devhost.BrokerOptions{DataDir: brokerDir, Logger: hostLog,
-		Queue: devhost.QueueOptions{MaxDeliveryCount: f.maxDelivery, Logger: hostLog}})
+		Queue: devQueueOptions(f.queue, f.maxDelivery, f.lockDuration, hostLog)})
 	if err != nil {
 		return fmt.Errorf("--data-dir: queues: %w", err)
 	}

@@ -33,7 +33,7 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer,
 	asJSON := fs.Bool("json", false, "print the onboarding record as JSON (for scripts)")
 	devURL := fs.String("dev-url", devhost.DefaultDevURL, "URL of the onboard dev runtime")
 	appURL := fs.String("url", "", "URL of a deployed function app, e.g. https://contoso-onboard.azurewebsites.net (instead of --dev-url)")
-	code := fs.String("code", "", "function key for --url (the status function has authLevel function)")
+	code := fs.String("code", "", "function key (the status function has authLevel function); default for --dev-url: the dev runtime's key")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), `usage: onboard status EMAIL|GUEST-ID|REQUEST-ID [flags]
 
@@ -52,11 +52,13 @@ flags:`)
 		return errors.New("give one onboarding key: an email address, guest object id or procurement request id")
 	}
 	key := strings.TrimSpace(pos[0])
-	base := *devURL
+	base, fnKey := *devURL, *code
 	if *appURL != "" {
 		base = *appURL
+	} else if fnKey == "" {
+		fnKey = devhost.DevFunctionKey // onboard dev enforces authLevel too
 	}
-	u, err := statusURL(base, key, *code)
+	u, err := statusURL(base, key, fnKey)
 	if err != nil {
 		return err
 	}

@@ -38,19 +38,27 @@ const (
 	poisonID    = "0badc0de-0000-4000-8000-000000000001"
 )
 
-// buildOnboard builds the onboard binary into a temporary directory.
+// buildOnboard builds the onboard binary (go build -o <tmp>/onboard .)
+// once per test binary and returns its path.
 func buildOnboard(t *testing.T) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skipf("go tool not found: %v", err)
 	}
-	bin := filepath.Join(t.TempDir(), "onboard")
-	cmd := exec.Command(goBin, "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "onboard-bin-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "onboard")
+		if out, err := exec.Command(goBin, "build", "-o", built.bin, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return built.bin
 }
 
 // cleanEnv is the test's environment without any app setting, so a

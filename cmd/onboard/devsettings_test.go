@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,7 +10,9 @@ import (
 	"time"
 
 	"github.com/b2b-onboarding/onboard/config"
+	"github.com/b2b-onboarding/onboard/devhost"
 	"github.com/b2b-onboarding/onboard/graphsim"
+	"github.com/b2b-onboarding/onboard/infra"
 )
 
 func TestParseLocalSettings(t *testing.T) {
@@ -198,5 +201,47 @@ func TestDevAppRootPrefersWorkingDirectory(t *testing.T) {
 	defer cleanup()
 	if root != "." {
 		t.Errorf("with ./host.json and ./functions: root %q, want .", root)
+	}
+}
+
+// TestDevQueueHasTheDeployedQueueProperties: dev's queue takes every
+// property of infra/queue.json (which main.bicep deploys), and the two
+// flags override theirs.
+func TestDevQueueHasTheDeployedQueueProperties(t *testing.T) {
+	p, err := infra.Queue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parseDevFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.maxDelivery != p.MaxDeliveryCount || f.lockDuration != p.LockDuration {
+		t.Fatalf("flag defaults %d / %s, want queue.json's %d / %s", f.maxDelivery, f.lockDuration, p.MaxDeliveryCount, p.LockDuration)
+	}
+	got := devQueueOptions(f.queue, f.maxDelivery, f.lockDuration, nil)
+	want := devhost.QueueOptions{MaxDeliveryCount: 10, LockDuration: 5 * time.Minute,
+		DuplicateDetectionWindow: 48 * time.Hour, DefaultTTL: 14 * 24 * time.Hour}
+	if got.MaxDeliveryCount != want.MaxDeliveryCount || got.LockDuration != want.LockDuration ||
+		got.DuplicateDetectionWindow != want.DuplicateDetectionWindow || got.DefaultTTL != want.DefaultTTL || got.DiscardExpired {
+		t.Fatalf("dev queue options = %+v, want %+v", got, want)
+	}
+
+	f, err = parseDevFlags([]string{"--max-delivery-count", "3", "--lock-duration", "2s"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := devQueueOptions(f.queue, f.maxDelivery, f.lockDuration, nil); o.MaxDeliveryCount != 3 || o.LockDuration != 2*time.Second || o.DefaultTTL != p.DefaultMessageTimeToLive {
+		t.Fatalf("with overrides: %+v", o)
+	}
+	off := p
+	off.RequiresDuplicateDetection, off.DeadLetteringOnMessageExpiration = false, false
+	if o := devQueueOptions(off, 1, time.Second, nil); o.DuplicateDetectionWindow >= 0 || !o.DiscardExpired {
+		t.Fatalf("duplicate detection and dead-lettering on expiry off: %+v", o)
+	}
+	for _, bad := range []string{"0s", "6m", "-1s"} {
+		if _, err := parseDevFlags([]string{"--lock-duration", bad}, io.Discard); err == nil || !strings.Contains(err.Error(), "--lock-duration") {
+			t.Errorf("--lock-duration %s: err = %v", bad, err)
+		}
 	}
 }
