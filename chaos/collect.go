@@ -29,6 +29,8 @@ func getJSON(ctx context.Context, hc *http.Client, u string, out any) (found boo
 		return false, err
 	}
 	req.Header.Set("Accept", "application/json")
+	// dev enforces the status function's authLevel, as the host does
+	req.Header.Set("x-functions-key", devhost.DevFunctionKey)
 	resp, err := hc.Do(req)
 	if err != nil {
 		return false, err

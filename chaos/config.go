@@ -31,7 +31,11 @@ type Config struct {
 	Reminders        string        // CHAOS_REMINDERS: --reminder-schedule of dev
 	ExpireAfter      string        // CHAOS_EXPIRE_AFTER: --expire-after of dev
 	MaxDelivery      int           // CHAOS_MAX_DELIVERY: --max-delivery-count of dev
-	DevEnv           []string      // CHAOS_DEV_ENV: extra settings for dev, NAME=VALUE separated by spaces
+	// CHAOS_LOCK_DURATION: --lock-duration of dev. A message locked when dev
+	// is killed comes back only when its lock expires, as in Service Bus; the
+	// deployed 5 min would make every kill stall its messages that long.
+	LockDuration time.Duration
+	DevEnv       []string // CHAOS_DEV_ENV: extra settings for dev, NAME=VALUE separated by spaces
 
 	// graphsim.
 	FailureRate    float64       // CHAOS_FAILURE_RATE: 503s per request and $batch item
@@ -74,7 +78,7 @@ func FullConfig() Config {
 		Onboardings: 2000, Rate: 8, MergeRate: 0.3, DuplicateRate: 0.2, RedeliverRate: 0.1, PoisonRate: 0.05,
 		AcceptRate: 0.5, FollowUpDelay: 3 * time.Second, Senders: 8,
 		MinKills: 20, KillMin: 6 * time.Second, KillMax: 14 * time.Second,
-		Reminders: "10s,20s", ExpireAfter: "30s", MaxDelivery: 10,
+		Reminders: "10s,20s", ExpireAfter: "30s", MaxDelivery: 10, LockDuration: 20 * time.Second,
 		FailureRate: 0.10, DropRate: 0.05, DropAfterRate: 0.05, RetryAfter: 1,
 		ReplicationLag: 3 * time.Second, InviteLimit: 150, InviteWindow: 5 * time.Second,
 		AcceptGrace: 15 * time.Second, QuiesceTimeout: 5 * time.Minute, Timeout: 20 * time.Minute,
@@ -119,6 +123,7 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 	strVar("CHAOS_REMINDERS", &c.Reminders)
 	strVar("CHAOS_EXPIRE_AFTER", &c.ExpireAfter)
 	intVar("CHAOS_MAX_DELIVERY", &c.MaxDelivery)
+	durVar("CHAOS_LOCK_DURATION", &c.LockDuration)
 	set("CHAOS_DEV_ENV", func(v string) error { c.DevEnv = strings.Fields(v); return nil })
 	floatVar("CHAOS_FAILURE_RATE", &c.FailureRate)
 	floatVar("CHAOS_DROP_RATE", &c.DropRate)
@@ -162,6 +167,7 @@ func (c Config) Validate() error {
 	check(c.MinKills >= 0, "CHAOS_MIN_KILLS: not negative, got %d", c.MinKills)
 	check(c.KillMin > 0 && c.KillMax >= c.KillMin, "CHAOS_KILL_MIN/MAX: 0 < min <= max, got %s and %s", c.KillMin, c.KillMax)
 	check(c.MaxDelivery >= 1, "CHAOS_MAX_DELIVERY: at least 1, got %d", c.MaxDelivery)
+	check(c.LockDuration > 0 && c.LockDuration <= 5*time.Minute, "CHAOS_LOCK_DURATION: more than 0 and at most 5m, got %s", c.LockDuration)
 	check(c.FollowUpDelay >= 0 && c.AcceptGrace >= 0, "CHAOS_FOLLOWUP_DELAY and CHAOS_ACCEPT_GRACE: not negative")
 	check(c.QuiesceTimeout > 0 && c.Timeout > 0, "CHAOS_QUIESCE_TIMEOUT and CHAOS_TIMEOUT: must be positive")
 	if _, _, err := c.schedule(); err != nil {

@@ -143,7 +143,7 @@ type devSupervisor struct {
 func newDevSupervisor(c Config, bin, work, addr, graphRoot string, env []string) *devSupervisor {
 	return &devSupervisor{bin: bin, work: work, env: env, args: []string{"dev", "--addr", addr,
 		"--graph-url", graphRoot + "/v1.0", "--data-dir", filepath.Join(work, "data"), "--reminder-schedule", c.Reminders,
-		"--expire-after", c.ExpireAfter, "--max-delivery-count", fmt.Sprint(c.MaxDelivery), "--log-format", "text"}}
+		"--expire-after", c.ExpireAfter, "--max-delivery-count", fmt.Sprint(c.MaxDelivery), "--lock-duration", c.LockDuration.String(), "--log-format", "text"}}
 }
 
 // devReady is the line dev prints on stdout once the host emulator runs.
