@@ -15,6 +15,7 @@ import (
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
+	"github.com/b2b-onboarding/onboard/internal/httpx"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -301,7 +302,7 @@ func itemAPIError(resp msgraphgocore.BatchResponse, r msgraphgocore.BatchItem, s
 	a := &APIError{Status: int(*r.GetStatus())}
 	for k, v := range r.GetHeaders() {
 		if strings.EqualFold(k, "Retry-After") {
-			a.RetryAfter = workflow.ParseRetryAfter(v, time.Now())
+			a.RetryAfter = httpx.ParseRetryAfter(v, time.Now())
 		}
 	}
 	if sdkSafe {

@@ -16,7 +16,7 @@ import (
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 
-	"github.com/b2b-onboarding/onboard/config"
+	"github.com/b2b-onboarding/onboard/internal/httpx"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -108,7 +108,7 @@ func authProvider(o Options, base *url.URL) (absauth.AuthenticationProvider, err
 	}
 	host := base.Hostname()
 	scope := "https://graph.microsoft.com/.default"
-	if base.Scheme == "https" && !config.IsLoopbackHost(host) {
+	if base.Scheme == "https" && !httpx.IsLoopbackHost(host) {
 		// National clouds (graph.microsoft.us, ...) use their own audience.
 		scope = "https://" + host + "/.default"
 	}
