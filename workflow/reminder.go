@@ -130,7 +130,7 @@ func (e *Engine) reminderDue(ctx context.Context, rd ReminderData) (Result, erro
 		e.ignoreReminder(rd, res.Detail)
 		return res, nil
 	} else if err != nil {
-		return res, &TransientError{Op: "load record", Err: err}
+		return res, storeError("load record", err)
 	}
 	if rec.UserOrigin == "" && rec.GuestID != "" && !rec.Invite.SentAt.IsZero() {
 		// a record from before user origins were kept: establish it first
