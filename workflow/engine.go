@@ -2,10 +2,8 @@ package workflow
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"strings"
 	"time"
 )
@@ -61,93 +59,6 @@ type Result struct {
 	Key    string // onboarding key, when known
 	Action string // e.g. "provisioned", "reminder-sent", "completed", "ignored", "retry-scheduled"
 	Detail string
-}
-
-// Handle processes one delivery. A nil error means the message may be
-// completed (this includes transient failures for which a retry was
-// scheduled); a non-nil error means the host must abandon it: either a
-// permanent failure (IsPermanent; recorded, and failing fast on every
-// redelivery until Service Bus dead-letters the message) or a transient one
-// whose retry could not be scheduled.
-func (e *Engine) Handle(ctx context.Context, d Delivery) (Result, error) {
-	hash := EventHash(d.Event)
-	if f, err := e.Store.Failure(ctx, d.MessageID); err == nil && f.failsFast(hash) {
-		return Result{Key: f.Key, Action: "failed"}, &PermanentError{Op: "known failure", Reason: f.Reason}
-	} else if err != nil && !errors.Is(err, ErrNotFound) {
-		return Result{}, &TransientError{Op: "read failure log", Err: err}
-	}
-	res, err := e.dispatch(ctx, d)
-	if err == nil {
-		return res, nil
-	}
-	if !IsPermanent(err) {
-		res, err = e.retry(ctx, d, res, err)
-		if err == nil {
-			return res, nil
-		}
-	}
-	if IsPermanent(err) {
-		e.recordFailure(ctx, d, res.Key, err)
-		res.Action = "failed"
-	}
-	return res, err
-}
-
-// dispatch routes the event to its reconcile by type.
-func (e *Engine) dispatch(ctx context.Context, d Delivery) (Result, error) {
-	typ := d.Event.Type
-	if t, ok := e.Config.TypeAliases[typ]; ok {
-		typ = t
-	}
-	switch typ {
-	case TypePartnerApproved:
-		if err := e.Policy.CheckSource(d.Event.Source); err != nil {
-			return Result{}, err
-		}
-		spec, err := ParsePartnerApproved(d.Event.Data, e.Config.DefaultRedirectURL)
-		if err != nil {
-			return Result{}, err
-		}
-		if err := e.Policy.Check(spec); err != nil {
-			return Result{Key: spec.Email}, err
-		}
-		return e.partnerApproved(ctx, spec)
-	case TypeReminderDue:
-		if d.Event.Source != Source {
-			if err := e.Policy.CheckSource(d.Event.Source); err != nil {
-				return Result{}, err
-			}
-		}
-		var r ReminderData
-		if err := decodeStrict(d.Event.Data, &r); err != nil {
-			return Result{}, err
-		}
-		if r.Key == "" || r.Number < 1 {
-			return Result{}, &ValidationError{Field: "key/number", Rule: "a reminder-due event needs key and a number ≥ 1"}
-		}
-		return e.reminderDue(ctx, r)
-	}
-	return Result{}, &ValidationError{Field: "type", Rule: fmt.Sprintf("unsupported event type %q (expected %s or %s)", d.Event.Type, TypePartnerApproved, TypeReminderDue)}
-}
-
-// backoff is the exponential delay before retry attempt n (1-based), with
-// up to 20% jitter, capped at RetryMax.
-func (e *Engine) backoff(n int) time.Duration {
-	base, max := e.Config.RetryInitial, e.Config.RetryMax
-	if base <= 0 {
-		base = 30 * time.Second
-	}
-	if max < base {
-		max = base
-	}
-	d := base
-	for i := 1; i < n && d < max; i++ {
-		d *= 2
-	}
-	if d > max {
-		d = max
-	}
-	return d + time.Duration(rand.Int64N(int64(d)/5+1))
 }
 
 func (e *Engine) logger() *slog.Logger {
