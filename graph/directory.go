@@ -17,6 +17,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 
 	"github.com/b2b-onboarding/onboard/internal/httpx"
+	"github.com/b2b-onboarding/onboard/internal/logkey"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -67,17 +68,17 @@ func New(ctx context.Context, opts Options) (*Directory, error) {
 	adapter.SetBaseUrl(o.BaseURL)
 	if err := registerBatchErrors(); err != nil {
 		// Someone registered the key first; their mapping is used.
-		o.Logger.Debug("graph: batch error mappings already registered", slog.Any("err", err))
+		o.Logger.Debug("graph: batch error mappings already registered", slog.Any(logkey.Error, err))
 	}
 	d := &Directory{
 		client:  msgraphsdk.NewGraphServiceClient(adapter),
 		adapter: adapter,
 		base:    o.BaseURL,
 		opts:    o,
-		log:     o.Logger.With(slog.String("component", "graph")),
+		log:     o.Logger.With(slog.String(logkey.Component, "graph")),
 	}
-	d.log.Info("graph directory ready", slog.String("baseURL", o.BaseURL), slog.String("auth", authName(o)),
-		slog.Int("batchConcurrency", o.BatchConcurrency))
+	d.log.Info("graph directory ready", slog.String(logkey.BaseURL, o.BaseURL), slog.String(logkey.Auth, authName(o)),
+		slog.Int(logkey.BatchConcurrency, o.BatchConcurrency))
 	return d, nil
 }
 

@@ -2,6 +2,8 @@ package workflow
 
 import (
 	"context"
+
+	"github.com/b2b-onboarding/onboard/internal/logkey"
 )
 
 // RecordFailures records every permanent failure next returns (see
@@ -28,7 +30,7 @@ func (e *Engine) recordFailure(ctx context.Context, d Delivery, key string, caus
 		f.Retry = old.Retry // keep the retry count under this id
 	}
 	if err := e.Store.SaveFailure(ctx, f); err != nil {
-		e.logger().Error("could not record failure", "messageId", d.MessageID, "error", err)
+		e.logger().Error("could not record failure", logkey.MessageID, MaskEmails(d.MessageID), logkey.Error, MaskEmails(err.Error()))
 	}
 	if key == "" {
 		return
@@ -46,6 +48,6 @@ func (e *Engine) recordFailure(ctx context.Context, d Delivery, key string, caus
 		return nil
 	})
 	if err != nil {
-		e.logger().Error("could not mark record failed", "messageId", d.MessageID, "error", err)
+		e.logger().Error("could not mark record failed", logkey.MessageID, MaskEmails(d.MessageID), logkey.Error, MaskEmails(err.Error()))
 	}
 }

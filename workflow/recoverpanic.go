@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+
+	"github.com/b2b-onboarding/onboard/internal/logkey"
 )
 
 // RecoverPanics turns a panic in next (the reconcile, the adapters it
@@ -34,8 +36,8 @@ func (e *Engine) RecoverPanics(next HandlerFunc) HandlerFunc {
 			if !ok {
 				cause = fmt.Errorf("%v", v)
 			}
-			e.logger().Error("reconcile panicked", "messageId", d.MessageID, "eventType", d.Event.Type,
-				"panic", MaskEmails(cause.Error()), "stack", string(debug.Stack()))
+			e.logger().Error("reconcile panicked", logkey.MessageID, MaskEmails(d.MessageID), logkey.EventType, d.Event.Type,
+				logkey.Panic, MaskEmails(cause.Error()), logkey.Stack, string(debug.Stack()))
 			res = Result{}
 			err = &PermanentError{Op: "reconcile", Reason: "internal error (panic), not retried", Err: cause}
 		}()

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/b2b-onboarding/onboard/internal/logkey"
 )
 
 // dueAfter says when follow-up n (1-based) of a cycle is due, measured from
@@ -171,7 +173,7 @@ func (e *Engine) reminderDue(ctx context.Context, rd ReminderData) (Result, erro
 }
 
 func (e *Engine) ignoreReminder(rd ReminderData, why string) {
-	e.logger().Info("reminder ignored", "key", MaskEmail(rd.Key), "number", rd.Number, "cycle", rd.Cycle, "reason", MaskEmails(why))
+	e.logger().Info("reminder ignored", logkey.Key, MaskEmail(rd.Key), logkey.Number, rd.Number, logkey.Cycle, rd.Cycle, logkey.Reason, MaskEmails(why))
 }
 
 // honourReminder acts on the reminder the record expects, now due.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/b2b-onboarding/onboard/internal/logkey"
 )
 
 // RetryTransient reschedules the delivered event when next fails with an
@@ -75,8 +77,8 @@ func (e *Engine) retry(ctx context.Context, d Delivery, res Result, cause error)
 			return nil
 		})
 	}
-	e.logger().Warn("transient failure, retry scheduled", "messageId", d.MessageID, "attempt", attempt,
-		"retryIn", delay.Round(time.Millisecond).String(), "error", cause.Error())
+	e.logger().Warn("transient failure, retry scheduled", logkey.MessageID, MaskEmails(d.MessageID), logkey.Attempt, attempt,
+		logkey.RetryIn, delay.Round(time.Millisecond).String(), logkey.Error, MaskEmails(cause.Error()))
 	return Result{Key: res.Key, Action: "retry-scheduled", Detail: cause.Error()}, nil
 }
 
