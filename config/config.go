@@ -168,12 +168,12 @@ func Load(getenv Getenv) (Config, error) {
 	}
 
 	w := workflow.Config{
-		ExpiryAction:       oneOf("EXPIRY_ACTION", "none", "disable", "delete"),
+		ExpiryAction:       oneOf("EXPIRY_ACTION", string(workflow.ExpiryNone), string(workflow.ExpiryDisable), string(workflow.ExpiryDelete)),
 		RetryInitial:       dur("RETRY_INITIAL_DELAY"),
 		RetryMax:           dur("RETRY_MAX_DELAY"),
 		RetryMaxElapsed:    dur("RETRY_MAX_ELAPSED"),
 		SettleWindow:       dur("REPLICATION_SETTLE_WINDOW"),
-		ExistingUsers:      oneOf("POLICY_EXISTING_USERS", workflow.ExistingAdoptGuests, workflow.ExistingRefuse, workflow.ExistingAdoptAll),
+		ExistingUsers:      workflow.ExistingMode(oneOf("POLICY_EXISTING_USERS", string(workflow.ExistingAdoptGuests), string(workflow.ExistingRefuse), string(workflow.ExistingAdoptAll))),
 		DefaultRedirectURL: get("INVITE_REDIRECT_URL"),
 		TypeAliases:        map[string]string{},
 	}

@@ -61,7 +61,7 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request, function s
 		attrs = append(attrs, logkey.Key, workflow.MaskEmail(res.Key))
 	}
 	if res.Action != "" {
-		attrs = append(attrs, logkey.Action, res.Action)
+		attrs = append(attrs, logkey.Action, string(res.Action))
 	}
 
 	switch {
@@ -70,7 +70,7 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request, function s
 			logkey.Panic, workflow.MaskEmails(toString(panicked.value)), logkey.Stack, string(panicked.stack))...)
 		writeInvoke(w, http.StatusInternalServerError, nil, []string{head, "internal error (panic); the message will be redelivered"})
 	case err == nil:
-		line := head + ": " + res.Action
+		line := head + ": " + string(res.Action)
 		if res.Key != "" {
 			line += " " + workflow.MaskEmail(res.Key)
 		}

@@ -28,9 +28,9 @@ func (e *Engine) partnerApproved(ctx context.Context, spec Spec) (Result, error)
 		if rec, err = e.invite(ctx, rec); err != nil {
 			return res, err
 		}
-		res.Action = "invited"
+		res.Action = ActionInvited
 		if rec.UserOrigin == OriginAdopted {
-			res.Action = "adopted"
+			res.Action = ActionAdopted
 		}
 	}
 	if rec.UserOrigin == "" {
@@ -46,9 +46,9 @@ func (e *Engine) partnerApproved(ctx context.Context, spec Spec) (Result, error)
 		return res, err
 	}
 	if res.Action == "" {
-		res.Action = "provisioned"
+		res.Action = ActionProvisioned
 		if n == 0 {
-			res.Action = "up-to-date"
+			res.Action = ActionUpToDate
 		}
 	}
 	res.Detail = fmt.Sprintf("%d change(s) applied", n)
@@ -80,10 +80,10 @@ func (e *Engine) mergeApproval(r *Record, spec Spec) error {
 			r.Reminders = ReminderState{}
 			r.Missing = nil
 			if r.UserOrigin == OriginCreated { // expiry acted only on users it created
-				switch e.Config.ExpiryAction {
-				case "delete":
+				switch ExpiryAction(e.Config.ExpiryAction) {
+				case ExpiryDelete:
 					r.GuestID, r.Done, r.UserOrigin = "", nil, ""
-				case "disable":
+				case ExpiryDisable:
 					r.Reenable = r.GuestID != ""
 				}
 			}
@@ -256,7 +256,8 @@ func (e *Engine) invite(ctx context.Context, rec Record) (Record, error) {
 		})
 		return rec, err
 	}
-	origin, detail := "", ""
+	var origin Origin
+	detail := ""
 	if rec.GuestID != "" && rec.UserOrigin == OriginCreated {
 		origin = OriginCreated // a new cycle of our own guest
 	}
@@ -271,7 +272,7 @@ func (e *Engine) invite(ctx context.Context, rec Record) (Record, error) {
 // user found instead of inviting). origin may be "" when a read must still
 // tell whose user it is (establishOrigin); mailed counts the slot's email,
 // sent or assumed sent.
-func (e *Engine) invited(ctx context.Context, key string, result InviteResult, origin string, mailed bool, detail string) (Record, error) {
+func (e *Engine) invited(ctx context.Context, key string, result InviteResult, origin Origin, mailed bool, detail string) (Record, error) {
 	now := e.Clock.Now().UTC()
 	return e.update(ctx, key, func(r *Record) error {
 		if !r.Invite.SentAt.IsZero() {

@@ -7,14 +7,14 @@ import (
 )
 
 // RecordFailures records every permanent failure next returns (see
-// recordFailure) and marks the result "failed"; the error itself is
+// recordFailure) and marks the result ActionFailed; the error itself is
 // returned unchanged, as is every other outcome.
 func (e *Engine) RecordFailures(next HandlerFunc) HandlerFunc {
 	return func(ctx context.Context, d Delivery) (Result, error) {
 		res, err := next(ctx, d)
 		if IsPermanent(err) {
 			e.recordFailure(ctx, d, res.Key, err)
-			res.Action = "failed"
+			res.Action = ActionFailed
 		}
 		return res, err
 	}

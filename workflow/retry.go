@@ -12,7 +12,7 @@ import (
 
 // RetryTransient reschedules the delivered event when next fails with an
 // error that is not permanent (see retry), and answers with a nil error
-// and Action "retry-scheduled" so the message is completed. A permanent
+// and ActionRetryScheduled so the message is completed. A permanent
 // error and every success pass through unchanged.
 func (e *Engine) RetryTransient(next HandlerFunc) HandlerFunc {
 	return func(ctx context.Context, d Delivery) (Result, error) {
@@ -79,7 +79,7 @@ func (e *Engine) retry(ctx context.Context, d Delivery, res Result, cause error)
 	}
 	e.logger().Warn("transient failure, retry scheduled", logkey.MessageID, MaskEmails(d.MessageID), logkey.Attempt, attempt,
 		logkey.RetryIn, delay.Round(time.Millisecond).String(), logkey.Error, MaskEmails(cause.Error()))
-	return Result{Key: res.Key, Action: "retry-scheduled", Detail: cause.Error()}, nil
+	return Result{Key: res.Key, Action: ActionRetryScheduled, Detail: cause.Error()}, nil
 }
 
 // backoff is the exponential delay before retry attempt n (1-based), with
