@@ -33,8 +33,8 @@ func Chain(h HandlerFunc, mws ...Middleware) HandlerFunc {
 //     turned permanent once RETRY_MAX_ELAPSED is spent);
 //   - Dispatch: the reconcile for the event's type.
 //
-// See doc.go for how this rescheduling relates to the retries in graph and
-// in Service Bus.
+// docs/retries.md explains how this rescheduling relates to the retries in
+// the Graph adapter and to Service Bus redelivery.
 func (e *Engine) Handler() HandlerFunc {
 	return Chain(e.Dispatch, e.FailFast, e.RecordFailures, e.RecoverPanics, e.RetryTransient)
 }
