@@ -98,7 +98,9 @@ type panicInfo struct {
 
 // process runs the processor, turning a panic into a panicInfo so one bad
 // event cannot take down the handler process (and every in-flight
-// invocation with it).
+// invocation with it). *workflow.Engine already turns a panic in its
+// reconcile into a permanent failure (RecoverPanics); this catches the
+// rest (its failure log, any other Processor).
 func (h *handler) process(ctx context.Context, d workflow.Delivery) (res workflow.Result, err error, p *panicInfo) {
 	defer func() {
 		if v := recover(); v != nil {
