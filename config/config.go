@@ -3,13 +3,13 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/b2b-onboarding/onboard/internal/httpx"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -109,7 +109,7 @@ func Load(getenv Getenv) (Config, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad("GRAPH_BASE_URL", "must be an absolute http(s) URL, got %q", c.GraphBaseURL)
 	} else {
-		loop := IsLoopbackHost(u.Hostname())
+		loop := httpx.IsLoopbackHost(u.Hostname())
 		if c.GraphAuth == "none" && !loop {
 			bad("GRAPH_AUTH", "`none` is allowed only for a loopback GRAPH_BASE_URL, not %q", u.Host)
 		}
@@ -168,12 +168,12 @@ func Load(getenv Getenv) (Config, error) {
 	}
 
 	w := workflow.Config{
-		ExpiryAction:       oneOf("EXPIRY_ACTION", "none", "disable", "delete"),
+		ExpiryAction:       oneOf("EXPIRY_ACTION", string(workflow.ExpiryNone), string(workflow.ExpiryDisable), string(workflow.ExpiryDelete)),
 		RetryInitial:       dur("RETRY_INITIAL_DELAY"),
 		RetryMax:           dur("RETRY_MAX_DELAY"),
 		RetryMaxElapsed:    dur("RETRY_MAX_ELAPSED"),
 		SettleWindow:       dur("REPLICATION_SETTLE_WINDOW"),
-		ExistingUsers:      oneOf("POLICY_EXISTING_USERS", workflow.ExistingAdoptGuests, workflow.ExistingRefuse, workflow.ExistingAdoptAll),
+		ExistingUsers:      workflow.ExistingMode(oneOf("POLICY_EXISTING_USERS", string(workflow.ExistingAdoptGuests), string(workflow.ExistingRefuse), string(workflow.ExistingAdoptAll))),
 		DefaultRedirectURL: get("INVITE_REDIRECT_URL"),
 		TypeAliases:        map[string]string{},
 	}
@@ -299,14 +299,11 @@ func ParseSchedule(s string) ([]time.Duration, error) {
 	return out, nil
 }
 
-// IsLoopbackHost reports whether host (no port) is localhost or a loopback IP.
-func IsLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
-}
+// IsLoopbackHost forwards to httpx.IsLoopbackHost for callers not yet
+// switched (cmd/onboard); remove it once they use httpx directly.
+//
+// Deprecated: use httpx.IsLoopbackHost.
+func IsLoopbackHost(host string) bool { return httpx.IsLoopbackHost(host) }
 
 func isTableName(s string) bool {
 	if len(s) < 3 || len(s) > 63 {

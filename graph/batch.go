@@ -15,6 +15,8 @@ import (
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
+	"github.com/b2b-onboarding/onboard/internal/httpx"
+	"github.com/b2b-onboarding/onboard/internal/logkey"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -74,8 +76,8 @@ func (d *Directory) Apply(ctx context.Context, guestID string, changes []workflo
 			failed++
 		}
 	}
-	d.log.InfoContext(ctx, "changes applied", slog.String("guestId", guestID), slog.Int("changes", len(changes)),
-		slog.Int("batches", len(chunks)), slog.Int("failed", failed), slog.Duration("took", time.Since(start)))
+	d.log.InfoContext(ctx, "changes applied", slog.String(logkey.GuestID, guestID), slog.Int(logkey.Changes, len(changes)),
+		slog.Int(logkey.Batches, len(chunks)), slog.Int(logkey.Failed, failed), slog.Int64(logkey.DurationMs, time.Since(start).Milliseconds()))
 	return errs
 }
 
@@ -179,11 +181,11 @@ func (d *Directory) runChunk(ctx context.Context, n int, chunk []batchEntry, cha
 		deadline = cd
 	}
 	pending := chunk
-	log := d.log.With(slog.Int("batch", n))
+	log := d.log.With(slog.Int(logkey.Batch, n))
 	for attempt := 1; len(pending) > 0; attempt++ {
 		resp, err := d.sendBatch(ctx, sem, pending)
 		if err != nil {
-			log.WarnContext(ctx, "batch request failed", slog.Int("items", len(pending)), slog.Int("attempt", attempt), slog.Any("err", err))
+			log.WarnContext(ctx, "batch request failed", slog.Int(logkey.Items, len(pending)), slog.Int(logkey.Attempt, attempt), slog.Any(logkey.Error, err))
 			for _, e := range pending {
 				errs[e.index] = classify(opName(changes[e.index]), err)
 			}
@@ -227,8 +229,8 @@ func (d *Directory) runChunk(ctx context.Context, n int, chunk []batchEntry, cha
 		if len(retry) == 0 {
 			return
 		}
-		log.InfoContext(ctx, "re-sending throttled batch items", slog.Int("items", len(retry)),
-			slog.Int("attempt", attempt+1), slog.Duration("wait", wait))
+		log.InfoContext(ctx, "re-sending throttled batch items", slog.Int(logkey.Items, len(retry)),
+			slog.Int(logkey.Attempt, attempt+1), slog.String(logkey.RetryIn, wait.Round(time.Millisecond).String()))
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -301,7 +303,7 @@ func itemAPIError(resp msgraphgocore.BatchResponse, r msgraphgocore.BatchItem, s
 	a := &APIError{Status: int(*r.GetStatus())}
 	for k, v := range r.GetHeaders() {
 		if strings.EqualFold(k, "Retry-After") {
-			a.RetryAfter = workflow.ParseRetryAfter(v, time.Now())
+			a.RetryAfter = httpx.ParseRetryAfter(v, time.Now())
 		}
 	}
 	if sdkSafe {

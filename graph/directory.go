@@ -16,7 +16,8 @@ import (
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 
-	"github.com/b2b-onboarding/onboard/config"
+	"github.com/b2b-onboarding/onboard/internal/httpx"
+	"github.com/b2b-onboarding/onboard/internal/logkey"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -67,17 +68,17 @@ func New(ctx context.Context, opts Options) (*Directory, error) {
 	adapter.SetBaseUrl(o.BaseURL)
 	if err := registerBatchErrors(); err != nil {
 		// Someone registered the key first; their mapping is used.
-		o.Logger.Debug("graph: batch error mappings already registered", slog.Any("err", err))
+		o.Logger.Debug("graph: batch error mappings already registered", slog.Any(logkey.Error, err))
 	}
 	d := &Directory{
 		client:  msgraphsdk.NewGraphServiceClient(adapter),
 		adapter: adapter,
 		base:    o.BaseURL,
 		opts:    o,
-		log:     o.Logger.With(slog.String("component", "graph")),
+		log:     o.Logger.With(slog.String(logkey.Component, "graph")),
 	}
-	d.log.Info("graph directory ready", slog.String("baseURL", o.BaseURL), slog.String("auth", authName(o)),
-		slog.Int("batchConcurrency", o.BatchConcurrency))
+	d.log.Info("graph directory ready", slog.String(logkey.BaseURL, o.BaseURL), slog.String(logkey.Auth, authName(o)),
+		slog.Int(logkey.BatchConcurrency, o.BatchConcurrency))
 	return d, nil
 }
 
@@ -108,7 +109,7 @@ func authProvider(o Options, base *url.URL) (absauth.AuthenticationProvider, err
 	}
 	host := base.Hostname()
 	scope := "https://graph.microsoft.com/.default"
-	if base.Scheme == "https" && !config.IsLoopbackHost(host) {
+	if base.Scheme == "https" && !httpx.IsLoopbackHost(host) {
 		// National clouds (graph.microsoft.us, ...) use their own audience.
 		scope = "https://" + host + "/.default"
 	}

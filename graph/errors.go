@@ -12,6 +12,7 @@ import (
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 
+	"github.com/b2b-onboarding/onboard/internal/httpx"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -59,7 +60,7 @@ func apiErrorFromSDK(err error) (*APIError, bool) {
 		a := &APIError{Status: oe.ResponseStatusCode}
 		if h := oe.GetResponseHeaders(); h != nil {
 			if v := h.Get("Retry-After"); len(v) > 0 {
-				a.RetryAfter = workflow.ParseRetryAfter(v[0], time.Now())
+				a.RetryAfter = httpx.ParseRetryAfter(v[0], time.Now())
 			}
 		}
 		fillFromMainError(a, oe.GetErrorEscaped())
@@ -73,7 +74,7 @@ func apiErrorFromSDK(err error) (*APIError, bool) {
 		a := &APIError{Status: ae.ResponseStatusCode, Message: ae.Message, sdk: ae}
 		if ae.ResponseHeaders != nil {
 			if v := ae.ResponseHeaders.Get("Retry-After"); len(v) > 0 {
-				a.RetryAfter = workflow.ParseRetryAfter(v[0], time.Now())
+				a.RetryAfter = httpx.ParseRetryAfter(v[0], time.Now())
 			}
 		}
 		return a, true

@@ -8,7 +8,7 @@ import (
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
 
-	"github.com/b2b-onboarding/onboard/workflow"
+	"github.com/b2b-onboarding/onboard/internal/httpx"
 )
 
 // middlewares returns the HTTP pipeline in a fixed order, outermost first.
@@ -51,7 +51,7 @@ func retryOptions(o Options, only429 bool) *khttp.RetryHandlerOptions {
 			if only429 && resp.StatusCode != http.StatusTooManyRequests {
 				return false
 			}
-			return retries > 0 && waited+workflow.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()) <= o.ItemRetryBudget
+			return retries > 0 && waited+httpx.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()) <= o.ItemRetryBudget
 		},
 	}
 }

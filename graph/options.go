@@ -10,7 +10,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
-	"github.com/b2b-onboarding/onboard/config"
+	"github.com/b2b-onboarding/onboard/internal/httpx"
 )
 
 // DefaultBaseURL is the Microsoft Graph v1.0 endpoint of the global cloud.
@@ -84,7 +84,7 @@ func (o Options) withDefaults() (Options, *url.URL, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return o, nil, fmt.Errorf("GRAPH_BASE_URL: must not carry a query or fragment, got %q", o.BaseURL)
 	}
-	loop := config.IsLoopbackHost(u.Hostname())
+	loop := httpx.IsLoopbackHost(u.Hostname())
 	if u.Scheme == "http" && !loop {
 		return o, nil, fmt.Errorf("GRAPH_BASE_URL: plain http is allowed only for loopback hosts (127.0.0.0/8, ::1, localhost), got %q", o.BaseURL)
 	}

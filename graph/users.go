@@ -14,6 +14,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/serviceprincipals"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
+	"github.com/b2b-onboarding/onboard/internal/logkey"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -68,7 +69,8 @@ func (d *Directory) Invite(ctx context.Context, inv workflow.Invitation) (workfl
 	})
 	if err != nil {
 		err = classify(op, err)
-		d.log.WarnContext(ctx, "invitation failed", slog.String("email", workflow.MaskEmail(inv.Email)), slog.Any("err", err))
+		d.log.WarnContext(ctx, "invitation failed", slog.String(logkey.Email, workflow.MaskEmail(inv.Email)),
+			slog.String(logkey.Error, workflow.MaskEmails(err.Error())))
 		return workflow.InviteResult{}, err
 	}
 	var out workflow.InviteResult
@@ -80,8 +82,8 @@ func (d *Directory) Invite(ctx context.Context, inv workflow.Invitation) (workfl
 		return workflow.InviteResult{}, &workflow.TransientError{Op: op,
 			Err: fmt.Errorf("graph answered the invitation without invitedUser.id (status %q)", out.Status)}
 	}
-	d.log.InfoContext(ctx, "invitation sent", slog.String("email", workflow.MaskEmail(inv.Email)),
-		slog.String("guestId", out.GuestID), slog.String("status", out.Status), slog.Bool("mail", send))
+	d.log.InfoContext(ctx, "invitation sent", slog.String(logkey.Email, workflow.MaskEmail(inv.Email)),
+		slog.String(logkey.GuestID, out.GuestID), slog.String(logkey.Status, out.Status), slog.Bool(logkey.Mail, send))
 	return out, nil
 }
 
@@ -134,7 +136,7 @@ func (d *Directory) FindUserByMail(ctx context.Context, email string) (workflow.
 		}
 		if len(vals) > 1 {
 			d.log.WarnContext(ctx, "several users share one address; using the first",
-				slog.String("email", workflow.MaskEmail(email)), slog.Int("count", len(vals)))
+				slog.String(logkey.Email, workflow.MaskEmail(email)), slog.Int(logkey.Count, len(vals)))
 		}
 		return toDirectoryUser(vals[0]), true, nil
 	}
@@ -218,7 +220,7 @@ func (d *Directory) SetAccountEnabled(ctx context.Context, id string, enabled bo
 	if _, err := d.client.Users().ByUserId(id).Patch(ctx, body, nil); err != nil {
 		return classify(op, err)
 	}
-	d.log.InfoContext(ctx, "account enabled set", slog.String("userId", id), slog.Bool("enabled", enabled))
+	d.log.InfoContext(ctx, "account enabled set", slog.String(logkey.UserID, id), slog.Bool(logkey.Enabled, enabled))
 	return nil
 }
 
@@ -230,12 +232,12 @@ func (d *Directory) DeleteUser(ctx context.Context, id string) error {
 	}
 	err := d.client.Users().ByUserId(id).Delete(ctx, nil)
 	if a, ok := apiErrorFromSDK(err); ok && a.Status == 404 {
-		d.log.InfoContext(ctx, "user already deleted", slog.String("userId", id))
+		d.log.InfoContext(ctx, "user already deleted", slog.String(logkey.UserID, id))
 		return nil
 	}
 	if err != nil {
 		return classify(op, err)
 	}
-	d.log.InfoContext(ctx, "user deleted", slog.String("userId", id))
+	d.log.InfoContext(ctx, "user deleted", slog.String(logkey.UserID, id))
 	return nil
 }

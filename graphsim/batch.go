@@ -49,26 +49,9 @@ func (s *Server) batch(req *request) *response {
 	if len(items) > maxBatchRequests {
 		return batchError("The batch contains %d requests; a batch may contain at most %d.", len(items), maxBatchRequests)
 	}
-	byID := map[string]int{}
-	for i, it := range items {
-		if it.ID == "" {
-			return batchError("Invalid batch payload format: request %d has no 'id'.", i)
-		}
-		if it.Method == "" || it.URL == "" {
-			return batchError("Invalid batch payload format: request '%s' needs 'method' and 'url'.", it.ID)
-		}
-		k := strings.ToLower(it.ID)
-		if _, dup := byID[k]; dup {
-			return batchError("Batch request ids must be unique; '%s' is used more than once.", it.ID)
-		}
-		byID[k] = i
-	}
-	for _, it := range items {
-		for _, d := range it.DependsOn {
-			if _, ok := byID[strings.ToLower(d)]; !ok {
-				return batchError("Request '%s' depends on '%s', which is not in the batch.", it.ID, d)
-			}
-		}
+	byID, bad := indexBatch(items)
+	if bad != nil {
+		return bad
 	}
 	order, ok := topoOrder(items, byID)
 	if !ok {
@@ -117,6 +100,34 @@ func (s *Server) batch(req *request) *response {
 		replies = shuffled
 	}
 	return jsonResponse(http.StatusOK, map[string]any{"responses": replies})
+}
+
+// indexBatch maps the items' ids (case-insensitive) to their positions,
+// refusing an item without id, method or url, a repeated id, and a
+// dependsOn naming an id that is not in the batch.
+func indexBatch(items []batchItem) (map[string]int, *response) {
+	byID := map[string]int{}
+	for i, it := range items {
+		if it.ID == "" {
+			return nil, batchError("Invalid batch payload format: request %d has no 'id'.", i)
+		}
+		if it.Method == "" || it.URL == "" {
+			return nil, batchError("Invalid batch payload format: request '%s' needs 'method' and 'url'.", it.ID)
+		}
+		k := strings.ToLower(it.ID)
+		if _, dup := byID[k]; dup {
+			return nil, batchError("Batch request ids must be unique; '%s' is used more than once.", it.ID)
+		}
+		byID[k] = i
+	}
+	for _, it := range items {
+		for _, d := range it.DependsOn {
+			if _, ok := byID[strings.ToLower(d)]; !ok {
+				return nil, batchError("Request '%s' depends on '%s', which is not in the batch.", it.ID, d)
+			}
+		}
+	}
+	return byID, nil
 }
 
 func (s *Server) perm(n int) []int {

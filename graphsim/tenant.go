@@ -162,60 +162,7 @@ func newTenant(s Seed) *tenant {
 		t.groupPatterns = DefaultGroupAddressPatterns
 	}
 	for _, su := range s.Users {
-		mail := su.Mail
-		if mail == "" && su.MailNickname != "" {
-			mail = su.MailNickname + "@" + t.domain
-		}
-		upn := su.UserPrincipalName
-		if upn == "" {
-			upn = mail
-		}
-		nick := su.MailNickname
-		if nick == "" {
-			nick, _, _ = strings.Cut(upn, "@")
-		}
-		userType := su.UserType
-		if userType == "" {
-			userType = "Member"
-		}
-		other := make([]any, 0, len(su.OtherMails))
-		for _, m := range su.OtherMails {
-			other = append(other, m)
-		}
-		proxies := make([]any, 0, len(su.ProxyAddresses)+1)
-		for _, p := range su.ProxyAddresses {
-			proxies = append(proxies, p)
-		}
-		if len(proxies) == 0 && mail != "" {
-			proxies = append(proxies, "SMTP:"+mail)
-		}
-		created := su.CreatedDateTime
-		if created == "" {
-			created = "2024-01-15T09:00:00Z"
-		}
-		p := map[string]any{
-			"id":                su.ID,
-			"displayName":       su.DisplayName,
-			"givenName":         nullable(su.GivenName),
-			"surname":           nullable(su.Surname),
-			"jobTitle":          nullable(su.JobTitle),
-			"department":        nullable(su.Department),
-			"mail":              nullable(mail),
-			"mailNickname":      nick,
-			"userPrincipalName": upn,
-			"otherMails":        other,
-			"proxyAddresses":    proxies,
-			"userType":          userType,
-			"creationType":      nullable(su.CreationType),
-			"externalUserState": nullable(su.ExternalUserState),
-			"accountEnabled":    true,
-			"createdDateTime":   created,
-			"identities": []any{map[string]any{
-				"signInType": "userPrincipalName", "issuer": t.domain, "issuerAssignedId": upn,
-			}},
-		}
-		fillUserDefaults(p)
-		t.users[strings.ToLower(su.ID)] = &user{props: p, managerID: su.ManagerID}
+		t.users[strings.ToLower(su.ID)] = &user{props: seedUserProps(su, t.domain), managerID: su.ManagerID}
 		t.userOrder = append(t.userOrder, strings.ToLower(su.ID))
 	}
 	for _, sg := range s.Groups {
@@ -234,6 +181,67 @@ func newTenant(s Seed) *tenant {
 		t.roleDefs = append(t.roleDefs, &roleDefinition{rd})
 	}
 	return t
+}
+
+// seedUserProps is the property bag of a seeded user, with defaults for
+// what the seed leaves out: mail from the nickname, user principal name
+// from mail, userType Member, an SMTP proxy address for the mail, a fixed
+// creation time.
+func seedUserProps(su SeedUser, domain string) map[string]any {
+	mail := su.Mail
+	if mail == "" && su.MailNickname != "" {
+		mail = su.MailNickname + "@" + domain
+	}
+	upn := su.UserPrincipalName
+	if upn == "" {
+		upn = mail
+	}
+	nick := su.MailNickname
+	if nick == "" {
+		nick, _, _ = strings.Cut(upn, "@")
+	}
+	userType := su.UserType
+	if userType == "" {
+		userType = "Member"
+	}
+	other := make([]any, 0, len(su.OtherMails))
+	for _, m := range su.OtherMails {
+		other = append(other, m)
+	}
+	proxies := make([]any, 0, len(su.ProxyAddresses)+1)
+	for _, p := range su.ProxyAddresses {
+		proxies = append(proxies, p)
+	}
+	if len(proxies) == 0 && mail != "" {
+		proxies = append(proxies, "SMTP:"+mail)
+	}
+	created := su.CreatedDateTime
+	if created == "" {
+		created = "2024-01-15T09:00:00Z"
+	}
+	p := map[string]any{
+		"id":                su.ID,
+		"displayName":       su.DisplayName,
+		"givenName":         nullable(su.GivenName),
+		"surname":           nullable(su.Surname),
+		"jobTitle":          nullable(su.JobTitle),
+		"department":        nullable(su.Department),
+		"mail":              nullable(mail),
+		"mailNickname":      nick,
+		"userPrincipalName": upn,
+		"otherMails":        other,
+		"proxyAddresses":    proxies,
+		"userType":          userType,
+		"creationType":      nullable(su.CreationType),
+		"externalUserState": nullable(su.ExternalUserState),
+		"accountEnabled":    true,
+		"createdDateTime":   created,
+		"identities": []any{map[string]any{
+			"signInType": "userPrincipalName", "issuer": domain, "issuerAssignedId": upn,
+		}},
+	}
+	fillUserDefaults(p)
+	return p
 }
 
 // fillUserDefaults makes sure every settable property exists (null when

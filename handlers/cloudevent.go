@@ -137,31 +137,14 @@ func structuredField(attr string) string {
 	return "cloudevent." + strings.TrimPrefix(attr, "extension:")
 }
 
+// parseBinary builds the CloudEvent of a binary-mode message: attributes
+// from the application properties named prefix+attribute, data from the
+// body, datacontenttype from the message's content type (the property is a
+// fallback). Errors name the property.
 func parseBinary(contentType string, props map[string]any, prefix string, body []byte) (workflow.Event, error) {
-	// Collect the attributes: lower-case name → (property key, string value).
-	type attr struct{ key, value string }
-	attrs := map[string]attr{}
-	keys := make([]string, 0, len(props))
-	for k := range props {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys) // deterministic errors
-	for _, k := range keys {
-		if !hasPrefixFold(k, prefix) {
-			continue
-		}
-		name := strings.ToLower(k[len(prefix):])
-		if name == "" {
-			return workflow.Event{}, fieldError(propField(k), "attribute name is empty")
-		}
-		if prev, dup := attrs[name]; dup {
-			return workflow.Event{}, fieldError(propField(k), "duplicates %s (attribute names are case-insensitive)", propField(prev.key))
-		}
-		v, err := propertyString(props[k])
-		if err != nil {
-			return workflow.Event{}, fieldError(propField(k), "%v", err)
-		}
-		attrs[name] = attr{key: k, value: v}
+	attrs, err := binaryAttributes(props, prefix)
+	if err != nil {
+		return workflow.Event{}, err
 	}
 	field := func(name string) string {
 		name = strings.TrimPrefix(name, "extension:")
@@ -218,6 +201,41 @@ func parseBinary(contentType string, props map[string]any, prefix string, body [
 		return workflow.Event{}, asValidationFailure(err, field)
 	}
 	return toWorkflowEvent(e, "body", field)
+}
+
+// binaryAttribute is a CloudEvent attribute carried as an application
+// property: the property's key and its value as a string.
+type binaryAttribute struct{ key, value string }
+
+// binaryAttributes collects the application properties whose key starts
+// with prefix (case-insensitively) by lower-case attribute name, refusing
+// an empty name, a name given twice in different case, and a value that is
+// not a scalar.
+func binaryAttributes(props map[string]any, prefix string) (map[string]binaryAttribute, error) {
+	attrs := map[string]binaryAttribute{}
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // deterministic errors
+	for _, k := range keys {
+		if !hasPrefixFold(k, prefix) {
+			continue
+		}
+		name := strings.ToLower(k[len(prefix):])
+		if name == "" {
+			return nil, fieldError(propField(k), "attribute name is empty")
+		}
+		if prev, dup := attrs[name]; dup {
+			return nil, fieldError(propField(k), "duplicates %s (attribute names are case-insensitive)", propField(prev.key))
+		}
+		v, err := propertyString(props[k])
+		if err != nil {
+			return nil, fieldError(propField(k), "%v", err)
+		}
+		attrs[name] = binaryAttribute{key: k, value: v}
+	}
+	return attrs, nil
 }
 
 // propField names an application property in an error; a key that could

@@ -8,10 +8,11 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/b2b-onboarding/onboard/internal/logkey"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
-// Outcomes logged for every Service Bus invocation (slog field "outcome").
+// Outcomes logged for every Service Bus invocation (slog field logkey.Outcome).
 const (
 	OutcomeCompleted = "completed" // 200: the host completes the message
 	OutcomeRejected  = "rejected"  // 500: envelope or CloudEvent undecodable (permanent)
@@ -26,7 +27,7 @@ const (
 func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request, function string) {
 	start := time.Now()
 	ctx := r.Context()
-	log := h.log.With("function", function, "invocation_id", r.Header.Get(InvocationIDHeader))
+	log := h.log.With(logkey.Function, function, logkey.InvocationID, r.Header.Get(InvocationIDHeader))
 
 	raw, err := h.readEnvelope(w, r)
 	if err != nil {
@@ -34,7 +35,7 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request, function s
 		return
 	}
 	msg, err := DecodeServiceBusEnvelope(raw, h.opts.EventsBinding)
-	log = log.With("message_id", msg.MessageID, "delivery_count", msg.DeliveryCount)
+	log = log.With(logkey.MessageID, workflow.MaskEmails(msg.MessageID), logkey.DeliveryCount, msg.DeliveryCount)
 	if err != nil {
 		h.reject(ctx, w, log, start, msg, err)
 		return
@@ -44,9 +45,9 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request, function s
 		h.reject(ctx, w, log, start, msg, err)
 		return
 	}
-	log = log.With("event_type", ev.Type, "event_id", ev.ID)
+	log = log.With(logkey.EventType, ev.Type, logkey.EventID, workflow.MaskEmails(ev.ID))
 	if h.opts.Processor == nil {
-		log.Error("no processor configured", "outcome", OutcomeAbandoned)
+		log.Error("no processor configured", logkey.Outcome, OutcomeAbandoned)
 		writeInvoke(w, http.StatusInternalServerError, nil, []string{function + " is not configured (no processor)"})
 		return
 	}
@@ -55,36 +56,36 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request, function s
 	head := fmt.Sprintf("message %s (delivery %d): %s event %s", QuoteID(msg.MessageID), msg.DeliveryCount, ev.Type, QuoteID(ev.ID))
 	res, err, panicked := h.process(ctx, d)
 	elapsed := time.Since(start)
-	attrs := []any{"duration_ms", elapsed.Milliseconds()}
+	attrs := []any{logkey.DurationMs, elapsed.Milliseconds()}
 	if res.Key != "" {
-		attrs = append(attrs, "key", workflow.MaskEmail(res.Key))
+		attrs = append(attrs, logkey.Key, workflow.MaskEmail(res.Key))
 	}
 	if res.Action != "" {
-		attrs = append(attrs, "action", res.Action)
+		attrs = append(attrs, logkey.Action, string(res.Action))
 	}
 
 	switch {
 	case panicked != nil:
-		log.Error("processor panicked", append(attrs, "outcome", OutcomePanic,
-			"panic", workflow.MaskEmails(toString(panicked.value)), "stack", string(panicked.stack))...)
+		log.Error("processor panicked", append(attrs, logkey.Outcome, OutcomePanic,
+			logkey.Panic, workflow.MaskEmails(toString(panicked.value)), logkey.Stack, string(panicked.stack))...)
 		writeInvoke(w, http.StatusInternalServerError, nil, []string{head, "internal error (panic); the message will be redelivered"})
 	case err == nil:
-		line := head + ": " + res.Action
+		line := head + ": " + string(res.Action)
 		if res.Key != "" {
 			line += " " + workflow.MaskEmail(res.Key)
 		}
 		if res.Detail != "" {
 			line += " (" + workflow.MaskEmails(res.Detail) + ")"
 		}
-		log.Info("event handled", append(attrs, "outcome", OutcomeCompleted, "detail", workflow.MaskEmails(res.Detail))...)
+		log.Info("event handled", append(attrs, logkey.Outcome, OutcomeCompleted, logkey.Detail, workflow.MaskEmails(res.Detail))...)
 		writeInvoke(w, http.StatusOK, nil, []string{line})
 	case workflow.IsPermanent(err):
 		reason := workflow.MaskEmails(err.Error())
-		log.Error("event failed permanently", append(attrs, "outcome", OutcomePermanent, "error", reason)...)
+		log.Error("event failed permanently", append(attrs, logkey.Outcome, OutcomePermanent, logkey.Error, reason)...)
 		writeInvoke(w, http.StatusInternalServerError, nil, []string{head, "permanent failure: " + reason + "; failing until dead-lettered"})
 	default:
 		reason := workflow.MaskEmails(err.Error())
-		log.Error("event failed; retry could not be scheduled", append(attrs, "outcome", OutcomeAbandoned, "error", reason)...)
+		log.Error("event failed; retry could not be scheduled", append(attrs, logkey.Outcome, OutcomeAbandoned, logkey.Error, reason)...)
 		writeInvoke(w, http.StatusInternalServerError, nil, []string{head, "failed, the host will redeliver: " + reason})
 	}
 }
@@ -97,7 +98,9 @@ type panicInfo struct {
 
 // process runs the processor, turning a panic into a panicInfo so one bad
 // event cannot take down the handler process (and every in-flight
-// invocation with it).
+// invocation with it). *workflow.Engine already turns a panic in its
+// reconcile into a permanent failure (RecoverPanics); this catches the
+// rest (its failure log, any other Processor).
 func (h *handler) process(ctx context.Context, d workflow.Delivery) (res workflow.Result, err error, p *panicInfo) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -117,11 +120,11 @@ func (h *handler) reject(ctx context.Context, w http.ResponseWriter, log *slog.L
 	if h.opts.Failures != nil && msg.MessageID != "" {
 		f := workflow.Failure{MessageID: msg.MessageID, Reason: reason, At: h.opts.Now().UTC()}
 		if err := h.recordFailure(ctx, f); err != nil {
-			log.Error("cannot record failure", "error", workflow.MaskEmails(err.Error()))
+			log.Error("cannot record failure", logkey.Error, workflow.MaskEmails(err.Error()))
 		}
 	}
-	log.Error("message rejected", "outcome", OutcomeRejected, "error", workflow.MaskEmails(reason),
-		"duration_ms", time.Since(start).Milliseconds())
+	log.Error("message rejected", logkey.Outcome, OutcomeRejected, logkey.Error, workflow.MaskEmails(reason),
+		logkey.DurationMs, time.Since(start).Milliseconds())
 	head := fmt.Sprintf("message %s (delivery %d)", QuoteID(msg.MessageID), msg.DeliveryCount)
 	writeInvoke(w, http.StatusInternalServerError, nil,
 		[]string{head + " rejected: " + workflow.MaskEmails(reason) + "; failing until dead-lettered"})

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/b2b-onboarding/onboard/handlers"
+	"github.com/b2b-onboarding/onboard/internal/logkey"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -289,9 +290,9 @@ func TestEventsRejectsBadMessages(t *testing.T) {
 			}
 			var logged bool
 			for _, l := range logs.lines(t) {
-				if l["outcome"] == handlers.OutcomeRejected && strings.Contains(fmt.Sprint(l["error"]), tc.wantReason[0]) {
+				if l[logkey.Outcome] == handlers.OutcomeRejected && strings.Contains(fmt.Sprint(l[logkey.Error]), tc.wantReason[0]) {
 					logged = true
-					if l["function"] != "OnboardingEvents" || l["invocation_id"] != "5a0c0f0e-2b1e-4a53-9c7e-2f6b8f0d1c11" {
+					if l[logkey.Function] != "OnboardingEvents" || l[logkey.InvocationID] != "5a0c0f0e-2b1e-4a53-9c7e-2f6b8f0d1c11" {
 						t.Errorf("log line lacks function/invocation id: %v", l)
 					}
 				}
@@ -367,17 +368,17 @@ func TestEventsMapsProcessorOutcome(t *testing.T) {
 			}
 			var found map[string]any
 			for _, l := range logs.lines(t) {
-				if l["outcome"] != nil {
+				if l[logkey.Outcome] != nil {
 					found = l
 				}
 			}
-			if found == nil || found["outcome"] != tc.wantOutcome {
+			if found == nil || found[logkey.Outcome] != tc.wantOutcome {
 				t.Fatalf("outcome log = %v, want outcome %q", found, tc.wantOutcome)
 			}
 			for k, want := range map[string]any{
-				"function": "OnboardingEvents", "invocation_id": "5a0c0f0e-2b1e-4a53-9c7e-2f6b8f0d1c11",
-				"message_id": goldenMessageID, "delivery_count": float64(1),
-				"event_type": "com.contoso.procurement.partner-approved", "event_id": goldenMessageID,
+				logkey.Function: "OnboardingEvents", logkey.InvocationID: "5a0c0f0e-2b1e-4a53-9c7e-2f6b8f0d1c11",
+				logkey.MessageID: goldenMessageID, logkey.DeliveryCount: float64(1),
+				logkey.EventType: "com.contoso.procurement.partner-approved", logkey.EventID: goldenMessageID,
 			} {
 				if found[k] != want {
 					t.Errorf("log field %s = %v, want %v", k, found[k], want)

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/b2b-onboarding/onboard/internal/logkey"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -141,7 +142,7 @@ type invokeResponse struct {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
-			h.log.Error("handler panic", "path", r.URL.Path, "panic", workflow.MaskEmails(toString(v)))
+			h.log.Error("handler panic", logkey.Path, workflow.MaskEmails(r.URL.Path), logkey.Panic, workflow.MaskEmails(toString(v)))
 			writeInvoke(w, http.StatusInternalServerError, nil, []string{"internal error"})
 		}
 	}()
@@ -165,7 +166,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.EqualFold(name, h.opts.StatusFunction):
 		serve, name = h.serveStatus, h.opts.StatusFunction
 	default:
-		h.log.Warn("unknown function", "path", path, "method", r.Method, "invocation_id", r.Header.Get(InvocationIDHeader))
+		h.log.Warn("unknown function", logkey.Path, workflow.MaskEmails(path), logkey.Method, r.Method, logkey.InvocationID, r.Header.Get(InvocationIDHeader))
 		writeInvoke(w, http.StatusNotFound, nil, []string{"unknown function " + QuoteID(strings.TrimPrefix(path, "/"))})
 		return
 	}

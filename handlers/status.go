@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/b2b-onboarding/onboard/internal/logkey"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -91,7 +92,7 @@ func Summarize(rec workflow.Record) StatusSummary {
 func (h *handler) serveStatus(w http.ResponseWriter, r *http.Request, function string) {
 	start := time.Now()
 	ctx := r.Context()
-	log := h.log.With("function", function, "invocation_id", r.Header.Get(InvocationIDHeader))
+	log := h.log.With(logkey.Function, function, logkey.InvocationID, r.Header.Get(InvocationIDHeader))
 
 	raw, err := h.readEnvelope(w, r)
 	var req httpTriggerRequest
@@ -100,13 +101,13 @@ func (h *handler) serveStatus(w http.ResponseWriter, r *http.Request, function s
 		req, meta, err = decodeHTTPEnvelope(raw, h.opts.StatusBinding)
 	}
 	if err != nil {
-		log.Error("status request rejected", "outcome", OutcomeRejected, "error", err.Error())
+		log.Error("status request rejected", logkey.Outcome, OutcomeRejected, logkey.Error, workflow.MaskEmails(err.Error()))
 		writeInvoke(w, http.StatusInternalServerError, nil, []string{"invalid invocation envelope: " + err.Error()})
 		return
 	}
 	query := req.values()
 	key := statusKey(req, query, meta)
-	log = log.With("key", workflow.MaskEmails(key))
+	log = log.With(logkey.Key, workflow.MaskEmails(key))
 
 	reply := func(code int, body any, line string) {
 		b, err := json.Marshal(body)
@@ -115,7 +116,7 @@ func (h *handler) serveStatus(w http.ResponseWriter, r *http.Request, function s
 		}
 		out := httpOutput{StatusCode: code, Status: code, Body: string(b),
 			Headers: map[string]string{"Content-Type": "application/json; charset=utf-8"}}
-		log.Info("status answered", "status_code", code, "duration_ms", time.Since(start).Milliseconds())
+		log.Info("status answered", logkey.StatusCode, code, logkey.DurationMs, time.Since(start).Milliseconds())
 		writeInvoke(w, http.StatusOK, map[string]any{h.opts.StatusOutput: out}, []string{line})
 	}
 
@@ -131,7 +132,7 @@ func (h *handler) serveStatus(w http.ResponseWriter, r *http.Request, function s
 	rec, err, panicked := h.lookup(ctx, key)
 	switch {
 	case panicked != nil:
-		log.Error("status reader panicked", "panic", workflow.MaskEmails(toString(panicked.value)), "stack", string(panicked.stack))
+		log.Error("status reader panicked", logkey.Panic, workflow.MaskEmails(toString(panicked.value)), logkey.Stack, string(panicked.stack))
 		reply(http.StatusInternalServerError, map[string]string{"error": "internal error"}, "status: internal error")
 	case errors.Is(err, workflow.ErrNotFound):
 		reply(http.StatusNotFound, map[string]string{"error": "no onboarding found", "key": key},
@@ -139,7 +140,7 @@ func (h *handler) serveStatus(w http.ResponseWriter, r *http.Request, function s
 	case err != nil && workflow.IsPermanent(err):
 		reply(http.StatusBadRequest, map[string]string{"error": err.Error()}, "status "+workflow.MaskEmails(key)+": "+workflow.MaskEmails(err.Error()))
 	case err != nil:
-		log.Error("status lookup failed", "error", workflow.MaskEmails(err.Error()))
+		log.Error("status lookup failed", logkey.Error, workflow.MaskEmails(err.Error()))
 		reply(http.StatusInternalServerError, map[string]string{"error": "status lookup failed"}, "status "+workflow.MaskEmails(key)+": lookup failed")
 	case strings.EqualFold(lookupFold(query, "view"), "summary"):
 		reply(http.StatusOK, Summarize(rec), fmt.Sprintf("status %s: %s", workflow.MaskEmail(rec.Key), rec.Phase))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+	"github.com/b2b-onboarding/onboard/internal/logkey"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -207,7 +208,7 @@ func (d *DeadLetters) Replay(ctx context.Context, messageID string) (newMessageI
 		for _, m := range held {
 			if aerr := r.AbandonMessage(actx, m, nil); aerr != nil {
 				d.opts.Log.WarnContext(ctx, "could not abandon dead letter; its lock will expire",
-					slog.String("messageId", workflow.MaskEmails(m.MessageID)), slog.Any("error", aerr))
+					slog.String(logkey.MessageID, workflow.MaskEmails(m.MessageID)), slog.Any(logkey.Error, aerr))
 			}
 		}
 	}()
@@ -248,10 +249,10 @@ func (d *DeadLetters) Replay(ctx context.Context, messageID string) (newMessageI
 			messageID, newID, classify("complete dead letter", err))
 	}
 	d.opts.Log.InfoContext(ctx, "dead letter replayed",
-		slog.String("queue", d.queue),
-		slog.String("messageId", workflow.MaskEmails(messageID)),
-		slog.String("newMessageId", workflow.MaskEmails(newID)),
-		slog.Int("scanned", scanned))
+		slog.String(logkey.Queue, d.queue),
+		slog.String(logkey.MessageID, workflow.MaskEmails(messageID)),
+		slog.String(logkey.NewMessageID, workflow.MaskEmails(newID)),
+		slog.Int(logkey.Scanned, scanned))
 	return newID, nil
 }
 
@@ -333,7 +334,7 @@ func (d *DeadLetters) Purge(ctx context.Context) (int, error) {
 			purged++
 		}
 		if drained {
-			d.opts.Log.InfoContext(ctx, "dead letters purged", slog.String("queue", d.queue), slog.Int("count", purged))
+			d.opts.Log.InfoContext(ctx, "dead letters purged", slog.String(logkey.Queue, d.queue), slog.Int(logkey.Count, purged))
 			return purged, nil
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/b2b-onboarding/onboard/internal/logkey"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -174,8 +175,8 @@ func (s *MemoryScheduler) Schedule(ctx context.Context, msg workflow.Message, at
 		s.stats.Duplicates++
 		s.mu.Unlock()
 		s.opts.Log.DebugContext(ctx, "duplicate message dropped",
-			slog.String("messageId", workflow.MaskEmails(msg.ID)),
-			slog.Time("firstAcceptedAt", acceptedAt))
+			slog.String(logkey.MessageID, workflow.MaskEmails(msg.ID)),
+			slog.Time(logkey.FirstAcceptedAt, acceptedAt))
 		return nil
 	}
 	s.seen[msg.ID] = now
@@ -188,9 +189,9 @@ func (s *MemoryScheduler) Schedule(ctx context.Context, msg workflow.Message, at
 	s.mu.Unlock()
 	s.poke()
 	s.opts.Log.DebugContext(ctx, "message scheduled in memory",
-		slog.String("messageId", workflow.MaskEmails(msg.ID)),
-		slog.String("type", msg.Event.Type),
-		slog.Time("at", at))
+		slog.String(logkey.MessageID, workflow.MaskEmails(msg.ID)),
+		slog.String(logkey.EventType, msg.Event.Type),
+		slog.Time(logkey.Due, at))
 	return nil
 }
 
@@ -346,9 +347,9 @@ func (s *MemoryScheduler) deliverOne(ctx context.Context, item *memItem) {
 	item.deliveries++
 	err := s.call(context.WithValue(ctx, deliveryCountKey{}, item.deliveries), item.msg)
 	log := s.opts.Log.With(
-		slog.String("messageId", workflow.MaskEmails(item.msg.ID)),
-		slog.String("type", item.msg.Event.Type),
-		slog.Int("deliveryCount", item.deliveries))
+		slog.String(logkey.MessageID, workflow.MaskEmails(item.msg.ID)),
+		slog.String(logkey.EventType, item.msg.Event.Type),
+		slog.Int(logkey.DeliveryCount, item.deliveries))
 
 	s.mu.Lock()
 	defer s.poke()
@@ -371,16 +372,16 @@ func (s *MemoryScheduler) deliverOne(ctx context.Context, item *memItem) {
 	if item.deliveries >= s.opts.MaxDeliveries {
 		s.stats.Dropped++
 		log.ErrorContext(ctx, "message dropped after max deliveries",
-			slog.Int("maxDeliveries", s.opts.MaxDeliveries),
-			slog.Any("error", err))
+			slog.Int(logkey.MaxDeliveryCount, s.opts.MaxDeliveries),
+			slog.Any(logkey.Error, err))
 		return
 	}
 	backoff := s.backoff(item.deliveries)
 	item.due = s.opts.Clock.Now().Add(backoff)
 	heap.Push(&s.queue, item)
 	log.WarnContext(ctx, "delivery failed, redelivering",
-		slog.Duration("after", backoff),
-		slog.Any("error", err))
+		slog.String(logkey.RetryIn, backoff.Round(time.Millisecond).String()),
+		slog.Any(logkey.Error, err))
 }
 
 // call runs the DeliverFunc, turning a panic into an error so one bad

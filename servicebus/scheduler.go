@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+	"github.com/b2b-onboarding/onboard/internal/logkey"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -58,10 +59,10 @@ func (s *Scheduler) Schedule(ctx context.Context, msg workflow.Message, at time.
 		return classify("schedule message "+workflow.MaskEmails(msg.ID), err)
 	}
 	s.log.InfoContext(ctx, "message scheduled",
-		slog.String("messageId", workflow.MaskEmails(msg.ID)),
-		slog.String("type", msg.Event.Type),
-		slog.Time("at", at),
-		slog.Bool("immediate", m.ScheduledEnqueueTime == nil))
+		slog.String(logkey.MessageID, workflow.MaskEmails(msg.ID)),
+		slog.String(logkey.EventType, msg.Event.Type),
+		slog.Time(logkey.Due, at),
+		slog.Bool(logkey.Immediate, m.ScheduledEnqueueTime == nil))
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 
+	"github.com/b2b-onboarding/onboard/internal/logkey"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -48,9 +49,9 @@ func NewTables(ctx context.Context, cfg TablesConfig) (*Tables, error) {
 	var re *azcore.ResponseError
 	switch {
 	case err == nil:
-		log.InfoContext(ctx, "store: created table", "table", table)
+		log.InfoContext(ctx, "store: created table", logkey.Table, table)
 	case errors.As(err, &re) && re.StatusCode == http.StatusConflict && re.ErrorCode == string(aztables.TableAlreadyExists):
-		log.DebugContext(ctx, "store: table exists", "table", table)
+		log.DebugContext(ctx, "store: table exists", logkey.Table, table)
 	default:
 		return nil, fmt.Errorf("store: create table %q: %w", table, classify("create table", table, err, callOther))
 	}

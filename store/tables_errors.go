@@ -9,6 +9,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+	"github.com/b2b-onboarding/onboard/internal/httpx"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -57,5 +58,5 @@ func retryAfterOf(resp *http.Response) time.Duration {
 	if resp == nil {
 		return 0
 	}
-	return workflow.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	return httpx.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 }

@@ -3,9 +3,6 @@ package workflow
 import (
 	"errors"
 	"fmt"
-	"net/http"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -117,27 +114,6 @@ func RetryAfterOf(err error) time.Duration {
 	var t *TransientError
 	if errors.As(err, &t) {
 		return t.RetryAfter
-	}
-	return 0
-}
-
-// ParseRetryAfter reads an HTTP Retry-After value for TransientError.RetryAfter: delay seconds (possibly
-// fractional) or an HTTP date. Unparseable or past values give zero.
-func ParseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s <= 0 {
-			return 0
-		}
-		return time.Duration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
 	}
 	return 0
 }

@@ -13,12 +13,15 @@ const (
 	// ExistingAdoptGuests (the default): a guest invited by someone else is
 	// adopted for assignments only (groups, roles, apps; never its
 	// identity properties or manager); a member is refused.
-	ExistingAdoptGuests = "adopt-guests"
+	ExistingAdoptGuests ExistingMode = "adopt-guests"
 	// ExistingRefuse: every existing user is refused.
-	ExistingRefuse = "refuse"
+	ExistingRefuse ExistingMode = "refuse"
 	// ExistingAdoptAll: members are adopted too, for assignments only.
-	ExistingAdoptAll = "adopt-all"
+	ExistingAdoptAll ExistingMode = "adopt-all"
 )
+
+// ExistingMode is a value of Config.ExistingUsers.
+type ExistingMode string
 
 // createdSkew tolerates the difference between our clock and Graph's when
 // comparing a user's createdDateTime with the invitation attempt.
@@ -42,7 +45,7 @@ func createdBy(rec Record, u DirectoryUser) bool {
 // OriginCreated when this cycle's invitation made it, else an existing
 // user, which Config.ExistingUsers adopts (OriginAdopted) or refuses with
 // a PolicyError naming the setting.
-func (e *Engine) originOf(rec Record, u DirectoryUser) (string, error) {
+func (e *Engine) originOf(rec Record, u DirectoryUser) (Origin, error) {
 	if createdBy(rec, u) {
 		return OriginCreated, nil
 	}

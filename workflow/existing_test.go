@@ -131,7 +131,7 @@ func TestExpirySparesAUserThatIsAMemberNow(t *testing.T) {
 // POLICY_EXISTING_USERS changes the default.
 func TestExistingUsersSetting(t *testing.T) {
 	cases := []struct {
-		setting string
+		setting workflow.ExistingMode
 		user    workflow.DirectoryUser
 		refused bool
 	}{
@@ -139,12 +139,12 @@ func TestExistingUsersSetting(t *testing.T) {
 		{workflow.ExistingAdoptAll, member("ada@fabrikam.com"), false},
 	}
 	for _, tc := range cases {
-		t.Run(tc.setting, func(t *testing.T) {
+		t.Run(string(tc.setting), func(t *testing.T) {
 			e := newEnv(t)
 			e.eng.Config.ExistingUsers = tc.setting
 			e.dir.seed(tc.user)
 			_, err := e.eng.Handle(context.Background(), approved("m1", adaData))
-			if tc.refused != workflow.IsPermanent(err) || tc.refused && !strings.Contains(err.Error(), "POLICY_EXISTING_USERS="+tc.setting) {
+			if tc.refused != workflow.IsPermanent(err) || tc.refused && !strings.Contains(err.Error(), "POLICY_EXISTING_USERS="+string(tc.setting)) {
 				t.Fatalf("err = %v, refused want %v", err, tc.refused)
 			}
 			writes := strings.Join(e.dir.appliedKeys(), " ")

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // maxMessageID is Service Bus's limit on MessageId.
@@ -39,4 +41,19 @@ func retryMessageID(originalID string, attempt int) string {
 		id = fmt.Sprintf("sha256-%s/retry/%d", hex.EncodeToString(sum[:16]), attempt)
 	}
 	return id
+}
+
+// originalMessageID is the id a retry chain is keyed by: the message id
+// without a trailing "/retry/<n>". A replayed dead letter
+// ("…/retry/3/replay/<n>") is a new message with a chain of its own.
+func originalMessageID(id string) string {
+	i := strings.LastIndex(id, "/retry/")
+	if i < 0 {
+		return id
+	}
+	n := id[i+len("/retry/"):]
+	if _, err := strconv.Atoi(n); err != nil || n == "" {
+		return id
+	}
+	return id[:i]
 }

@@ -11,8 +11,8 @@ import (
 )
 
 // missingState maps change keys to their Missing state on the record.
-func missingState(r workflow.Record) map[string]string {
-	out := map[string]string{}
+func missingState(r workflow.Record) map[string]workflow.MissingState {
+	out := map[string]workflow.MissingState{}
 	for _, m := range r.Missing {
 		out[m.Change] = m.State
 	}

@@ -28,9 +28,9 @@ func (e *Engine) partnerApproved(ctx context.Context, spec Spec) (Result, error)
 		if rec, err = e.invite(ctx, rec); err != nil {
 			return res, err
 		}
-		res.Action = "invited"
+		res.Action = ActionInvited
 		if rec.UserOrigin == OriginAdopted {
-			res.Action = "adopted"
+			res.Action = ActionAdopted
 		}
 	}
 	if rec.UserOrigin == "" {
@@ -46,9 +46,9 @@ func (e *Engine) partnerApproved(ctx context.Context, spec Spec) (Result, error)
 		return res, err
 	}
 	if res.Action == "" {
-		res.Action = "provisioned"
+		res.Action = ActionProvisioned
 		if n == 0 {
-			res.Action = "up-to-date"
+			res.Action = ActionUpToDate
 		}
 	}
 	res.Detail = fmt.Sprintf("%d change(s) applied", n)
@@ -80,10 +80,10 @@ func (e *Engine) mergeApproval(r *Record, spec Spec) error {
 			r.Reminders = ReminderState{}
 			r.Missing = nil
 			if r.UserOrigin == OriginCreated { // expiry acted only on users it created
-				switch e.Config.ExpiryAction {
-				case "delete":
+				switch ExpiryAction(e.Config.ExpiryAction) {
+				case ExpiryDelete:
 					r.GuestID, r.Done, r.UserOrigin = "", nil, ""
-				case "disable":
+				case ExpiryDisable:
 					r.Reenable = r.GuestID != ""
 				}
 			}
@@ -188,34 +188,75 @@ func (e *Engine) invite(ctx context.Context, rec Record) (Record, error) {
 	if !rec.Invite.IntentAt.IsZero() && now.Sub(rec.Invite.IntentAt) < e.settle() {
 		return rec, &TransientError{Op: "invite", Err: errInFlight}
 	}
+	if r, done, err := e.inviteExisting(ctx, rec); done || err != nil {
+		return r, err
+	}
+	rec, unknown, err := e.recordInviteIntent(ctx, rec.Key, now)
+	if errors.Is(err, errInFlight) {
+		return rec, &TransientError{Op: "invite", Err: err}
+	}
+	if err != nil || !rec.Invite.SentAt.IsZero() {
+		return rec, err
+	}
+	send := rec.Spec.SendMessage && !unknown
+	result, err := e.Directory.Invite(ctx, invitationFor(rec.Spec, send))
+	if err != nil {
+		e.recordInviteFailure(ctx, rec.Key, now, err)
+		return rec, err
+	}
+	var origin Origin
+	detail := ""
+	if rec.GuestID != "" && rec.UserOrigin == OriginCreated {
+		origin = OriginCreated // a new cycle of our own guest
+	}
+	if unknown {
+		detail = "guest " + result.GuestID + ", invited again without mail: an earlier attempt may have sent it"
+	}
+	// the slot's email went out now, or is assumed to have gone out earlier
+	return e.invited(ctx, rec.Key, result, origin, rec.Spec.SendMessage, detail)
+}
+
+// inviteExisting settles the invitation without sending one when the
+// address already has a user: an adopted user in a new cycle, the guest of
+// an interrupted invitation, or a user someone else created (which the
+// policy adopts or refuses). done is false when an invitation is needed.
+func (e *Engine) inviteExisting(ctx context.Context, rec Record) (_ Record, done bool, _ error) {
 	switch {
 	case rec.GuestID != "" && rec.UserOrigin == OriginAdopted:
 		// a new cycle for an adopted user: never our invitation to send
-		return e.invited(ctx, rec.Key, InviteResult{GuestID: rec.GuestID}, OriginAdopted, false, "existing user kept for a new cycle; no invitation sent")
-	case rec.GuestID == "" || rec.UserOrigin != OriginCreated:
-		u, found, err := e.Directory.FindUserByMail(ctx, rec.Key)
-		if err != nil {
-			return rec, err
-		}
-		if found {
-			origin, err := e.originOf(rec, u)
-			if err != nil {
-				return rec, err
-			}
-			result := InviteResult{GuestID: u.ID, Status: u.ExternalUserState}
-			detail := "found the guest of an interrupted invitation"
-			if origin == OriginAdopted {
-				detail = fmt.Sprintf("existing %s user %s adopted for assignments only; no invitation sent", strings.ToLower(orDefault(u.UserType, "member")), u.ID)
-				if rec.UserOrigin = origin; accepted(rec, u) {
-					result.Status = StateAccepted // nothing to wait for: complete once provisioned
-				}
-			}
-			// the interrupted attempt that created our guest asked for mail
-			return e.invited(ctx, rec.Key, result, origin, origin == OriginCreated && rec.Spec.SendMessage, detail)
+		r, err := e.invited(ctx, rec.Key, InviteResult{GuestID: rec.GuestID}, OriginAdopted, false, "existing user kept for a new cycle; no invitation sent")
+		return r, true, err
+	case rec.GuestID != "" && rec.UserOrigin == OriginCreated:
+		return rec, false, nil // a new cycle of our own guest: invite again
+	}
+	u, found, err := e.Directory.FindUserByMail(ctx, rec.Key)
+	if err != nil || !found {
+		return rec, false, err
+	}
+	origin, err := e.originOf(rec, u)
+	if err != nil {
+		return rec, false, err
+	}
+	result := InviteResult{GuestID: u.ID, Status: u.ExternalUserState}
+	detail := "found the guest of an interrupted invitation"
+	if origin == OriginAdopted {
+		detail = fmt.Sprintf("existing %s user %s adopted for assignments only; no invitation sent", strings.ToLower(orDefault(u.UserType, "member")), u.ID)
+		if rec.UserOrigin = origin; accepted(rec, u) {
+			result.Status = StateAccepted // nothing to wait for: complete once provisioned
 		}
 	}
-	var unknown bool
-	rec, err := e.update(ctx, rec.Key, func(r *Record) error {
+	// the interrupted attempt that created our guest asked for mail
+	r, err := e.invited(ctx, rec.Key, result, origin, origin == OriginCreated && rec.Spec.SendMessage, detail)
+	return r, true, err
+}
+
+// recordInviteIntent records that an invitation is about to be sent (intent
+// before effect). unknown reports that an earlier attempt never reported
+// back, so this one must not mail again. errInFlight: another delivery's
+// attempt may still be running; a record whose invitation is already sent
+// is returned unchanged.
+func (e *Engine) recordInviteIntent(ctx context.Context, key string, now time.Time) (rec Record, unknown bool, err error) {
+	rec, err = e.update(ctx, key, func(r *Record) error {
 		switch {
 		case !r.Invite.SentAt.IsZero():
 			return errNoChange // another delivery finished it
@@ -232,46 +273,33 @@ func (e *Engine) invite(ctx context.Context, rec Record) (Record, error) {
 		unknown = r.Invite.OutcomeUnknown
 		return nil
 	})
-	if errors.Is(err, errInFlight) {
-		return rec, &TransientError{Op: "invite", Err: err}
-	}
-	if err != nil || !rec.Invite.SentAt.IsZero() {
-		return rec, err
-	}
-	send := rec.Spec.SendMessage && !unknown
-	result, err := e.Directory.Invite(ctx, invitationFor(rec.Spec, send))
-	if err != nil {
-		refused := Refused(err)
-		_, _ = e.update(ctx, rec.Key, func(r *Record) error {
-			if !r.Invite.IntentAt.Equal(now) {
-				return errNoChange
-			}
-			if refused { // Graph answered no: nothing was created or sent
-				r.Invite.IntentAt = time.Time{}
-			} else {
-				r.Invite.OutcomeUnknown = true
-				r.note(e, "invitation-unknown", "no answer to the invitation ("+err.Error()+"); assuming it was sent")
-			}
-			return nil
-		})
-		return rec, err
-	}
-	origin, detail := "", ""
-	if rec.GuestID != "" && rec.UserOrigin == OriginCreated {
-		origin = OriginCreated // a new cycle of our own guest
-	}
-	if unknown {
-		detail = "guest " + result.GuestID + ", invited again without mail: an earlier attempt may have sent it"
-	}
-	// the slot's email went out now, or is assumed to have gone out earlier
-	return e.invited(ctx, rec.Key, result, origin, rec.Spec.SendMessage, detail)
+	return rec, unknown, err
+}
+
+// recordInviteFailure records how the invitation attempt made at intentAt
+// failed: refused (nothing happened, the intent is cleared) or with an
+// unknown outcome (assumed sent).
+func (e *Engine) recordInviteFailure(ctx context.Context, key string, intentAt time.Time, cause error) {
+	refused := Refused(cause)
+	_, _ = e.update(ctx, key, func(r *Record) error {
+		if !r.Invite.IntentAt.Equal(intentAt) {
+			return errNoChange
+		}
+		if refused { // Graph answered no: nothing was created or sent
+			r.Invite.IntentAt = time.Time{}
+		} else {
+			r.Invite.OutcomeUnknown = true
+			r.note(e, "invitation-unknown", "no answer to the invitation ("+cause.Error()+"); assuming it was sent")
+		}
+		return nil
+	})
 }
 
 // invited records the result of the first invitation of a cycle (or the
 // user found instead of inviting). origin may be "" when a read must still
 // tell whose user it is (establishOrigin); mailed counts the slot's email,
 // sent or assumed sent.
-func (e *Engine) invited(ctx context.Context, key string, result InviteResult, origin string, mailed bool, detail string) (Record, error) {
+func (e *Engine) invited(ctx context.Context, key string, result InviteResult, origin Origin, mailed bool, detail string) (Record, error) {
 	now := e.Clock.Now().UTC()
 	return e.update(ctx, key, func(r *Record) error {
 		if !r.Invite.SentAt.IsZero() {

@@ -31,7 +31,7 @@ type Record struct {
 	// onboarding's invitation created it), OriginAdopted (it existed
 	// before: only assignments are applied, and expiry never touches it)
 	// or "" (not established yet: nothing is applied).
-	UserOrigin string `json:"userOrigin,omitempty"`
+	UserOrigin Origin `json:"userOrigin,omitempty"`
 
 	Invite InviteState `json:"invite"`
 	// Done maps Change.Key() to when the change was confirmed.
@@ -85,30 +85,37 @@ type ReminderState struct {
 	NextDue time.Time `json:"nextDue,omitempty"` // when it is due
 }
 
-// The origins of an onboarding's user (Record.UserOrigin).
+// Origin says whose user an onboarding's guest is (Record.UserOrigin);
+// empty until established.
+type Origin string
+
+// The origins of an onboarding's user.
 const (
-	OriginCreated = "created"
-	OriginAdopted = "adopted"
+	OriginCreated Origin = "created" // this onboarding's invitation created it
+	OriginAdopted Origin = "adopted" // it existed; adopted for assignments only
 )
 
 // Missing is one desired change that is not in place, and why.
 type Missing struct {
-	Change string `json:"change"` // Change.Key()
-	State  string `json:"state"`  // MissingWaiting, MissingFailed or MissingRefused
-	Reason string `json:"reason"`
+	Change string       `json:"change"` // Change.Key()
+	State  MissingState `json:"state"`
+	Reason string       `json:"reason"`
 }
+
+// MissingState says why a desired change is not in place (Missing.State).
+type MissingState string
 
 // The states of a Missing change.
 const (
 	// MissingWaiting: retried later (a transient failure, or a 404 inside
 	// the settle window after the invitation: replication lag).
-	MissingWaiting = "waiting"
+	MissingWaiting MissingState = "waiting"
 	// MissingFailed: a permanent failure; the reason says what to fix.
-	MissingFailed = "failed"
+	MissingFailed MissingState = "failed"
 	// MissingRefused: not applied because the policy no longer allows it,
 	// or because it would change the identity of a user this onboarding
 	// did not create. Not retried until the policy changes.
-	MissingRefused = "refused"
+	MissingRefused MissingState = "refused"
 )
 
 // HistoryEntry is one step of the onboarding, for status output.

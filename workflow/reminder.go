@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/b2b-onboarding/onboard/internal/logkey"
 )
 
 // dueAfter says when follow-up n (1-based) of a cycle is due, measured from
@@ -123,14 +125,14 @@ const dueSkew = 5 * time.Second
 // most once per reminder) or, after the last one, expires the onboarding;
 // it records itself before scheduling the next follow-up.
 func (e *Engine) reminderDue(ctx context.Context, rd ReminderData) (Result, error) {
-	res := Result{Key: rd.Key, Action: "ignored"}
+	res := Result{Key: rd.Key, Action: ActionIgnored}
 	rec, err := e.Store.Load(ctx, rd.Key)
 	if errors.Is(err, ErrNotFound) {
 		res.Detail = "no such onboarding"
 		e.ignoreReminder(rd, res.Detail)
 		return res, nil
 	} else if err != nil {
-		return res, &TransientError{Op: "load record", Err: err}
+		return res, storeError("load record", err)
 	}
 	if rec.UserOrigin == "" && rec.GuestID != "" && !rec.Invite.SentAt.IsZero() {
 		// a record from before user origins were kept: establish it first
@@ -171,7 +173,7 @@ func (e *Engine) reminderDue(ctx context.Context, rd ReminderData) (Result, erro
 }
 
 func (e *Engine) ignoreReminder(rd ReminderData, why string) {
-	e.logger().Info("reminder ignored", "key", MaskEmail(rd.Key), "number", rd.Number, "cycle", rd.Cycle, "reason", MaskEmails(why))
+	e.logger().Info("reminder ignored", logkey.Key, MaskEmail(rd.Key), logkey.Number, rd.Number, logkey.Cycle, rd.Cycle, logkey.Reason, MaskEmails(why))
 }
 
 // honourReminder acts on the reminder the record expects, now due.
@@ -190,7 +192,7 @@ func (e *Engine) honourReminder(ctx context.Context, rec Record, n int) (Result,
 			r.note(e, "failed", r.Failure.Reason)
 			return nil
 		})
-		res.Action, res.Detail = "failed", "user no longer exists"
+		res.Action, res.Detail = ActionFailed, "user no longer exists"
 		return res, err
 	case err != nil:
 		return res, err
@@ -225,7 +227,7 @@ func (e *Engine) honourReminder(ctx context.Context, rec Record, n int) (Result,
 	if _, err := e.ensureReminder(ctx, rec); err != nil {
 		return res, err
 	}
-	return Result{Key: rec.Key, Action: "reminder-sent", Detail: fmt.Sprintf("#%d", n)}, nil
+	return Result{Key: rec.Key, Action: ActionReminderSent, Detail: fmt.Sprintf("#%d", n)}, nil
 }
 
 // complete records that the guest accepted and provisions what is still
@@ -248,7 +250,7 @@ func (e *Engine) complete(ctx context.Context, rec Record) (Result, error) {
 	if _, err := e.provision(ctx, rec); err != nil {
 		return Result{Key: rec.Key}, err
 	}
-	return Result{Key: rec.Key, Action: "completed"}, nil
+	return Result{Key: rec.Key, Action: ActionCompleted}, nil
 }
 
 // resend re-invites the guest for reminder n, at most once: the intent is
@@ -301,26 +303,26 @@ func (e *Engine) resend(ctx context.Context, rec Record, n int) error {
 // that is still a guest as read just now (u): never to an adopted user,
 // never to a member. Missing changes stay on the record.
 func (e *Engine) expire(ctx context.Context, rec Record, u DirectoryUser) (Result, error) {
-	action := e.Config.ExpiryAction
+	action := ExpiryAction(e.Config.ExpiryAction)
 	if action == "" {
-		action = "none"
+		action = ExpiryNone
 	}
-	detail := "expiry action " + action
-	if action != "none" {
+	detail := "expiry action " + string(action)
+	if action != ExpiryNone {
 		switch {
 		case rec.UserOrigin != OriginCreated:
 			detail = fmt.Sprintf("expiry action %s skipped: user %s was not created by this onboarding", action, rec.GuestID)
-			action = "none"
+			action = ExpiryNone
 		case !strings.EqualFold(u.UserType, "Guest"):
 			detail = fmt.Sprintf("expiry action %s skipped: user %s is a %s", action, rec.GuestID, orDefault(u.UserType, "member"))
-			action = "none"
+			action = ExpiryNone
 		}
 	}
 	var err error
 	switch action {
-	case "disable":
+	case ExpiryDisable:
 		err = e.Directory.SetAccountEnabled(ctx, rec.GuestID, false)
-	case "delete":
+	case ExpiryDelete:
 		err = e.Directory.DeleteUser(ctx, rec.GuestID)
 	}
 	if err != nil {
@@ -338,5 +340,5 @@ func (e *Engine) expire(ctx context.Context, rec Record, u DirectoryUser) (Resul
 		r.note(e, "expired", "no acceptance after the last reminder; "+detail)
 		return nil
 	})
-	return Result{Key: rec.Key, Action: "expired"}, err
+	return Result{Key: rec.Key, Action: ActionExpired}, err
 }

@@ -23,7 +23,7 @@ func (e *Engine) update(ctx context.Context, key string, mutate func(*Record) er
 			now := e.Clock.Now().UTC()
 			rec = Record{Key: key, Phase: PhaseNew, CreatedAt: now}
 		} else if err != nil {
-			return Record{}, &TransientError{Op: "load record", Err: err}
+			return Record{}, storeError("load record", err)
 		}
 		if err := mutate(&rec); errors.Is(err, errNoChange) {
 			return rec, nil
@@ -39,10 +39,26 @@ func (e *Engine) update(ctx context.Context, key string, mutate func(*Record) er
 			return rec, nil
 		}
 		if !errors.Is(err, ErrConflict) {
-			return rec, &TransientError{Op: "save record", Err: err}
+			return rec, storeError("save record", err)
 		}
 	}
 	return Record{}, &TransientError{Op: "save record", Err: fmt.Errorf("%w after %d attempts", ErrConflict, maxSaveAttempts)}
+}
+
+// storeError is how a Store failure (other than ErrNotFound and
+// ErrConflict, which callers handle) leaves the workflow. An error the
+// store classified keeps its class and its details: a *PermanentError
+// (store.ErrInvalidKey, store.ErrTooLarge: no retry can fix it) stays
+// permanent, so the dead-letter reason does not call it transient, and a
+// *TransientError keeps the service's Retry-After. Anything else (a
+// missing table, an answer the store did not recognise) is transient:
+// retried later, and dead-lettered once RETRY_MAX_ELAPSED is spent.
+func storeError(op string, err error) error {
+	var t *TransientError
+	if IsPermanent(err) || errors.As(err, &t) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return &TransientError{Op: op, Err: err}
 }
 
 // errNoChange tells update that mutate left the record as it was.

@@ -131,11 +131,26 @@ func jsonKind(k string) string {
 	return "a " + k
 }
 
-// Normalize validates the input and returns the Spec.
+// Normalize validates the input and returns the Spec. Every invalid field
+// is reported (a JoinErrors list of ValidationErrors), not just the first.
 func (in PartnerApproved) Normalize(defaultRedirect string) (Spec, error) {
 	v := validator{}
 	s := Spec{RequestID: strings.TrimSpace(in.RequestID), DisplayName: strings.TrimSpace(in.DisplayName)}
+	v.guest(in, &s, defaultRedirect)
+	v.invitation(in.Invitation, &s)
+	s.Properties, s.ManagerID = v.properties(in, s.DisplayName)
+	s.Groups = v.ids("groups", in.Groups, MaxGroups)
+	s.Roles = v.ids("roles", in.Roles, MaxRoles)
+	s.Apps = v.apps(in.Applications)
+	if len(v.errs) > 0 {
+		return Spec{}, JoinErrors(v.errs...)
+	}
+	return s, nil
+}
 
+// guest checks who is invited and where they land: request id, email,
+// display name, user type and redirect URL.
+func (v *validator) guest(in PartnerApproved, s *Spec, defaultRedirect string) {
 	if strings.TrimSpace(in.RequestID) == "" {
 		v.fail("requestId", "required")
 	}
@@ -166,27 +181,36 @@ func (in PartnerApproved) Normalize(defaultRedirect string) (Spec, error) {
 	} else if rule := RedirectURLRule(s.RedirectURL); rule != "" {
 		v.fail("redirectUrl", rule)
 	}
+}
 
+// invitation checks the invitation message options; without them the
+// invitation is mailed with Graph's default text.
+func (v *validator) invitation(inv *InvitationInput, s *Spec) {
 	s.SendMessage = true
-	if inv := in.Invitation; inv != nil {
-		if inv.Send != nil {
-			s.SendMessage = *inv.Send
-		}
-		s.Message = inv.Message
-		v.maxLen("invitation.message", inv.Message, MaxMessageLength)
-		if cc := strings.TrimSpace(inv.CC); cc != "" {
-			if err := checkAddress("invitation.cc", strings.ToLower(cc)); err != nil {
-				v.add(err)
-			}
-			s.CC = cc
-		}
-		if inv.Language != "" && !languageRe.MatchString(inv.Language) {
-			v.fail("invitation.language", "must be a language tag such as en-US or nl-NL, got "+shown(inv.Language))
-		}
-		s.Language = inv.Language
+	if inv == nil {
+		return
 	}
+	if inv.Send != nil {
+		s.SendMessage = *inv.Send
+	}
+	s.Message = inv.Message
+	v.maxLen("invitation.message", inv.Message, MaxMessageLength)
+	if cc := strings.TrimSpace(inv.CC); cc != "" {
+		if err := checkAddress("invitation.cc", strings.ToLower(cc)); err != nil {
+			v.add(err)
+		}
+		s.CC = cc
+	}
+	if inv.Language != "" && !languageRe.MatchString(inv.Language) {
+		v.fail("invitation.language", "must be a language tag such as en-US or nl-NL, got "+shown(inv.Language))
+	}
+	s.Language = inv.Language
+}
 
-	p := UserProperties{DisplayName: s.DisplayName}
+// properties checks the user properties of the six admin-center
+// categories against Graph's limits, and the manager's id.
+func (v *validator) properties(in PartnerApproved, displayName string) (p UserProperties, managerID string) {
+	p.DisplayName = displayName
 	if id := in.Identity; id != nil {
 		p.GivenName = v.text("identity.givenName", id.GivenName, 64)
 		p.Surname = v.text("identity.surname", id.Surname, 64)
@@ -198,7 +222,7 @@ func (in PartnerApproved) Normalize(defaultRedirect string) (Spec, error) {
 		p.EmployeeID = v.text("job.employeeId", j.EmployeeID, 16)
 		if j.ManagerID != "" {
 			v.guid("job.managerId", j.ManagerID)
-			s.ManagerID = strings.ToLower(j.ManagerID)
+			managerID = strings.ToLower(j.ManagerID)
 		}
 	}
 	if c := in.Contact; c != nil {
@@ -220,15 +244,19 @@ func (in PartnerApproved) Normalize(defaultRedirect string) (Spec, error) {
 			v.fail("settings.usageLocation", "must be an ISO 3166 two-letter country code such as NL, got "+shown(st.UsageLocation))
 		}
 	}
-	s.Properties = p
+	return p, managerID
+}
 
-	s.Groups = v.ids("groups", in.Groups, MaxGroups)
-	s.Roles = v.ids("roles", in.Roles, MaxRoles)
-	if len(in.Applications) > MaxApps {
-		v.fail("applications", fmt.Sprintf("at most %d entries, got %d", MaxApps, len(in.Applications)))
+// apps checks the application assignments: at most MaxApps, ids as GUIDs
+// (lower-cased), the default app role when none is given, duplicates
+// dropped.
+func (v *validator) apps(in []AppAssignment) []AppAssignment {
+	if len(in) > MaxApps {
+		v.fail("applications", fmt.Sprintf("at most %d entries, got %d", MaxApps, len(in)))
 	}
+	var out []AppAssignment
 	seen := map[AppAssignment]bool{}
-	for i, a := range in.Applications {
+	for i, a := range in {
 		f := fmt.Sprintf("applications[%d]", i)
 		if a.ServicePrincipalID == "" {
 			v.fail(f+".servicePrincipalId", "required")
@@ -244,13 +272,10 @@ func (in PartnerApproved) Normalize(defaultRedirect string) (Spec, error) {
 		}
 		if !seen[a] {
 			seen[a] = true
-			s.Apps = append(s.Apps, a)
+			out = append(out, a)
 		}
 	}
-	if len(v.errs) > 0 {
-		return Spec{}, JoinErrors(v.errs...)
-	}
-	return s, nil
+	return out
 }
 
 // RedirectURLRule returns the rule an invitation redirect URL breaks, or ""
