@@ -210,9 +210,7 @@ func newTenant(s Seed) *tenant {
 			"externalUserState": nullable(su.ExternalUserState),
 			"accountEnabled":    true,
 			"createdDateTime":   created,
-			"identities": []any{map[string]any{
-				"signInType": "userPrincipalName", "issuer": t.domain, "issuerAssignedId": upn,
-			}},
+			"identities":        seedIdentities(su.Identities, t.domain, upn),
 		}
 		fillUserDefaults(p)
 		t.users[strings.ToLower(su.ID)] = &user{props: p, managerID: su.ManagerID}
@@ -234,6 +232,16 @@ func newTenant(s Seed) *tenant {
 		t.roleDefs = append(t.roleDefs, &roleDefinition{rd})
 	}
 	return t
+}
+
+// seedIdentities is a seeded user's identities: the userPrincipalName one
+// every user has, then the seed's.
+func seedIdentities(extra []SeedIdentity, domain, upn string) []any {
+	out := []any{map[string]any{"signInType": "userPrincipalName", "issuer": domain, "issuerAssignedId": upn}}
+	for _, id := range extra {
+		out = append(out, map[string]any{"signInType": id.SignInType, "issuer": id.Issuer, "issuerAssignedId": nullable(id.IssuerAssignedID)})
+	}
+	return out
 }
 
 // fillUserDefaults makes sure every settable property exists (null when
