@@ -2,6 +2,7 @@ package workflow_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -279,7 +280,10 @@ type scheduled struct {
 }
 
 // fakeScheduler records scheduled messages, dropping repeated ids like
-// Service Bus duplicate detection.
+// Service Bus duplicate detection. It is held to the same contract as
+// servicebus.Scheduler (schedulertest, run in scheduler_contract_test.go):
+// it refuses what Service Bus or the handler would (an empty or over-long
+// id, an event without id, source or type, data that is not JSON).
 type fakeScheduler struct {
 	mu   sync.Mutex
 	msgs []scheduled
@@ -291,6 +295,9 @@ type fakeScheduler struct {
 }
 
 func (s *fakeScheduler) Schedule(ctx context.Context, m workflow.Message, at time.Time) error {
+	if err := checkScheduled(m); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	if s.err != nil {
 		s.mu.Unlock()
@@ -308,6 +315,20 @@ func (s *fakeScheduler) Schedule(ctx context.Context, m workflow.Message, at tim
 	s.mu.Unlock()
 	if fresh && hook != nil {
 		hook(scheduled{m, at})
+	}
+	return nil
+}
+
+// checkScheduled refuses a message Service Bus would refuse (MessageId
+// empty or over 128 characters) or the handler could not decode.
+func checkScheduled(m workflow.Message) error {
+	switch {
+	case m.ID == "" || len(m.ID) > 128:
+		return fmt.Errorf("schedule: message id %q: must be 1 to 128 characters (Service Bus MessageId limit)", m.ID)
+	case m.Event.ID == "" || m.Event.Source == "" || m.Event.Type == "":
+		return fmt.Errorf("schedule %s: event id, source and type are required", m.ID)
+	case len(m.Event.Data) > 0 && !json.Valid(m.Event.Data):
+		return fmt.Errorf("schedule %s: event data must be JSON", m.ID)
 	}
 	return nil
 }
