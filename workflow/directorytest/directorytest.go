@@ -6,8 +6,8 @@
 // fake is thereby what the Graph adapter does against the simulator, and
 // neither can drift alone.
 //
-// The suite imports only workflow and the standard library, so that the
-// workflow's own tests can run it without pulling in an SDK.
+// The suite imports no SDK (only workflow, internal/testclock and the
+// standard library), so that the workflow's own tests can run it.
 //
 // # Adding an implementation
 //
@@ -22,10 +22,10 @@ package directorytest
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/b2b-onboarding/onboard/internal/testclock"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -100,28 +100,10 @@ type New func(t *testing.T, tenant Tenant, now func() time.Time) Target
 // timestamps have second precision).
 var Start = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 
-// clock is the suite's settable clock, handed to New as now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is one case's target and clock.
 type env struct {
 	Target
-	clock *clock
+	clock *testclock.Clock
 }
 
 func (e *env) ctx(t *testing.T) context.Context {
@@ -159,8 +141,8 @@ func Run(t *testing.T, newTarget New) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			clk := &clock{t: Start}
-			c.test(t, &env{Target: newTarget(t, TenantFixture(), clk.now), clock: clk})
+			clk := testclock.New(Start)
+			c.test(t, &env{Target: newTarget(t, TenantFixture(), clk.Now), clock: clk})
 		})
 	}
 }

@@ -42,7 +42,7 @@ func testReplicationLag(t *testing.T, e *env) {
 	}
 	e.applyAll(t, AcceptedGuestID, []workflow.Change{{Kind: workflow.ChangeGroup, ID: GroupA}})
 
-	e.clock.advance(lag + time.Second)
+	e.clock.Advance(lag + time.Second)
 	e.applyAll(t, guest, changes)
 	for _, c := range changes {
 		if !e.Applied(guest, c) {

@@ -61,7 +61,7 @@ func (e *env) expect(t *testing.T, want ...workflow.Message) {
 	}
 	slices.Sort(wantIDs)
 	if !slices.Equal(ids, wantIDs) {
-		t.Fatalf("delivered %q at %s, want %q", ids, e.clock.now().Format(time.RFC3339), wantIDs)
+		t.Fatalf("delivered %q at %s, want %q", ids, e.clock.Now().Format(time.RFC3339), wantIDs)
 	}
 	for _, m := range want {
 		if diff := eventDiff(got[m.ID], m.Event); diff != "" {
@@ -93,7 +93,7 @@ func eventDiff(got, want workflow.Event) string {
 // parser, the event as scheduled.
 func testRoundTrip(t *testing.T, e *env) {
 	m := message("zoë@fabrikam.com/c2/reminder/1")
-	if err := e.schedule(t, m, e.clock.now()); err != nil {
+	if err := e.schedule(t, m, e.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	e.expect(t, m)
@@ -106,18 +106,18 @@ func testDuplicate(t *testing.T, e *env) {
 	first := message("ada@fabrikam.com/reminder/1")
 	repeat := message("ada@fabrikam.com/reminder/1")
 	repeat.Event.Data = json.RawMessage(`{"key":"ada@fabrikam.com","number":99,"requestId":"PR-2"}`)
-	now := e.clock.now()
+	now := e.clock.Now()
 	if err := e.schedule(t, first, now.Add(10*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.schedule(t, repeat, now.Add(5*time.Minute)); err != nil {
 		t.Fatalf("scheduling an id again must be accepted (and dropped), got %v", err)
 	}
-	e.clock.advance(5 * time.Minute)
+	e.clock.Advance(5 * time.Minute)
 	e.expect(t)
-	e.clock.advance(5 * time.Minute)
+	e.clock.Advance(5 * time.Minute)
 	e.expect(t, first)
-	e.clock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
 	e.expect(t)
 }
 
@@ -127,7 +127,7 @@ func testDistinctIDs(t *testing.T, e *env) {
 	a, b := message("ada@fabrikam.com/retry/1"), message("ada@fabrikam.com/retry/2")
 	b.Event = a.Event
 	for _, m := range []workflow.Message{a, b} {
-		if err := e.schedule(t, m, e.clock.now()); err != nil {
+		if err := e.schedule(t, m, e.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -138,21 +138,21 @@ func testDistinctIDs(t *testing.T, e *env) {
 // delivered once it is due.
 func testDueTime(t *testing.T, e *env) {
 	m := message("ada@fabrikam.com/reminder/2")
-	at := e.clock.now().Add(time.Hour).In(time.FixedZone("CET", 3600))
+	at := e.clock.Now().Add(time.Hour).In(time.FixedZone("CET", 3600))
 	if err := e.schedule(t, m, at); err != nil {
 		t.Fatal(err)
 	}
 	e.expect(t)
-	e.clock.advance(time.Hour - time.Second)
+	e.clock.Advance(time.Hour - time.Second)
 	e.expect(t)
-	e.clock.advance(time.Second)
+	e.clock.Advance(time.Second)
 	e.expect(t, m)
 }
 
 // A time in the past (or zero) means "now".
 func testPastDue(t *testing.T, e *env) {
 	late, zero := message("ada@fabrikam.com/reminder/3"), message("ada@fabrikam.com/retry/3")
-	if err := e.schedule(t, late, e.clock.now().Add(-time.Hour)); err != nil {
+	if err := e.schedule(t, late, e.clock.Now().Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.schedule(t, zero, time.Time{}); err != nil {
@@ -169,10 +169,10 @@ func testIDLength(t *testing.T, e *env) {
 	prefix := "ada@fabrikam.com/reminder/1/retry/"
 	longest := message(prefix + strings.Repeat("x", MaxMessageIDLength-len(prefix)))
 	tooLong := message(longest.ID + "x")
-	if err := e.schedule(t, longest, e.clock.now()); err != nil {
+	if err := e.schedule(t, longest, e.clock.Now()); err != nil {
 		t.Fatalf("a %d-character id: %v", len(longest.ID), err)
 	}
-	err := e.schedule(t, tooLong, e.clock.now())
+	err := e.schedule(t, tooLong, e.clock.Now())
 	if err == nil || !strings.Contains(err.Error(), "128") || errors.As(err, new(*workflow.TransientError)) {
 		t.Fatalf("a %d-character id: %v, want a non-transient error naming the 128-character limit", len(tooLong.ID), err)
 	}
@@ -182,7 +182,7 @@ func testIDLength(t *testing.T, e *env) {
 // Duplicate detection keys on the id, so a message without one is refused.
 func testEmptyID(t *testing.T, e *env) {
 	m := message("")
-	if err := e.schedule(t, m, e.clock.now()); err == nil {
+	if err := e.schedule(t, m, e.clock.Now()); err == nil {
 		t.Fatal("a message without id was accepted")
 	}
 	e.expect(t)
@@ -201,7 +201,7 @@ func testUndecodable(t *testing.T, e *env) {
 	} {
 		m := message("ada@fabrikam.com/reminder/" + tc.name)
 		tc.spoil(&m.Event)
-		if err := e.schedule(t, m, e.clock.now()); err == nil {
+		if err := e.schedule(t, m, e.clock.Now()); err == nil {
 			t.Errorf("%s: accepted", tc.name)
 		}
 	}

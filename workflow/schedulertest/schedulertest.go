@@ -38,10 +38,10 @@ package schedulertest
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/b2b-onboarding/onboard/internal/testclock"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -72,28 +72,10 @@ type Delivered struct {
 // what is due). It arranges its own cleanup with t.Cleanup.
 type New func(t *testing.T, now func() time.Time) Target
 
-// clock is the suite's settable clock, handed to New as now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is one case's target and clock.
 type env struct {
 	Target
-	clock *clock
+	clock *testclock.Clock
 }
 
 func (e *env) schedule(t *testing.T, msg workflow.Message, at time.Time) error {
@@ -122,8 +104,8 @@ func Run(t *testing.T, newTarget New) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			clk := &clock{t: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
-			c.test(t, &env{Target: newTarget(t, clk.now), clock: clk})
+			clk := testclock.New(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
+			c.test(t, &env{Target: newTarget(t, clk.Now), clock: clk})
 		})
 	}
 }
