@@ -112,9 +112,23 @@ func (e *env) ctx(t *testing.T) context.Context {
 	return ctx
 }
 
+// Options tune how the suite runs.
+type Options struct {
+	// Sequential runs the cases one after another instead of in
+	// parallel, for implementations whose construction touches
+	// process-wide state that requests in flight read (msgraph-sdk-go's
+	// NewGraphServiceClient sets kiota's global backing store factory).
+	Sequential bool
+}
+
 // Run runs the contract against targets made by newTarget, each case on a
 // fresh tenant (see TenantFixture), in parallel.
 func Run(t *testing.T, newTarget New) {
+	RunWith(t, newTarget, Options{})
+}
+
+// RunWith is Run with options.
+func RunWith(t *testing.T, newTarget New, opts Options) {
 	cases := []struct {
 		name string
 		test func(t *testing.T, e *env)
@@ -140,7 +154,9 @@ func Run(t *testing.T, newTarget New) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
+			if !opts.Sequential {
+				t.Parallel()
+			}
 			clk := testclock.New(Start)
 			c.test(t, &env{Target: newTarget(t, TenantFixture(), clk.Now), clock: clk})
 		})
