@@ -33,7 +33,7 @@ type fakeDirectory struct {
 	// failures to inject: op name → errors returned in order (then nil);
 	// failAfter errors are returned after the call took effect (a lost answer)
 	fail, failAfter map[string][]error
-	// hidden users 404 on writes (Apply, SetAccountEnabled, DeleteUser):
+	// hidden users 404 on writes (Apply, SetAccountEnabled):
 	// replication lag; with hideReads reads 404 (User) or miss them too.
 	// lag hides every user an invitation creates for that long
 	// (visibleAt), as graphsim's ReplicationLag knob does.
@@ -215,7 +215,7 @@ func (f *fakeDirectory) Apply(ctx context.Context, guestID string, changes []wor
 			errs[i] = &workflow.NotFoundError{Op: string(c.Kind), Err: fmt.Errorf("directory object %s", guestID)}
 		case c.Kind != workflow.ChangeProperties && !f.exists(c.ID):
 			errs[i] = &workflow.NotFoundError{Op: string(c.Kind), Err: fmt.Errorf("%s %s", c.Kind, c.ID)}
-		case c.Kind == workflow.ChangeApp && f.objects != nil && c.AppRoleID != workflow.DefaultAppRoleID && !slices.Contains(f.appRoles[c.ID], c.AppRoleID):
+		case c.Kind == workflow.ChangeApp && f.objects != nil && c.AppRoleID != "" && c.AppRoleID != workflow.DefaultAppRoleID && !slices.Contains(f.appRoles[c.ID], c.AppRoleID):
 			errs[i] = &workflow.PermanentError{Op: string(c.Kind), Reason: fmt.Sprintf("400: app role %s is not declared by %s", c.AppRoleID, c.ID)}
 		default:
 			if err := injected(f.fail, "apply:"+c.Key()); err != nil {

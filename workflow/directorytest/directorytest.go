@@ -96,9 +96,9 @@ type Target struct {
 // with t.Cleanup.
 type New func(t *testing.T, tenant Tenant, now func() time.Time) Target
 
-// Start is the suite clock's initial time, a whole second (Graph's
+// start is the suite clock's initial time, a whole second (Graph's
 // timestamps have second precision).
-var Start = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+var start = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 
 // env is one case's target and clock.
 type env struct {
@@ -157,7 +157,7 @@ func RunWith(t *testing.T, newTarget New, opts Options) {
 			if !opts.Sequential {
 				t.Parallel()
 			}
-			clk := testclock.New(Start)
+			clk := testclock.New(start)
 			c.test(t, &env{Target: newTarget(t, TenantFixture(), clk.Now), clock: clk})
 		})
 	}

@@ -35,7 +35,7 @@ func testInviteCreatesGuest(t *testing.T, e *env) {
 		t.Fatalf("User(invitedUser.id): %v", err)
 	}
 	want := workflow.DirectoryUser{ID: res.GuestID, Mail: addr, UserType: "Guest", ExternalUserState: workflow.StatePendingAcceptance,
-		CreationType: "Invitation", CreatedAt: Start}
+		CreationType: "Invitation", CreatedAt: start}
 	if !sameUser(u, want) {
 		t.Errorf("guest reads as %+v, want %+v", u, want)
 	}
