@@ -399,6 +399,11 @@ func (p *parser) comparison(prop string) (cmp, error) {
 }
 
 func valueEqual(a, b any) bool {
+	_, wildA := a.(anyIssuer)
+	_, wildB := b.(anyIssuer)
+	if wildA || wildB {
+		return true
+	}
 	as, aok := a.(string)
 	bs, bok := b.(string)
 	if aok && bok {
@@ -451,11 +456,47 @@ func (a anyExpr) eval(g getter) bool {
 		}
 	}
 	for _, it := range items {
-		if a.body.eval(a.itemGetter(it)) {
+		get := a.itemGetter(it)
+		if strings.EqualFold(a.prop, "identities") {
+			var ok bool
+			if get, ok = a.identityGetter(it, get); !ok {
+				continue
+			}
+		}
+		if a.body.eval(get) {
 			return true
 		}
 	}
 	return false
+}
+
+// anyIssuer stands for an identity's issuer where Graph ignores the
+// issuer a filter names: it equals every value.
+type anyIssuer struct{}
+
+// identityGetter applies Graph's rules for filtering on identities
+// (objectIdentity, "Filtering"): entries of signInType emailAddress (or a
+// custom type starting with it) and userName need an issuer in the
+// filter "but the issuer value is ignored. This is by design"; entries
+// of signInType userPrincipalName cannot be filtered on (ok is false:
+// the entry never matches; filter on userPrincipalName instead); any
+// other entry (federated) is compared as it is.
+func (a anyExpr) identityGetter(it any, get getter) (_ getter, ok bool) {
+	m, _ := it.(map[string]any)
+	signIn, _ := m["signInType"].(string)
+	switch {
+	case strings.EqualFold(signIn, "userPrincipalName"):
+		return nil, false
+	case len(signIn) >= len("emailAddress") && strings.EqualFold(signIn[:len("emailAddress")], "emailAddress"),
+		strings.EqualFold(signIn, "userName"):
+		return func(name string) (any, bool) {
+			if sub, ok := strings.CutPrefix(name, a.v+"/"); ok && strings.EqualFold(sub, "issuer") {
+				return anyIssuer{}, true
+			}
+			return get(name)
+		}, true
+	}
+	return get, true
 }
 
 // itemGetter resolves the lambda variable to the item and v/name to the

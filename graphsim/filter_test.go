@@ -11,7 +11,12 @@ func TestParseFilter(t *testing.T) {
 		"mail": "O'Brien@Contoso.com", "userType": "Guest", "displayName": "Ana Silva",
 		"otherMails": []any{"alias@contoso.com", "ana@example.org"}, "accountEnabled": true, "jobTitle": nil,
 		"proxyAddresses": []any{"SMTP:ana@contoso.com", "smtp:ana.silva@contoso.com"},
-		"identities":     []any{map[string]any{"signInType": "emailAddress", "issuer": "contoso.onmicrosoft.com", "issuerAssignedId": "ana@example.org"}},
+		"identities": []any{
+			map[string]any{"signInType": "userPrincipalName", "issuer": "contoso.onmicrosoft.com", "issuerAssignedId": "ana_example.org#EXT#@contoso.onmicrosoft.com"},
+			map[string]any{"signInType": "emailAddress", "issuer": "contoso.onmicrosoft.com", "issuerAssignedId": "ana@example.org"},
+			map[string]any{"signInType": "userName", "issuer": "contoso.onmicrosoft.com", "issuerAssignedId": "ana.silva"},
+			map[string]any{"signInType": "federated", "issuer": "mail", "issuerAssignedId": "ana.private@example.org"},
+		},
 	}
 	get := func(name string) (any, bool) {
 		for k, v := range entity {
@@ -43,7 +48,14 @@ func TestParseFilter(t *testing.T) {
 		{"proxyAddresses/any(x:x eq 'smtp:ana.silva@contoso.com')", true, false},
 		{"proxyAddresses/any(x:x eq 'SMTP:ana.silva@contoso.com') or proxyAddresses/any(x:x eq 'smtp:nobody@contoso.com')", true, false},
 		{"identities/any(c:c/issuerAssignedId eq 'ana@example.org' and c/issuer eq 'contoso.onmicrosoft.com')", true, false},
-		{"identities/any(c:c/issuerAssignedId eq 'ana@example.org' and c/issuer eq 'other.com')", false, false},
+		// objectIdentity, "Filtering": for emailAddress and userName
+		// entries the issuer is required but ignored; userPrincipalName
+		// entries cannot be filtered on; federated ones need both to match.
+		{"identities/any(c:c/issuerAssignedId eq 'ana@example.org' and c/issuer eq 'other.com')", true, false},
+		{"identities/any(c:c/issuerAssignedId eq 'ana.silva' and c/issuer eq 'example.org')", true, false},
+		{"identities/any(c:c/issuerAssignedId eq 'ana_example.org#EXT#@contoso.onmicrosoft.com' and c/issuer eq 'contoso.onmicrosoft.com')", false, false},
+		{"identities/any(c:c/issuerAssignedId eq 'ana.private@example.org' and c/issuer eq 'mail')", true, false},
+		{"identities/any(c:c/issuerAssignedId eq 'ana.private@example.org' and c/issuer eq 'example.org')", false, false},
 		{"userPrincipalName eq 'a@b.c' or identities/any(c:c/issuerAssignedId eq 'nobody@x.org' and c/issuer eq 'contoso.onmicrosoft.com')", false, false},
 	}
 	for _, c := range cases {

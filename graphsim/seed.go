@@ -44,6 +44,16 @@ type SeedUser struct {
 	ExternalUserState string   `json:"externalUserState,omitempty"` // PendingAcceptance or Accepted for such a guest
 	CreatedDateTime   string   `json:"createdDateTime,omitempty"`   // RFC 3339; default 2024-01-15T09:00:00Z
 	ManagerID         string   `json:"managerId,omitempty"`
+	// Identities are sign-in identities besides the userPrincipalName
+	// one every user has, e.g. a local account's emailAddress identity.
+	Identities []SeedIdentity `json:"identities,omitempty"`
+}
+
+// SeedIdentity is one objectIdentity of a user.
+type SeedIdentity struct {
+	SignInType       string `json:"signInType"` // emailAddress, userName, federated, ...
+	Issuer           string `json:"issuer"`     // the tenant's domain for a local account
+	IssuerAssignedID string `json:"issuerAssignedId,omitempty"`
 }
 
 // SeedGroup is a group present from the start; Members are object ids.
@@ -124,6 +134,11 @@ func (s Seed) validate() error {
 		}
 		if u.Mail == "" && u.MailNickname == "" && u.UserPrincipalName == "" {
 			return fmt.Errorf("seed: user %s needs mail, mailNickname or userPrincipalName", u.ID)
+		}
+		for _, id := range u.Identities {
+			if id.SignInType == "" || id.Issuer == "" {
+				return fmt.Errorf("seed: user %s has an identity without signInType or issuer", u.ID)
+			}
 		}
 	}
 	for _, g := range s.Groups {

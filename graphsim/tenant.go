@@ -236,12 +236,20 @@ func seedUserProps(su SeedUser, domain string) map[string]any {
 		"externalUserState": nullable(su.ExternalUserState),
 		"accountEnabled":    true,
 		"createdDateTime":   created,
-		"identities": []any{map[string]any{
-			"signInType": "userPrincipalName", "issuer": domain, "issuerAssignedId": upn,
-		}},
+		"identities":        seedIdentities(su.Identities, domain, upn),
 	}
 	fillUserDefaults(p)
 	return p
+}
+
+// seedIdentities is a seeded user's identities: the userPrincipalName one
+// every user has, then the seed's.
+func seedIdentities(extra []SeedIdentity, domain, upn string) []any {
+	out := []any{map[string]any{"signInType": "userPrincipalName", "issuer": domain, "issuerAssignedId": upn}}
+	for _, id := range extra {
+		out = append(out, map[string]any{"signInType": id.SignInType, "issuer": id.Issuer, "issuerAssignedId": nullable(id.IssuerAssignedID)})
+	}
+	return out
 }
 
 // fillUserDefaults makes sure every settable property exists (null when

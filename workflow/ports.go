@@ -10,7 +10,8 @@ import (
 // (throttling, 5xx, time-outs; Refused set when the answer proves nothing
 // happened, as a 429 does), NotFoundError (404, possibly replication lag)
 // and PermanentError (a request the service refused and no retry can
-// fix). "Already exists" answers are not errors.
+// fix). "Already exists" answers are not errors. The contract suite
+// workflow/directorytest holds every implementation to this.
 type Directory interface {
 	// Invite creates the guest (or finds the existing one) through
 	// POST /invitations and returns the guest's object id (invitedUser.id).
@@ -39,7 +40,8 @@ type Directory interface {
 	// "disable" expiry action, undone when an expired onboarding is
 	// approved again.
 	SetAccountEnabled(ctx context.Context, id string, enabled bool) error
-	// DeleteUser deletes the user; used as an expiry action.
+	// DeleteUser deletes the user; used as an expiry action. A user that
+	// is already gone is success, so the action can be repeated.
 	DeleteUser(ctx context.Context, id string) error
 }
 
@@ -63,7 +65,10 @@ type Store interface {
 
 // Scheduler sends a message to the onboarding queue to be delivered at (or
 // after) at. Message.ID is the Service Bus MessageId used for duplicate
-// detection, so scheduling the same id twice delivers it once.
+// detection, so scheduling the same id twice delivers it once (the first
+// message); it must be 1 to 128 characters, as Service Bus requires, and
+// other ids are refused. The contract suite workflow/schedulertest holds
+// every implementation to this.
 type Scheduler interface {
 	Schedule(ctx context.Context, msg Message, at time.Time) error
 }
