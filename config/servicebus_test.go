@@ -1,43 +1,38 @@
-package servicebus
+package config
 
 import (
-	"context"
-	"errors"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 )
 
 const testConnString = "Endpoint=sb://contoso-onboarding.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=c2VjcmV0LWtleQ=="
 
-func envOf(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+func envOf(m map[string]string) Getenv {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }
 
-func TestConnConfigFromEnv(t *testing.T) {
+func TestParseServiceBus(t *testing.T) {
 	tests := []struct {
 		name    string
 		prefix  string
 		env     map[string]string
-		want    ConnConfig
+		want    ServiceBusConnection
 		wantErr string // substring; also checked: the secret never appears
 	}{
 		{
 			name: "connection string",
 			env:  map[string]string{"ServiceBusConnection": "  " + testConnString + "\n"},
-			want: ConnConfig{Prefix: "ServiceBusConnection", ConnectionString: testConnString},
+			want: ServiceBusConnection{Prefix: "ServiceBusConnection", ConnectionString: testConnString},
 		},
 		{
 			name: "SAS signature connection string",
 			env:  map[string]string{"ServiceBusConnection": "Endpoint=sb://x.servicebus.windows.net;SharedAccessSignature=SharedAccessSignature sr=x&sig=abc&se=1&skn=k"},
-			want: ConnConfig{Prefix: "ServiceBusConnection", ConnectionString: "Endpoint=sb://x.servicebus.windows.net;SharedAccessSignature=SharedAccessSignature sr=x&sig=abc&se=1&skn=k"},
+			want: ServiceBusConnection{Prefix: "ServiceBusConnection", ConnectionString: "Endpoint=sb://x.servicebus.windows.net;SharedAccessSignature=SharedAccessSignature sr=x&sig=abc&se=1&skn=k"},
 		},
 		{
 			name: "identity: DefaultAzureCredential",
 			env:  map[string]string{"ServiceBusConnection__fullyQualifiedNamespace": "contoso-onboarding.servicebus.windows.net"},
-			want: ConnConfig{Prefix: "ServiceBusConnection", FullyQualifiedNamespace: "contoso-onboarding.servicebus.windows.net"},
+			want: ServiceBusConnection{Prefix: "ServiceBusConnection", FullyQualifiedNamespace: "contoso-onboarding.servicebus.windows.net"},
 		},
 		{
 			name: "identity: system-assigned managed identity",
@@ -45,7 +40,7 @@ func TestConnConfigFromEnv(t *testing.T) {
 				"ServiceBusConnection__fullyQualifiedNamespace": "contoso-onboarding.servicebus.windows.net",
 				"ServiceBusConnection__credential":              "ManagedIdentity",
 			},
-			want: ConnConfig{Prefix: "ServiceBusConnection", FullyQualifiedNamespace: "contoso-onboarding.servicebus.windows.net", Credential: "managedidentity"},
+			want: ServiceBusConnection{Prefix: "ServiceBusConnection", FullyQualifiedNamespace: "contoso-onboarding.servicebus.windows.net", Credential: "managedidentity"},
 		},
 		{
 			name: "identity: user-assigned managed identity",
@@ -54,7 +49,7 @@ func TestConnConfigFromEnv(t *testing.T) {
 				"ServiceBusConnection__credential":              "managedidentity",
 				"ServiceBusConnection__clientId":                "11111111-2222-3333-4444-555555555555",
 			},
-			want: ConnConfig{Prefix: "ServiceBusConnection", FullyQualifiedNamespace: "contoso-onboarding.servicebus.windows.net", Credential: "managedidentity", ClientID: "11111111-2222-3333-4444-555555555555"},
+			want: ServiceBusConnection{Prefix: "ServiceBusConnection", FullyQualifiedNamespace: "contoso-onboarding.servicebus.windows.net", Credential: "managedidentity", ClientID: "11111111-2222-3333-4444-555555555555"},
 		},
 		{
 			name:   "custom prefix",
@@ -63,7 +58,7 @@ func TestConnConfigFromEnv(t *testing.T) {
 				"ServiceBusConnection":            testConnString,
 				"OpsBus__fullyQualifiedNamespace": "ops.servicebus.windows.net",
 			},
-			want: ConnConfig{Prefix: "OpsBus", FullyQualifiedNamespace: "ops.servicebus.windows.net"},
+			want: ServiceBusConnection{Prefix: "OpsBus", FullyQualifiedNamespace: "ops.servicebus.windows.net"},
 		},
 		{
 			name:    "nothing set",
@@ -151,7 +146,7 @@ func TestConnConfigFromEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ConnConfigFromEnv(envOf(tt.env), tt.prefix)
+			got, err := ParseServiceBus(envOf(tt.env), tt.prefix)
 			if tt.wantErr != "" {
 				if err == nil {
 					t.Fatalf("got %+v, want error %q", got, tt.wantErr)
@@ -165,7 +160,7 @@ func TestConnConfigFromEnv(t *testing.T) {
 				return
 			}
 			if err != nil {
-				t.Fatalf("ConnConfigFromEnv: %v", err)
+				t.Fatalf("ParseServiceBus: %v", err)
 			}
 			if got != tt.want {
 				t.Errorf("got %+v\nwant %+v", got, tt.want)
@@ -174,89 +169,55 @@ func TestConnConfigFromEnv(t *testing.T) {
 	}
 }
 
-func TestConnConfigIdentity(t *testing.T) {
-	tests := []struct {
-		cfg  ConnConfig
+func TestServiceBusNamespace(t *testing.T) {
+	for _, tc := range []struct {
+		conn ServiceBusConnection
 		want string
 	}{
-		{ConnConfig{ConnectionString: testConnString}, "connection string (contoso-onboarding.servicebus.windows.net)"},
-		{ConnConfig{FullyQualifiedNamespace: "x.servicebus.windows.net"}, "DefaultAzureCredential"},
-		{ConnConfig{FullyQualifiedNamespace: "x.servicebus.windows.net", Credential: "managedidentity"}, "managed identity (system-assigned)"},
-		{ConnConfig{FullyQualifiedNamespace: "x.servicebus.windows.net", ClientID: "abc"}, "managed identity (client id abc)"},
-	}
-	for _, tt := range tests {
-		if got := tt.cfg.Identity(); got != tt.want {
-			t.Errorf("Identity() = %q, want %q", got, tt.want)
-		}
-		if strings.Contains(tt.cfg.Identity(), "c2VjcmV0") {
-			t.Errorf("Identity leaks the key")
+		{ServiceBusConnection{ConnectionString: testConnString}, "contoso-onboarding.servicebus.windows.net"},
+		{ServiceBusConnection{FullyQualifiedNamespace: "x.servicebus.windows.net"}, "x.servicebus.windows.net"},
+		{ServiceBusConnection{ConnectionString: "SharedAccessKey=c2VjcmV0LWtleQ=="}, "(connection string)"},
+	} {
+		if got := tc.conn.Namespace(); got != tc.want || strings.Contains(got, "c2VjcmV0") {
+			t.Errorf("Namespace() = %q, want %q", got, tc.want)
 		}
 	}
 }
 
-// The credential kind follows the settings: managed identity when asked for
-// (or when a client id picks a user-assigned one), else the default chain.
-func TestConnConfigTokenCredential(t *testing.T) {
-	tests := []struct {
-		name string
-		cfg  ConnConfig
-		want string // type name, "" for nil
+// TestLoadServiceBusIdentity: the scheduler sends with the app's one
+// identity, so an identity-based connection must not name another.
+func TestLoadServiceBusIdentity(t *testing.T) {
+	sb := []string{"SCHEDULER", "servicebus", "ServiceBusConnection__fullyQualifiedNamespace", "x.servicebus.windows.net"}
+	for _, tc := range []struct {
+		name    string
+		kv      []string
+		want    Identity
+		wantErr string
 	}{
-		{"connection string has none", ConnConfig{ConnectionString: testConnString}, ""},
-		{"default chain", ConnConfig{Prefix: "P", FullyQualifiedNamespace: "x.servicebus.windows.net"}, "*azidentity.DefaultAzureCredential"},
-		{"system-assigned", ConnConfig{Prefix: "P", FullyQualifiedNamespace: "x.servicebus.windows.net", Credential: CredentialManagedIdentity}, "*azidentity.ManagedIdentityCredential"},
-		{"user-assigned by client id", ConnConfig{Prefix: "P", FullyQualifiedNamespace: "x.servicebus.windows.net", ClientID: "11111111-2222-3333-4444-555555555555"}, "*azidentity.ManagedIdentityCredential"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cred, err := tt.cfg.TokenCredential()
+		{"template: one user-assigned identity", []string{"GRAPH_AUTH", "managedidentity", "AZURE_CLIENT_ID", "id-1",
+			"ServiceBusConnection__credential", "managedidentity", "ServiceBusConnection__clientId", "id-1"}, Identity{ManagedIdentity: true, ClientID: "id-1"}, ""},
+		{"developer sign-in", []string{"GRAPH_AUTH", "default"}, Identity{}, ""},
+		{"another client id", []string{"GRAPH_AUTH", "managedidentity", "AZURE_CLIENT_ID", "id-1",
+			"ServiceBusConnection__clientId", "id-2"}, Identity{}, "ServiceBusConnection__clientId: must name the app's identity"},
+		{"managed identity for Service Bus only", []string{"GRAPH_AUTH", "default",
+			"ServiceBusConnection__credential", "managedidentity"}, Identity{}, "ServiceBusConnection__credential: managedidentity needs"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kv := append(append(append([]string{}, base...), sb...), tc.kv...)
+			kv = append(kv, "GRAPH_BASE_URL", "https://graph.microsoft.com/v1.0")
+			c, err := Load(env(kv...))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
 			if err != nil {
-				t.Fatalf("TokenCredential: %v", err)
+				t.Fatal(err)
 			}
-			var got string
-			switch cred.(type) {
-			case nil:
-			case *azidentity.DefaultAzureCredential:
-				got = "*azidentity.DefaultAzureCredential"
-			case *azidentity.ManagedIdentityCredential:
-				got = "*azidentity.ManagedIdentityCredential"
-			default:
-				got = "other"
-			}
-			if got != tt.want {
-				t.Errorf("credential %s, want %s", got, tt.want)
+			if c.Identity != tc.want || c.ServiceBus.FullyQualifiedNamespace != "x.servicebus.windows.net" {
+				t.Errorf("identity %+v, service bus %+v", c.Identity, c.ServiceBus)
 			}
 		})
-	}
-}
-
-// NewClient is lazy (no connection until first use), so it can be built
-// here for both kinds of config without touching the network.
-func TestNewClient(t *testing.T) {
-	for _, cfg := range []ConnConfig{
-		{Prefix: "ServiceBusConnection", ConnectionString: testConnString},
-		{Prefix: "ServiceBusConnection", FullyQualifiedNamespace: "contoso-onboarding.servicebus.windows.net", Credential: CredentialManagedIdentity},
-	} {
-		client, err := NewClient(cfg)
-		if err != nil {
-			t.Fatalf("NewClient(%s): %v", cfg.Identity(), err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := client.Close(ctx); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-		cancel()
-	}
-	for _, cfg := range []ConnConfig{
-		{Prefix: "ServiceBusConnection"},
-		{Prefix: "ServiceBusConnection", ConnectionString: testConnString, FullyQualifiedNamespace: "x.servicebus.windows.net"},
-	} {
-		_, err := NewClient(cfg)
-		if err == nil || !strings.Contains(err.Error(), "ServiceBusConnection") {
-			t.Errorf("NewClient(%+v) error = %v, want one naming the setting", cfg, err)
-		}
-		if err != nil && errors.Unwrap(err) != nil && strings.Contains(err.Error(), "c2VjcmV0") {
-			t.Errorf("error leaks the key: %v", err)
-		}
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"bytes"
@@ -7,10 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"sort"
 	"strings"
-
-	"github.com/b2b-onboarding/onboard/config"
 )
 
 // LocalSettingsFile is the file Azure Functions Core Tools reads app
@@ -18,24 +15,24 @@ import (
 // and `dlq` read its Values too, so one file configures every local run.
 const LocalSettingsFile = "local.settings.json"
 
-// readLocalSettings returns the Values of the local.settings.json at path;
+// ReadLocalSettings returns the Values of the local.settings.json at path;
 // a missing file is no settings. Values are strings in Core Tools' format;
 // numbers and booleans are accepted and turned into their JSON text, as
 // .NET configuration does. An encrypted file (IsEncrypted: true) is refused
 // because only Core Tools holds its key.
-func readLocalSettings(path string) (map[string]string, error) {
+func ReadLocalSettings(path string) (map[string]string, error) {
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]string{}, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return parseLocalSettings(path, raw)
+	return ParseLocalSettings(path, raw)
 }
 
-// parseLocalSettings decodes a local.settings.json document; name is used
+// ParseLocalSettings decodes a local.settings.json document; name is used
 // in errors.
-func parseLocalSettings(name string, raw []byte) (map[string]string, error) {
+func ParseLocalSettings(name string, raw []byte) (map[string]string, error) {
 	var doc struct {
 		IsEncrypted bool                       `json:"IsEncrypted"`
 		Values      map[string]json.RawMessage `json:"Values"`
@@ -67,10 +64,10 @@ func parseLocalSettings(name string, raw []byte) (map[string]string, error) {
 	return out, nil
 }
 
-// layered returns a settings lookup over several sources: the first source
+// Layered returns a settings lookup over several sources: the first source
 // with a non-blank value wins. A blank value counts as unset, as it does
-// for config.Load (local.settings.sample.json leaves settings "").
-func layered(sources ...config.Getenv) config.Getenv {
+// for Load (local.settings.sample.json leaves settings "").
+func Layered(sources ...Getenv) Getenv {
 	return func(name string) (string, bool) {
 		for _, get := range sources {
 			if get == nil {
@@ -84,28 +81,28 @@ func layered(sources ...config.Getenv) config.Getenv {
 	}
 }
 
-// fromMap is a settings source backed by a map.
-func fromMap(m map[string]string) config.Getenv {
+// FromMap is a settings source backed by a map.
+func FromMap(m map[string]string) Getenv {
 	return func(name string) (string, bool) { v, ok := m[name]; return v, ok }
 }
 
-// userSettings is what serve would see on this machine: the environment,
+// UserSettings is what serve would see on this machine: the environment,
 // over the Values of ./local.settings.json (the environment wins, as with
 // Core Tools).
-func userSettings() (config.Getenv, map[string]string, error) {
-	file, err := readLocalSettings(LocalSettingsFile)
+func UserSettings() (Getenv, map[string]string, error) {
+	file, err := ReadLocalSettings(LocalSettingsFile)
 	if err != nil {
 		return nil, nil, err
 	}
-	return layered(config.FromEnviron(), fromMap(file)), file, nil
+	return Layered(FromEnviron(), FromMap(file)), file, nil
 }
 
-// settingsMap resolves every name known to config (falling back to its
+// SettingsMap resolves every name in Settings (falling back to its
 // default) and every name in extra through get, for consumers that need a map (the host emulator resolves
 // %NAME% in function.json from it).
-func settingsMap(get config.Getenv, extra ...map[string]string) map[string]string {
+func SettingsMap(get Getenv, extra ...map[string]string) map[string]string {
 	names := map[string]bool{}
-	for _, s := range config.Settings {
+	for _, s := range Settings {
 		names[s.Name] = true
 	}
 	for _, m := range extra {
@@ -117,19 +114,9 @@ func settingsMap(get config.Getenv, extra ...map[string]string) map[string]strin
 	for n := range names {
 		if v, ok := get(n); ok {
 			out[n] = v
-		} else if s, known := config.Lookup(n); known && s.Default != "" {
+		} else if s, known := Lookup(n); known && s.Default != "" {
 			out[n] = s.Default
 		}
 	}
 	return out
-}
-
-// sortedKeys lists a map's keys in order, for stable output.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
