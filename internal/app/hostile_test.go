@@ -1,4 +1,4 @@
-package main
+package app
 
 // Hostile input through `onboard serve`'s handler (issue 11, "Safe by
 // default"): envelopes in the Functions host's format are POSTed to the
@@ -350,12 +350,12 @@ func TestHostileInputThroughServe(t *testing.T) {
 // TestHostileServerTimeouts: the server serve runs cuts off a peer that
 // trickles its request or idles, and sets the documented limits.
 func TestHostileServerTimeouts(t *testing.T) {
-	if httpLimits.ReadHeader != 10*time.Second || httpLimits.Read != 30*time.Second || httpLimits.Idle != 2*time.Minute || httpLimits.MaxHeaderBytes != 64<<10 {
-		t.Fatalf("limits %+v differ from the documented ones", httpLimits)
+	if HTTPLimits.ReadHeader != 10*time.Second || HTTPLimits.Read != 30*time.Second || HTTPLimits.Idle != 2*time.Minute || HTTPLimits.MaxHeaderBytes != 64<<10 {
+		t.Fatalf("limits %+v differ from the documented ones", HTTPLimits)
 	}
-	saved := httpLimits
-	t.Cleanup(func() { httpLimits = saved })
-	httpLimits.ReadHeader, httpLimits.Read, httpLimits.Idle = 200*time.Millisecond, 400*time.Millisecond, 300*time.Millisecond
+	saved := HTTPLimits
+	t.Cleanup(func() { HTTPLimits = saved })
+	HTTPLimits.ReadHeader, HTTPLimits.Read, HTTPLimits.Idle = 200*time.Millisecond, 400*time.Millisecond, 300*time.Millisecond
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -364,7 +364,7 @@ func TestHostileServerTimeouts(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- serveHTTP(ctx, ln, handlers.New(handlers.Options{Logger: slog.New(slog.DiscardHandler)}), slog.New(slog.DiscardHandler))
+		done <- ServeHTTP(ctx, ln, handlers.New(handlers.Options{Logger: slog.New(slog.DiscardHandler)}), slog.New(slog.DiscardHandler))
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 

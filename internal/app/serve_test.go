@@ -1,4 +1,4 @@
-package main
+package app
 
 // End-to-end tests of the custom handler as `serve` wires it: envelopes in
 // the Functions host's exact format are POSTed to the handler, which runs
@@ -111,22 +111,22 @@ func newHarnessSim(t testing.TB, simCfg graphsim.Config, extraEnv ...string) *ha
 		t.Fatal(err)
 	}
 	h := &harness{sim: sim, sched: &captured{}}
-	over := overrides{scheduler: h.sched}
+	over := Overrides{Scheduler: h.sched}
 	if cfg.StateStore == "memory" {
 		h.memory = store.NewMemory()
-		over.store = h.memory
+		over.Store = h.memory
 	}
 	log := slog.New(slog.DiscardHandler)
-	a, err := buildApp(context.Background(), cfg, log, over)
+	a, err := Build(context.Background(), cfg, log, over)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.engine.Config.InviteSettle = 50 * time.Millisecond
-	hs := httptest.NewServer(a.handler)
+	a.Engine.Config.InviteSettle = 50 * time.Millisecond
+	hs := httptest.NewServer(a.Handler)
 	t.Cleanup(hs.Close)
 	h.url = hs.URL
-	h.store = a.store
-	h.engine = a.engine
+	h.store = a.Store
+	h.engine = a.Engine
 	return h
 }
 
