@@ -1,10 +1,11 @@
-package main
+package devrun
 
 import (
 	"fmt"
 	"io"
 	"strings"
 
+	"github.com/b2b-onboarding/onboard/config"
 	"github.com/b2b-onboarding/onboard/devhost"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
@@ -45,9 +46,9 @@ func (b banner) write(w io.Writer) {
 		allowList(b.Policy.AllowedGroups), allowList(b.Policy.AllowedRoles), allowList(b.Policy.AllowedPrivilegedRoles),
 		allowList(b.Policy.AllowedApps), allowList(b.Policy.AllowedSources))
 	if b.LocalSettings {
-		row("settings", "environment + %s", LocalSettingsFile)
+		row("settings", "environment + %s", config.LocalSettingsFile)
 	} else {
-		row("settings", "environment (no %s here)", LocalSettingsFile)
+		row("settings", "environment (no %s here)", config.LocalSettingsFile)
 	}
 	devFlag := ""
 	if b.DevURL != devhost.DefaultDevURL {

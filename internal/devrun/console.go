@@ -1,4 +1,4 @@
-package main
+package devrun
 
 import (
 	"bytes"
@@ -9,6 +9,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/b2b-onboarding/onboard/internal/logging"
+	"github.com/b2b-onboarding/onboard/workflow"
 )
 
 // consoleHandler is the human log format of `dev`: one line per record,
@@ -22,7 +25,8 @@ type consoleHandler struct {
 	inner slog.Handler  // writes the attributes into buf
 }
 
-// newConsoleHandler returns a consoleHandler writing to w at level and above.
+// newConsoleHandler returns a consoleHandler writing to w at level and
+// above, with e-mail addresses masked in the message and every attribute.
 func newConsoleHandler(w io.Writer, level slog.Leveler) *consoleHandler {
 	buf := &bytes.Buffer{}
 	inner := slog.NewTextHandler(buf, &slog.HandlerOptions{Level: level,
@@ -30,7 +34,7 @@ func newConsoleHandler(w io.Writer, level slog.Leveler) *consoleHandler {
 			if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey || a.Key == slog.MessageKey) {
 				return slog.Attr{}
 			}
-			return a
+			return logging.MaskEmails(groups, a)
 		}})
 	return &consoleHandler{w: w, mu: &sync.Mutex{}, buf: buf, inner: inner}
 }
@@ -51,7 +55,7 @@ func (h *consoleHandler) Handle(ctx context.Context, r slog.Record) error {
 	if t.IsZero() {
 		t = time.Now()
 	}
-	line := fmt.Sprintf("%s %-5s %s", t.Format("15:04:05.000"), levelName(r.Level), r.Message)
+	line := fmt.Sprintf("%s %-5s %s", t.Format("15:04:05.000"), levelName(r.Level), workflow.MaskEmails(r.Message))
 	if attrs != "" {
 		line += "  " + attrs
 	}
@@ -107,16 +111,14 @@ func (h dropHandler) WithGroup(name string) slog.Handler {
 // Graph adapter, host for the host emulator. In text format both leave out
 // the records the per-invocation line repeats (the handler's "event
 // handled"/"status answered", the host's "invocation succeeded"/"failed"
-// and its copies of the handler's reply logs); JSON keeps everything. Every
-// string passes through the email-masking handler.
+// and its copies of the handler's reply logs); JSON keeps everything.
+// E-mail addresses are masked in both.
 func devLoggers(w io.Writer, format, level string) (app, host *slog.Logger) {
 	if format == "json" {
-		l := newLogger(w, "json", level)
+		l := logging.New(w, "json", level)
 		return l, l
 	}
-	var lv slog.Level
-	_ = lv.UnmarshalText([]byte(strings.ToUpper(level)))
-	base := newConsoleHandler(w, lv)
+	base := newConsoleHandler(w, logging.Level(level))
 	repeats := map[string]bool{
 		"event handled": true, "event failed permanently": true, "message rejected": true, "status answered": true,
 		"invocation succeeded": true, "invocation failed": true,
@@ -132,6 +134,6 @@ func devLoggers(w io.Writer, format, level string) (app, host *slog.Logger) {
 		})
 		return fromHandler
 	}
-	l := slog.New(maskingHandler{dropHandler{next: base, drop: drop}})
+	l := slog.New(dropHandler{next: base, drop: drop})
 	return l, l
 }

@@ -1,15 +1,12 @@
-package main
+package devrun
 
 import (
-	"log/slog"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/b2b-onboarding/onboard/config"
-	"github.com/b2b-onboarding/onboard/devhost"
 	"github.com/b2b-onboarding/onboard/graphsim"
-	"github.com/b2b-onboarding/onboard/infra"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -68,7 +65,7 @@ func devSettings(rt devRuntime, user config.Getenv) config.Getenv {
 			defaults["GRAPH_AUTH"] = "none"
 		}
 	}
-	return layered(fromMap(forced), user, fromMap(defaults))
+	return config.Layered(config.FromMap(forced), user, config.FromMap(defaults))
 }
 
 // sampleGroups is every group of graphsim's sample tenant.
@@ -107,21 +104,3 @@ func sampleApps() []string {
 // invitation's guest to appear before inviting again (60 s in serve); a
 // few seconds keep the local lifecycle short.
 const devInviteSettle = 3 * time.Second
-
-// devQueueOptions gives dev's queue the properties of the deployed queue
-// (infra/queue.json, which main.bicep uses), with maxDelivery and lock from
-// --max-delivery-count and --lock-duration.
-func devQueueOptions(p infra.QueueProperties, maxDelivery int, lock time.Duration, logger *slog.Logger) devhost.QueueOptions {
-	window := p.DuplicateDetectionHistoryTimeWindow
-	if !p.RequiresDuplicateDetection {
-		window = -1
-	}
-	return devhost.QueueOptions{
-		MaxDeliveryCount:         maxDelivery,
-		LockDuration:             lock,
-		DuplicateDetectionWindow: window,
-		DefaultTTL:               p.DefaultMessageTimeToLive,
-		DiscardExpired:           !p.DeadLetteringOnMessageExpiration,
-		Logger:                   logger,
-	}
-}

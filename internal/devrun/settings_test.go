@@ -1,62 +1,15 @@
-package main
+package devrun
 
 import (
-	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/b2b-onboarding/onboard/config"
-	"github.com/b2b-onboarding/onboard/devhost"
 	"github.com/b2b-onboarding/onboard/graphsim"
 	"github.com/b2b-onboarding/onboard/infra"
 )
-
-func TestParseLocalSettings(t *testing.T) {
-	for _, tc := range []struct {
-		name, doc string
-		want      map[string]string
-		wantErr   string
-	}{
-		{"strings, numbers, booleans and null", `{"IsEncrypted": false, "Values": {"A": "x", "N": 3, "B": true, "Z": null, "E": ""}}`,
-			map[string]string{"A": "x", "N": "3", "B": "true", "Z": "", "E": ""}, ""},
-		{"no Values", `{"Host": {"LocalHttpPort": 7072}}`, map[string]string{}, ""},
-		{"encrypted", `{"IsEncrypted": true, "Values": {"A": "x"}}`, nil, "IsEncrypted is true"},
-		{"object value", `{"Values": {"A": {"b": 1}}}`, nil, "Values.A: must be a string"},
-		{"not JSON", `{"Values": `, nil, "not valid JSON"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseLocalSettings("local.settings.json", []byte(tc.doc))
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "local.settings.json") {
-					t.Fatalf("err = %v, want one naming the file and containing %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(tc.want) {
-				t.Fatalf("got %v, want %v", got, tc.want)
-			}
-			for k, v := range tc.want {
-				if got[k] != v {
-					t.Errorf("%s = %q, want %q", k, got[k], v)
-				}
-			}
-		})
-	}
-}
-
-func TestReadLocalSettingsMissingFileIsEmpty(t *testing.T) {
-	got, err := readLocalSettings(filepath.Join(t.TempDir(), "local.settings.json"))
-	if err != nil || len(got) != 0 {
-		t.Fatalf("got %v, %v; want no settings and no error", got, err)
-	}
-}
 
 // TestDevSettingsLayers checks the precedence dev promises in docs/dev.md:
 // what dev owns, then environment, then local.settings.json, then dev
@@ -78,7 +31,7 @@ func TestDevSettingsLayers(t *testing.T) {
 		"GRAPH_AUTH":            "default",
 		"RETRY_INITIAL_DELAY":   "5s",
 	}
-	get := devSettings(rt, layered(fromMap(env), fromMap(file)))
+	get := devSettings(rt, config.Layered(config.FromMap(env), config.FromMap(file)))
 	cfg, err := config.Load(get)
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +84,7 @@ func TestDevSettingsWithGraphURL(t *testing.T) {
 		{"https://graph.microsoft.com/v1.0", "managedidentity", map[string]string{"GRAPH_AUTH": "managedidentity", "POLICY_ALLOWED_GROUPS": "g1"}, []string{"g1"}},
 	} {
 		rt := devRuntime{GraphURL: tc.url, HandlerPort: "4001", ReminderSchedule: "20s", ExpireAfter: "100s"}
-		cfg, err := config.Load(devSettings(rt, fromMap(tc.env)))
+		cfg, err := config.Load(devSettings(rt, config.FromMap(tc.env)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,90 +111,44 @@ func TestSampleRolesExcludePrivileged(t *testing.T) {
 	}
 }
 
-func TestSettingsMapFillsConfigDefaults(t *testing.T) {
-	m := settingsMap(fromMap(map[string]string{"GRAPH_AUTH": "none"}), map[string]string{"CUSTOM": ""})
-	if m["ONBOARDING_QUEUE"] != "onboarding" || m["GRAPH_AUTH"] != "none" {
-		t.Errorf("ONBOARDING_QUEUE %q GRAPH_AUTH %q: want the config default and the given value", m["ONBOARDING_QUEUE"], m["GRAPH_AUTH"])
-	}
-	if _, ok := m["CUSTOM"]; ok {
-		t.Error("a blank extra setting must stay unset (function.json %NAME% then names it)")
-	}
-}
-
-func TestDevAppRootPrefersWorkingDirectory(t *testing.T) {
-	dir := t.TempDir()
-	t.Chdir(dir)
-	root, source, cleanup, err := devAppRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if source != "built-in copy" {
-		t.Errorf("empty directory: source %q, want the built-in copy", source)
-	}
-	for _, f := range []string{"host.json", "functions/OnboardingEvents/function.json", "functions/OnboardingStatus/function.json"} {
-		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
-			t.Errorf("built-in copy lacks %s: %v", f, err)
-		}
-	}
-	cleanup()
-	if _, err := os.Stat(root); !os.IsNotExist(err) {
-		t.Errorf("cleanup left %s", root)
-	}
-
-	if err := os.MkdirAll("functions/X", 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile("host.json", []byte(`{"version":"2.0"}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	root, _, cleanup, err = devAppRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cleanup()
-	if root != "." {
-		t.Errorf("with ./host.json and ./functions: root %q, want .", root)
-	}
-}
-
 // TestDevQueueHasTheDeployedQueueProperties: dev's queue takes every
 // property of infra/queue.json (which main.bicep deploys), and the two
 // flags override theirs.
-func TestDevQueueHasTheDeployedQueueProperties(t *testing.T) {
+
+// TestOptionsDefaultToTheDeployedQueue: dev's queue takes the deployed
+// queue's delivery count and lock duration unless the flags say
+// otherwise, and bad flag values are refused by name.
+func TestOptionsDefaultToTheDeployedQueue(t *testing.T) {
 	p, err := infra.Queue()
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := parseDevFlags(nil, io.Discard)
+	o, err := DefaultOptions()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.maxDelivery != p.MaxDeliveryCount || f.lockDuration != p.LockDuration {
-		t.Fatalf("flag defaults %d / %s, want queue.json's %d / %s", f.maxDelivery, f.lockDuration, p.MaxDeliveryCount, p.LockDuration)
+	if o.MaxDelivery != p.MaxDeliveryCount || o.LockDuration != p.LockDuration || o.Validate() != nil {
+		t.Fatalf("defaults %d / %s (%v), want queue.json's %d / %s", o.MaxDelivery, o.LockDuration, o.Validate(), p.MaxDeliveryCount, p.LockDuration)
 	}
-	got := devQueueOptions(f.queue, f.maxDelivery, f.lockDuration, nil)
-	want := devhost.QueueOptions{MaxDeliveryCount: 10, LockDuration: 5 * time.Minute,
-		DuplicateDetectionWindow: 48 * time.Hour, DefaultTTL: 14 * 24 * time.Hour}
-	if got.MaxDeliveryCount != want.MaxDeliveryCount || got.LockDuration != want.LockDuration ||
-		got.DuplicateDetectionWindow != want.DuplicateDetectionWindow || got.DefaultTTL != want.DefaultTTL || got.DiscardExpired {
-		t.Fatalf("dev queue options = %+v, want %+v", got, want)
-	}
-
-	f, err = parseDevFlags([]string{"--max-delivery-count", "3", "--lock-duration", "2s"}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o := devQueueOptions(f.queue, f.maxDelivery, f.lockDuration, nil); o.MaxDeliveryCount != 3 || o.LockDuration != 2*time.Second || o.DefaultTTL != p.DefaultMessageTimeToLive {
-		t.Fatalf("with overrides: %+v", o)
-	}
-	off := p
-	off.RequiresDuplicateDetection, off.DeadLetteringOnMessageExpiration = false, false
-	if o := devQueueOptions(off, 1, time.Second, nil); o.DuplicateDetectionWindow >= 0 || !o.DiscardExpired {
-		t.Fatalf("duplicate detection and dead-lettering on expiry off: %+v", o)
-	}
-	for _, bad := range []string{"0s", "6m", "-1s"} {
-		if _, err := parseDevFlags([]string{"--lock-duration", bad}, io.Discard); err == nil || !strings.Contains(err.Error(), "--lock-duration") {
-			t.Errorf("--lock-duration %s: err = %v", bad, err)
+	for _, tc := range []struct {
+		change func(*Options)
+		flag   string
+	}{
+		{func(o *Options) { o.LockDuration = 0 }, "--lock-duration"},
+		{func(o *Options) { o.LockDuration = 6 * time.Minute }, "--lock-duration"},
+		{func(o *Options) { o.LockDuration = -time.Second }, "--lock-duration"},
+		{func(o *Options) { o.MaxDelivery = 0 }, "--max-delivery-count"},
+		{func(o *Options) { o.Addr = "0.0.0.0:7071" }, "must be a loopback address"},
+		{func(o *Options) { o.Addr = "nonsense" }, "--addr"},
+		{func(o *Options) { o.ReminderSchedule = "4s,2s" }, "--reminder-schedule"},
+		{func(o *Options) { o.ExpireAfter = "soon" }, "--expire-after"},
+		{func(o *Options) { o.LogFormat = "xml" }, "--log-format"},
+		{func(o *Options) { o.DataDir = " " }, "--data-dir"},
+	} {
+		bad := o
+		tc.change(&bad)
+		if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), tc.flag) {
+			t.Errorf("%+v: err = %v, want it to name %s", bad, err, tc.flag)
 		}
 	}
 }

@@ -1,134 +1,113 @@
-package main
+package ops
 
 import (
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
-	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+
 	"github.com/b2b-onboarding/onboard/config"
 	"github.com/b2b-onboarding/onboard/devhost"
+	"github.com/b2b-onboarding/onboard/internal/app"
 	"github.com/b2b-onboarding/onboard/servicebus"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
-func init() {
-	register("dlq", "list, show, replay or purge dead letters, with the recorded reasons", runDLQ)
+// DLQ actions.
+const (
+	DLQList   = "list"
+	DLQShow   = "show"
+	DLQReplay = "replay"
+	DLQPurge  = "purge"
+)
+
+// DLQOptions are what `onboard dlq` was asked.
+type DLQOptions struct {
+	Action string // DLQList, DLQShow, DLQReplay or DLQPurge
+	ID     string // the message id of show and replay
+	JSON   bool   // list/show: print JSON
+	Target Target
 }
 
-const dlqUsage = `usage: onboard dlq list [flags]
-       onboard dlq show MESSAGE-ID [flags]
-       onboard dlq replay MESSAGE-ID [flags]
-       onboard dlq purge [flags]
-
-Works on the dead-letter queue of the dev runtime (--dev-url) or, with
---servicebus or a ServiceBusConnection* setting, of Service Bus. Each dead
-letter is shown with the reason the workflow recorded for its MessageId
-(the state store's failure log), not only MaxDeliveryCountExceeded.
-replay resubmits a dead letter with a fresh MessageId and prints it;
-purge deletes every dead letter (no question asked) and prints the count.
-
-flags:`
-
-func runDLQ(ctx context.Context, args []string) error {
-	return dlqCommand(ctx, args, os.Stdout, os.Stderr, time.Now)
-}
-
-func dlqCommand(ctx context.Context, args []string, stdout, stderr io.Writer, now func() time.Time) error {
-	fs := flag.NewFlagSet("dlq", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "list/show: print JSON (for scripts)")
-	target := addOpsFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), dlqUsage)
-		fs.PrintDefaults()
-	}
-	pos, err := parseInterspersed(fs, args)
+// DLQ works on the dead-letter queue of the dev runtime or of Service Bus.
+// Each dead letter is shown with the reason the workflow recorded for its
+// MessageId (the state store's failure log), not only
+// MaxDeliveryCountExceeded. replay resubmits a dead letter with a fresh
+// MessageId and prints it; purge deletes every dead letter and prints the
+// count.
+func DLQ(ctx context.Context, o DLQOptions, stdout, stderr io.Writer, now time.Time) error {
+	get, _, err := config.UserSettings()
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 {
-		fs.Usage()
-		return errors.New("missing action: list, show, replay or purge")
-	}
-	action, rest := pos[0], pos[1:]
-	wantID := action == "show" || action == "replay"
-	switch {
-	case action != "list" && action != "show" && action != "replay" && action != "purge":
-		return fmt.Errorf("unknown action %q: use list, show, replay or purge", action)
-	case wantID && len(rest) != 1:
-		return fmt.Errorf("%s needs one MESSAGE-ID (see `onboard dlq list`)", action)
-	case !wantID && len(rest) != 0:
-		return fmt.Errorf("%s takes no arguments, got %q", action, strings.Join(rest, " "))
-	}
-
-	get, _, err := userSettings()
-	if err != nil {
-		return err
-	}
-	backend, closeFn, err := openDLQ(ctx, target, get, stderr)
+	backend, closeFn, err := openDLQ(ctx, o.Target, get, stderr)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-
-	switch action {
-	case "list":
-		dls, err := backend.list(ctx)
+	switch o.Action {
+	case DLQList:
+		return dlqList(ctx, backend, o.JSON, stdout, now)
+	case DLQShow:
+		dl, err := backend.show(ctx, o.ID)
 		if err != nil {
 			return err
 		}
-		if *asJSON {
-			return writeJSON(stdout, dlqJSON(dls))
-		}
-		if len(dls) == 0 {
-			fmt.Fprintf(stdout, "no dead letters in %s\n", backend.where())
-			return nil
-		}
-		return writeDLQList(stdout, dls, now())
-	case "show":
-		dl, err := backend.show(ctx, rest[0])
-		if err != nil {
-			return err
-		}
-		if *asJSON {
+		if o.JSON {
 			return writeJSON(stdout, dlqJSON([]deadLetter{dl})[0])
 		}
-		writeDLQShow(stdout, dl, now())
+		writeDLQShow(stdout, dl, now)
 		return nil
-	case "replay":
-		newID, err := backend.replay(ctx, rest[0])
+	case DLQReplay:
+		newID, err := backend.replay(ctx, o.ID)
 		if newID != "" {
-			fmt.Fprintf(stderr, "replayed %s as %s to %s\n", rest[0], newID, backend.where())
+			fmt.Fprintf(stderr, "replayed %s as %s to %s\n", o.ID, newID, backend.where())
 			fmt.Fprintln(stdout, newID)
 		}
 		return err
-	default: // purge
+	case DLQPurge:
 		n, err := backend.purge(ctx)
 		fmt.Fprintf(stdout, "purged %d dead letter%s from %s\n", n, plural(n), backend.where())
 		return err
 	}
+	return fmt.Errorf("unknown action %q: use list, show, replay or purge", o.Action)
+}
+
+func dlqList(ctx context.Context, backend dlqBackend, asJSON bool, stdout io.Writer, now time.Time) error {
+	dls, err := backend.list(ctx)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(stdout, dlqJSON(dls))
+	}
+	if len(dls) == 0 {
+		fmt.Fprintf(stdout, "no dead letters in %s\n", backend.where())
+		return nil
+	}
+	return writeDLQList(stdout, dls, now)
 }
 
 // openDLQ opens the dev runtime's or Service Bus's dead-letter queue.
-func openDLQ(ctx context.Context, target *opsTarget, get config.Getenv, stderr io.Writer) (dlqBackend, func(), error) {
+func openDLQ(ctx context.Context, target Target, get config.Getenv, stderr io.Writer) (dlqBackend, func(), error) {
 	if !target.useServiceBus(get) {
-		c, err := devhost.NewClient(target.devURL, nil)
+		c, err := devhost.NewClient(target.DevURL, nil)
 		if err != nil {
 			return nil, nil, fmt.Errorf("--dev-url: %w", err)
 		}
-		return &devDLQ{client: c, base: strings.TrimRight(target.devURL, "/"), queue: target.devQueue(ctx, c, get),
+		return &devDLQ{client: c, base: strings.TrimRight(target.DevURL, "/"), queue: target.devQueue(ctx, c, get),
 			http: &http.Client{Timeout: 30 * time.Second}}, func() {}, nil
 	}
 	client, conn, err := serviceBusClient(get)
@@ -136,7 +115,7 @@ func openDLQ(ctx context.Context, target *opsTarget, get config.Getenv, stderr i
 		return nil, nil, err
 	}
 	queue := target.queueName(get, "onboarding")
-	b := &serviceBusDLQ{dl: servicebus.NewDeadLetters(client, queue, nil), namespace: namespaceOf(conn), queue: queue}
+	b := &serviceBusDLQ{dl: servicebus.NewDeadLetters(client, queue, nil), namespace: conn.Namespace(), queue: queue}
 	st, note := settingsStore(ctx, get)
 	if note != "" {
 		fmt.Fprintf(stderr, "note: recorded reasons are not shown: %s\n", note)
@@ -155,7 +134,13 @@ func settingsStore(ctx context.Context, get config.Getenv) (workflow.Store, stri
 	if cfg.StateStore == "memory" {
 		return nil, "STATE_STORE=memory keeps the failure log inside the app process"
 	}
-	st, err := openTables(ctx, cfg)
+	var cred azcore.TokenCredential
+	if cfg.TableConnection == "" {
+		if cred, err = app.NewCredential(cfg.Identity); err != nil {
+			return nil, "state store: " + err.Error()
+		}
+	}
+	st, err := app.OpenStore(ctx, cfg, cred)
 	if err != nil {
 		return nil, "state store: " + err.Error()
 	}
@@ -194,7 +179,7 @@ func writeDLQShow(w io.Writer, dl deadLetter, now time.Time) {
 	}
 	row("content type", dl.ContentType)
 	row("subject", dl.Subject)
-	for _, k := range sortedKeys(dl.Properties) {
+	for _, k := range slices.Sorted(maps.Keys(dl.Properties)) {
 		row("property", fmt.Sprintf("%s=%v", k, dl.Properties[k]))
 	}
 	b.WriteString("body:\n")

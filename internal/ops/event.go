@@ -1,4 +1,4 @@
-package main
+package ops
 
 import (
 	"bytes"
@@ -15,9 +15,9 @@ import (
 	"github.com/google/uuid"
 )
 
-// eventSpec is what `onboard send` was asked to send: a structured
+// EventSpec is what `onboard send` was asked to send: a structured
 // CloudEvent file, or the attributes and data to build one from.
-type eventSpec struct {
+type EventSpec struct {
 	File    string // structured-mode CloudEvent JSON; exclusive with Type/Data
 	Type    string
 	Data    string // JSON, or @path to a file holding it
@@ -40,7 +40,7 @@ func readArg(what, path string) ([]byte, error) {
 
 // buildEvent returns the validated CloudEvent for spec, with JSON data
 // inline. Errors name the flag, the file or the attribute that is wrong.
-func buildEvent(spec eventSpec, now time.Time) (event.Event, error) {
+func buildEvent(spec EventSpec, now time.Time) (event.Event, error) {
 	switch {
 	case spec.File != "" && (spec.Type != "" || spec.Data != ""):
 		return event.Event{}, errors.New("give either FILE (a CloudEvent) or --type with --data, not both")
@@ -73,7 +73,7 @@ func buildEvent(spec eventSpec, now time.Time) (event.Event, error) {
 	e.SetType(spec.Type)
 	source := spec.Source
 	if source == "" {
-		source = defaultSource
+		source = DefaultSource
 	}
 	if err := checkSource(source); err != nil {
 		return event.Event{}, err
@@ -92,12 +92,12 @@ func buildEvent(spec eventSpec, now time.Time) (event.Event, error) {
 	return e, nil
 }
 
-// defaultSource is the CloudEvent source of events built by `send`: the
+// DefaultSource is the CloudEvent source of events built by `send`: the
 // procurement system's, as in the examples.
-const defaultSource = "/procurement/partners"
+const DefaultSource = "/procurement/partners"
 
 // eventFromFile reads and validates a structured-mode CloudEvent.
-func eventFromFile(spec eventSpec) (event.Event, error) {
+func eventFromFile(spec EventSpec) (event.Event, error) {
 	raw, err := readArg("FILE", spec.File)
 	if err != nil {
 		return event.Event{}, err

@@ -1,9 +1,9 @@
-package main
+package ops
 
 import (
 	"bytes"
 	"context"
-	"flag"
+	"encoding/json"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/b2b-onboarding/onboard/config"
 	"github.com/b2b-onboarding/onboard/devhost"
 	"github.com/b2b-onboarding/onboard/handlers"
 	"github.com/b2b-onboarding/onboard/servicebus"
@@ -39,11 +40,11 @@ func TestBuildEvent(t *testing.T) {
 	noID := writeFile(t, "noid.json", `{"specversion":"1.0","type":"partner-approved","source":"/p","data":{}}`)
 	for _, tc := range []struct {
 		name    string
-		spec    eventSpec
+		spec    EventSpec
 		wantErr string // substring; empty = success
 		check   func(t *testing.T, id, typ, source string, data []byte)
 	}{
-		{name: "example file", spec: eventSpec{File: repoFile("examples", "partner-approved.json")},
+		{name: "example file", spec: EventSpec{File: repoFile("examples", "partner-approved.json")},
 			check: func(t *testing.T, id, typ, source string, data []byte) {
 				if id != "c1f6e0b2-8d2a-4e5b-9a77-0f3c2d1e4b5a" || typ != "partner-approved" || source != "/procurement/partners" {
 					t.Errorf("id %q type %q source %q", id, typ, source)
@@ -52,34 +53,34 @@ func TestBuildEvent(t *testing.T) {
 					t.Errorf("data %s", data)
 				}
 			}},
-		{name: "file with --id and --source", spec: eventSpec{File: repoFile("examples", "partner-approved.json"), ID: "new-1", Source: "/other"},
+		{name: "file with --id and --source", spec: EventSpec{File: repoFile("examples", "partner-approved.json"), ID: "new-1", Source: "/other"},
 			check: func(t *testing.T, id, _, source string, _ []byte) {
 				if id != "new-1" || source != "/other" {
 					t.Errorf("id %q source %q", id, source)
 				}
 			}},
-		{name: "built from @file", spec: eventSpec{Type: "partner-approved", Data: "@" + data},
+		{name: "built from @file", spec: EventSpec{Type: "partner-approved", Data: "@" + data},
 			check: func(t *testing.T, id, typ, source string, d []byte) {
-				if len(id) != 36 || typ != "partner-approved" || source != defaultSource || !jsonEqual(d, []byte(`{"email":"ada@fabrikam.com"}`)) {
+				if len(id) != 36 || typ != "partner-approved" || source != DefaultSource || !jsonEqual(d, []byte(`{"email":"ada@fabrikam.com"}`)) {
 					t.Errorf("id %q type %q source %q data %s", id, typ, source, d)
 				}
 			}},
-		{name: "built from inline JSON", spec: eventSpec{Type: "t", Data: `{"a":1}`, ID: "x", Source: "/s"},
+		{name: "built from inline JSON", spec: EventSpec{Type: "t", Data: `{"a":1}`, ID: "x", Source: "/s"},
 			check: func(t *testing.T, id, _, source string, d []byte) {
 				if id != "x" || source != "/s" || !jsonEqual(d, []byte(`{"a":1}`)) {
 					t.Errorf("id %q source %q data %s", id, source, d)
 				}
 			}},
-		{name: "missing file", spec: eventSpec{File: "nope.json"}, wantErr: "FILE nope.json: no such file"},
-		{name: "missing data file", spec: eventSpec{Type: "t", Data: "@nope.json"}, wantErr: "--data nope.json: no such file"},
-		{name: "invalid data JSON", spec: eventSpec{Type: "t", Data: "@" + badData}, wantErr: "invalid JSON at line 3"},
-		{name: "invalid inline JSON", spec: eventSpec{Type: "t", Data: "{"}, wantErr: "--data: invalid JSON"},
-		{name: "data file given as FILE", spec: eventSpec{File: notEvent}, wantErr: "not a CloudEvent (no \"specversion\"); to send it as event data use: onboard send --type partner-approved --data @"},
-		{name: "event failing Validate", spec: eventSpec{File: noID}, wantErr: "not a valid CloudEvent: id: MUST be a non-empty string"},
-		{name: "both FILE and --type", spec: eventSpec{File: noID, Type: "t"}, wantErr: "either FILE"},
-		{name: "nothing", spec: eventSpec{}, wantErr: "nothing to send"},
-		{name: "--type without --data", spec: eventSpec{Type: "t"}, wantErr: "--data: required"},
-		{name: "invalid source", spec: eventSpec{Type: "t", Data: "{}", Source: "%zz"}, wantErr: "--source \"%zz\": must be a URI-reference"},
+		{name: "missing file", spec: EventSpec{File: "nope.json"}, wantErr: "FILE nope.json: no such file"},
+		{name: "missing data file", spec: EventSpec{Type: "t", Data: "@nope.json"}, wantErr: "--data nope.json: no such file"},
+		{name: "invalid data JSON", spec: EventSpec{Type: "t", Data: "@" + badData}, wantErr: "invalid JSON at line 3"},
+		{name: "invalid inline JSON", spec: EventSpec{Type: "t", Data: "{"}, wantErr: "--data: invalid JSON"},
+		{name: "data file given as FILE", spec: EventSpec{File: notEvent}, wantErr: "not a CloudEvent (no \"specversion\"); to send it as event data use: onboard send --type partner-approved --data @"},
+		{name: "event failing Validate", spec: EventSpec{File: noID}, wantErr: "not a valid CloudEvent: id: MUST be a non-empty string"},
+		{name: "both FILE and --type", spec: EventSpec{File: noID, Type: "t"}, wantErr: "either FILE"},
+		{name: "nothing", spec: EventSpec{}, wantErr: "nothing to send"},
+		{name: "--type without --data", spec: EventSpec{Type: "t"}, wantErr: "--data: required"},
+		{name: "invalid source", spec: EventSpec{Type: "t", Data: "{}", Source: "%zz"}, wantErr: "--source \"%zz\": must be a URI-reference"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, err := buildEvent(tc.spec, now)
@@ -106,29 +107,14 @@ func TestBuildEvent(t *testing.T) {
 	}
 }
 
-func TestParseInterspersed(t *testing.T) {
-	for _, tc := range []struct {
-		args     []string
-		wantPos  []string
-		wantJSON bool
-		wantURL  string
-	}{
-		{[]string{"ada@x.com", "--json"}, []string{"ada@x.com"}, true, ""},
-		{[]string{"--json", "ada@x.com", "--dev-url", "http://h:1"}, []string{"ada@x.com"}, true, "http://h:1"},
-		{[]string{"list", "--dev-url=http://h:1"}, []string{"list"}, false, "http://h:1"},
-		{[]string{"--", "--json"}, []string{"--json"}, false, ""},
-	} {
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
-		j := fs.Bool("json", false, "")
-		u := fs.String("dev-url", "", "")
-		pos, err := parseInterspersed(fs, tc.args)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Join(pos, "|") != strings.Join(tc.wantPos, "|") || *j != tc.wantJSON || *u != tc.wantURL {
-			t.Errorf("%v: pos %v json %v url %q", tc.args, pos, *j, *u)
-		}
+func jsonEqual(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
 	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return bytes.Equal(xa, ya)
 }
 
 // devOps is an ops API over a real broker, as `dev` serves it.
@@ -156,7 +142,7 @@ func TestSendCommandToDevRuntime(t *testing.T) {
 	b, url := devOps(t)
 	ctx := context.Background()
 	var out, errOut bytes.Buffer
-	if err := sendCommand(ctx, []string{example, "--dev-url", url, "--queue", "onboarding"}, &out, &errOut); err != nil {
+	if err := Send(ctx, SendOptions{Event: EventSpec{File: example}, Target: Target{DevURL: url, DevURLGiven: true, Queue: "onboarding"}}, &out, &errOut); err != nil {
 		t.Fatalf("%v\n%s", err, errOut.String())
 	}
 	if got := strings.TrimSpace(out.String()); got != "c1f6e0b2-8d2a-4e5b-9a77-0f3c2d1e4b5a" {
@@ -178,7 +164,7 @@ func TestSendCommandToDevRuntime(t *testing.T) {
 	// the same file again: dropped by duplicate detection, and said so
 	out.Reset()
 	errOut.Reset()
-	if err := sendCommand(ctx, []string{"--dev-url", url, "--queue", "onboarding", example}, &out, &errOut); err != nil {
+	if err := Send(ctx, SendOptions{Event: EventSpec{File: example}, Target: Target{DevURL: url, DevURLGiven: true, Queue: "onboarding"}}, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(errOut.String(), "dropped by duplicate detection") {
@@ -188,7 +174,7 @@ func TestSendCommandToDevRuntime(t *testing.T) {
 	// --type/--data, queue taken from the runtime when not given (none
 	// has a trigger here, so the default)
 	out.Reset()
-	if err := sendCommand(ctx, []string{"--type", "partner-approved", "--data", `{"email":"x@y.com"}`, "--dev-url", url}, &out, &errOut); err != nil {
+	if err := Send(ctx, SendOptions{Event: EventSpec{Type: "partner-approved", Data: `{"email":"x@y.com"}`}, Target: Target{DevURL: url, DevURLGiven: true}}, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
 	if st := q.Stats(); st.Active != 1 {
@@ -196,7 +182,7 @@ func TestSendCommandToDevRuntime(t *testing.T) {
 	}
 
 	// an unreachable runtime is named
-	err = sendCommand(ctx, []string{example, "--dev-url", "http://127.0.0.1:1"}, &out, &errOut)
+	err = Send(ctx, SendOptions{Event: EventSpec{File: example}, Target: Target{DevURL: "http://127.0.0.1:1", DevURLGiven: true}}, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "is `onboard dev` running?") {
 		t.Errorf("err = %v", err)
 	}
@@ -205,19 +191,19 @@ func TestSendCommandToDevRuntime(t *testing.T) {
 func TestSendPicksServiceBusFromSettings(t *testing.T) {
 	example, _ := filepath.Abs(repoFile("examples", "partner-approved.json"))
 	t.Chdir(t.TempDir())
-	if err := os.WriteFile(LocalSettingsFile, []byte(`{"Values":{"ServiceBusConnection__fullyQualifiedNamespace":"not a host"}}`), 0o644); err != nil {
+	if err := os.WriteFile(config.LocalSettingsFile, []byte(`{"Values":{"ServiceBusConnection__fullyQualifiedNamespace":"not a host"}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("ServiceBusConnection", "")
 	var out, errOut bytes.Buffer
 	// a ServiceBusConnection* setting selects Service Bus: its bad value is reported by name
-	err := sendCommand(context.Background(), []string{example}, &out, &errOut)
+	err := Send(context.Background(), SendOptions{Event: EventSpec{File: example}, Target: Target{DevURL: devhost.DefaultDevURL}}, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "ServiceBusConnection__fullyQualifiedNamespace") {
 		t.Fatalf("err = %v; want the setting named", err)
 	}
 	// an explicit --dev-url wins over the setting
 	_, url := devOps(t)
-	if err := sendCommand(context.Background(), []string{example, "--dev-url", url, "--queue", "q"}, &out, &errOut); err != nil {
+	if err := Send(context.Background(), SendOptions{Event: EventSpec{File: example}, Target: Target{DevURL: url, DevURLGiven: true, Queue: "q"}}, &out, &errOut); err != nil {
 		t.Fatalf("explicit --dev-url: %v", err)
 	}
 }

@@ -1,16 +1,14 @@
-package main
+package ops
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -19,42 +17,26 @@ import (
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
-func init() {
-	register("status", "show an onboarding (by email, guest id or request id) through the status function", runStatus)
+// StatusOptions are what `onboard status` was asked.
+type StatusOptions struct {
+	Key    string // email, guest object id or request id
+	JSON   bool   // print the record itself
+	DevURL string // the dev runtime (default)
+	URL    string // a deployed function app, instead of DevURL
+	Code   string // function key; for DevURL the dev runtime's by default
 }
 
-func runStatus(ctx context.Context, args []string) error {
-	return statusCommand(ctx, args, os.Stdout, os.Stderr, time.Now)
-}
-
-func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer, now func() time.Time) error {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print the onboarding record as JSON (for scripts)")
-	devURL := fs.String("dev-url", devhost.DefaultDevURL, "URL of the onboard dev runtime")
-	appURL := fs.String("url", "", "URL of a deployed function app, e.g. https://contoso-onboard.azurewebsites.net (instead of --dev-url)")
-	code := fs.String("code", "", "function key (the status function has authLevel function); default for --dev-url: the dev runtime's key")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), `usage: onboard status EMAIL|GUEST-ID|REQUEST-ID [flags]
-
-Asks the OnboardingStatus HTTP function (GET /api/onboarding/{key}) and
-shows the onboarding: phase, guest, invitation, reminders, steps done,
-failures. --json prints the record itself.
-
-flags:`)
-		fs.PrintDefaults()
-	}
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 || strings.TrimSpace(pos[0]) == "" {
+// Status asks the OnboardingStatus HTTP function (GET
+// /api/onboarding/{key}) and writes the onboarding for people, or the
+// record as JSON.
+func Status(ctx context.Context, o StatusOptions, stdout io.Writer, now time.Time) error {
+	key := strings.TrimSpace(o.Key)
+	if key == "" {
 		return errors.New("give one onboarding key: an email address, guest object id or procurement request id")
 	}
-	key := strings.TrimSpace(pos[0])
-	base, fnKey := *devURL, *code
-	if *appURL != "" {
-		base = *appURL
+	base, fnKey := o.DevURL, o.Code
+	if o.URL != "" {
+		base = o.URL
 	} else if fnKey == "" {
 		fnKey = devhost.DevFunctionKey // onboard dev enforces authLevel too
 	}
@@ -66,7 +48,7 @@ flags:`)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if o.JSON {
 		var out bytes.Buffer
 		if err := json.Indent(&out, raw, "", "  "); err != nil {
 			return fmt.Errorf("status answer is not JSON: %w", err)
@@ -79,7 +61,7 @@ flags:`)
 	if err := json.Unmarshal(raw, &rec); err != nil {
 		return fmt.Errorf("status answer is not an onboarding record: %w", err)
 	}
-	writeStatus(stdout, rec, now())
+	writeStatus(stdout, rec, now)
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package main
+package ops
 
 import (
 	"io"
@@ -27,16 +27,16 @@ func TestStatusSendsTheDevKey(t *testing.T) {
 		io.WriteString(w, `{"key":"ada@fabrikam.com","phase":"Invited"}`)
 	}))
 	defer srv.Close()
-	now := func() time.Time { return time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC) }
+	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	var out strings.Builder
-	if err := statusCommand(t.Context(), []string{"ada@fabrikam.com", "--dev-url", srv.URL}, &out, io.Discard, now); err != nil {
+	if err := Status(t.Context(), StatusOptions{Key: "ada@fabrikam.com", DevURL: srv.URL}, &out, now); err != nil {
 		t.Fatalf("status against the dev runtime: %v", err)
 	}
-	err := statusCommand(t.Context(), []string{"ada@fabrikam.com", "--url", srv.URL}, &out, io.Discard, now)
+	err := Status(t.Context(), StatusOptions{Key: "ada@fabrikam.com", DevURL: devhost.DefaultDevURL, URL: srv.URL}, &out, now)
 	if err == nil || !strings.Contains(err.Error(), "401: give the function key with --code") {
 		t.Fatalf("status against an app without --code: err = %v", err)
 	}
-	if err := statusCommand(t.Context(), []string{"ada@fabrikam.com", "--url", srv.URL, "--code", "prod-key"}, &out, io.Discard, now); err != nil {
+	if err := Status(t.Context(), StatusOptions{Key: "ada@fabrikam.com", DevURL: devhost.DefaultDevURL, URL: srv.URL, Code: "prod-key"}, &out, now); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Join(codes, ",") != devhost.DevFunctionKey+",,prod-key" {
