@@ -3,114 +3,126 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"net"
-	"os"
-	"strings"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/b2b-onboarding/onboard/config"
 	"github.com/b2b-onboarding/onboard/graphsim"
+	"github.com/b2b-onboarding/onboard/internal/logging"
 )
 
-func init() {
-	register("graphsim", "serve a simulated Microsoft Graph tenant (prints its base URL first)", func(ctx context.Context, args []string) error {
-		return runGraphsim(ctx, args, os.Stdout, os.Stderr)
-	})
+// graphsimFlags are the flags of `onboard graphsim` besides its knobs.
+type graphsimFlags struct {
+	addr, seedPath, domain, logLevel string
+	allowRemote                      bool
+	randSeed                         uint64
+	groupAddrs, deny                 []string
 }
 
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
-// runGraphsim serves graphsim until ctx ends. The first line on stdout is
-// the Graph base URL (http://ADDR/v1.0) so scripts can read it.
-func runGraphsim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("graphsim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	def := graphsim.DefaultKnobs()
-	addr := fs.String("addr", "127.0.0.1:5081", "listen address (loopback; port 0 picks a free port)")
-	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback listen address")
-	seedPath := fs.String("seed", "", "tenant seed JSON file (default: the built-in sample tenant, see docs/graphsim.md)")
-	domain := fs.String("domain", "", "tenant domain (default "+graphsim.DefaultDomain+" or the seed's)")
-	randSeed := fs.Uint64("rand-seed", 1, "seed of the random source (ids, faults, jitter)")
-	var groupAddrs stringList
-	fs.Var(&groupAddrs, "group-address", "address pattern treated as a group mailbox, e.g. 'dl-*@*' (repeatable; replaces the defaults)")
-	logLevel := fs.String("log-level", "info", "log level: debug logs every request")
-	k := def
-	fs.DurationVar(&k.Latency, "latency", 0, "latency added to every /v1.0 request")
-	fs.DurationVar(&k.Jitter, "jitter", 0, "random extra latency in [0, jitter)")
-	fs.Float64Var(&k.FailureRate, "failure-rate", 0, "probability of a 503 per request or $batch item")
-	fs.IntVar(&k.RetryAfter, "retry-after", 0, "Retry-After seconds on injected 503s")
-	fs.Float64Var(&k.DropRate, "drop-rate", 0, "probability of closing the connection before processing")
-	fs.Float64Var(&k.DropAfterRate, "drop-after-rate", 0, "probability of processing, then closing the connection (lost response)")
-	fs.IntVar(&k.InviteLimit, "invite-limit", def.InviteLimit, "invitation requests per window per tenant (0: no throttle)")
-	fs.DurationVar(&k.InviteWindow, "invite-window", def.InviteWindow, "invitation throttle window")
-	fs.DurationVar(&k.ReplicationLag, "replication-lag", 0, "time writes referencing a new guest answer 404")
-	fs.StringVar(&k.LagReads, "lag-reads", graphsim.LagReadsVisible, "what reads of a lagging guest see: visible, hidden or mixed")
-	fs.BoolVar(&k.LagListings, "lag-listings", false, "hide lagging users from GET /users listings whatever --lag-reads says")
-	fs.BoolVar(&k.ShuffleBatch, "shuffle-batch", false, "answer $batch items in random order")
-	fs.BoolVar(&k.RequireAuth, "require-auth", false, "answer 401 without an Authorization: Bearer header")
-	var deny stringList
-	fs.Var(&deny, "deny", "route answered 403 Authorization_RequestDenied, e.g. 'POST /servicePrincipals/{id}/appRoleAssignedTo' (repeatable)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: onboard graphsim [--addr 127.0.0.1:PORT] [--seed file.json] [--domain d] [knobs]\n\n"+
-			"Serves a simulated Microsoft Graph v1.0 tenant at http://ADDR/v1.0 (printed first on stdout)\n"+
-			"and its admin API at http://ADDR/_sim/. See docs/graphsim.md.\n\nflags:")
-		fs.PrintDefaults()
+func newGraphsim() *cobra.Command {
+	var gf graphsimFlags
+	k := graphsim.DefaultKnobs()
+	cmd := &cobra.Command{
+		Use:   "graphsim [flags]",
+		Short: "Serve a simulated Microsoft Graph tenant (prints its base URL first)",
+		Long: `Serves a simulated Microsoft Graph v1.0 tenant at http://ADDR/v1.0 (printed first on stdout)
+and its admin API at http://ADDR/_sim/. See docs/graphsim.md.`,
+		Args: noArgs,
 	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	k.Deny = deny
-	if err := k.Validate(); err != nil {
-		return err
-	}
-	host, _, err := net.SplitHostPort(*addr)
-	if err != nil {
-		return fmt.Errorf("--addr %q: %w", *addr, err)
-	}
-	if ip := net.ParseIP(host); !*allowRemote && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("--addr %q is not a loopback address; pass --allow-remote to serve on it", *addr)
-	}
-	cfg := graphsim.Config{Domain: *domain, Knobs: &k, RandSeed: *randSeed,
-		Logger: newLogger(stderr, "text", *logLevel).With("component", "graphsim")}
-	if *seedPath != "" {
-		seed, err := graphsim.LoadSeed(*seedPath)
+	f := cmd.Flags()
+	f.StringVar(&gf.addr, "addr", "127.0.0.1:5081", "listen address (loopback; port 0 picks a free port)")
+	f.BoolVar(&gf.allowRemote, "allow-remote", false, "allow a non-loopback listen address")
+	f.StringVar(&gf.seedPath, "seed", "", "tenant seed JSON file (default: the built-in sample tenant, see docs/graphsim.md)")
+	f.StringVar(&gf.domain, "domain", "", "tenant domain (default "+graphsim.DefaultDomain+" or the seed's)")
+	f.Uint64Var(&gf.randSeed, "rand-seed", 1, "seed of the random source (ids, faults, jitter)")
+	f.StringArrayVar(&gf.groupAddrs, "group-address", nil, "address pattern treated as a group mailbox, e.g. 'dl-*@*' (repeatable; replaces the defaults)")
+	f.StringVar(&gf.logLevel, "log-level", "info", "log level: debug logs every request")
+	f.StringArrayVar(&gf.deny, "deny", nil, "route answered 403 Authorization_RequestDenied, e.g. 'POST /servicePrincipals/{id}/appRoleAssignedTo' (repeatable)")
+	addKnobs(f, &k)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		k.Deny = gf.deny
+		cfg, err := gf.config(&k)
 		if err != nil {
-			return err
+			return usageError{err}
+		}
+		cfg.Logger = logging.New(cmd.ErrOrStderr(), "text", gf.logLevel).With("component", "graphsim")
+		return serveGraphsim(cmd, cfg, gf.addr)
+	}
+	return cmd
+}
+
+// addKnobs defines the fault and behaviour knobs on f.
+func addKnobs(f *pflag.FlagSet, k *graphsim.Knobs) {
+	def := *k
+	f.DurationVar(&k.Latency, "latency", 0, "latency added to every /v1.0 request")
+	f.DurationVar(&k.Jitter, "jitter", 0, "random extra latency in [0, jitter)")
+	f.Float64Var(&k.FailureRate, "failure-rate", 0, "probability of a 503 per request or $batch item")
+	f.IntVar(&k.RetryAfter, "retry-after", 0, "Retry-After seconds on injected 503s")
+	f.Float64Var(&k.DropRate, "drop-rate", 0, "probability of closing the connection before processing")
+	f.Float64Var(&k.DropAfterRate, "drop-after-rate", 0, "probability of processing, then closing the connection (lost response)")
+	f.IntVar(&k.InviteLimit, "invite-limit", def.InviteLimit, "invitation requests per window per tenant (0: no throttle)")
+	f.DurationVar(&k.InviteWindow, "invite-window", def.InviteWindow, "invitation throttle window")
+	f.DurationVar(&k.ReplicationLag, "replication-lag", 0, "time writes referencing a new guest answer 404")
+	f.StringVar(&k.LagReads, "lag-reads", graphsim.LagReadsVisible, "what reads of a lagging guest see: visible, hidden or mixed")
+	f.BoolVar(&k.LagListings, "lag-listings", false, "hide lagging users from GET /users listings whatever --lag-reads says")
+	f.BoolVar(&k.ShuffleBatch, "shuffle-batch", false, "answer $batch items in random order")
+	f.BoolVar(&k.RequireAuth, "require-auth", false, "answer 401 without an Authorization: Bearer header")
+}
+
+// config checks the flags and builds graphsim's configuration.
+func (gf graphsimFlags) config(k *graphsim.Knobs) (graphsim.Config, error) {
+	if err := k.Validate(); err != nil {
+		return graphsim.Config{}, err
+	}
+	host, _, err := net.SplitHostPort(gf.addr)
+	if err != nil {
+		return graphsim.Config{}, fmt.Errorf("--addr %q: %w", gf.addr, err)
+	}
+	if !gf.allowRemote && !config.IsLoopbackHost(host) {
+		return graphsim.Config{}, fmt.Errorf("--addr %q is not a loopback address; pass --allow-remote to serve on it", gf.addr)
+	}
+	cfg := graphsim.Config{Domain: gf.domain, Knobs: k, RandSeed: gf.randSeed}
+	if gf.seedPath != "" {
+		seed, err := graphsim.LoadSeed(gf.seedPath)
+		if err != nil {
+			return cfg, err
 		}
 		cfg.Seed = &seed
 	}
-	if len(groupAddrs) > 0 {
+	if len(gf.groupAddrs) > 0 {
 		seed := graphsim.SampleSeed()
 		if cfg.Seed != nil {
 			seed = *cfg.Seed
 		}
-		seed.GroupAddressPatterns = groupAddrs
+		seed.GroupAddressPatterns = gf.groupAddrs
 		cfg.Seed = &seed
 	}
+	return cfg, nil
+}
+
+// serveGraphsim serves graphsim until the command's context ends. The
+// first line on stdout is the Graph base URL (http://ADDR/v1.0) so scripts
+// can read it.
+func serveGraphsim(cmd *cobra.Command, cfg graphsim.Config, addr string) error {
 	sim, err := graphsim.New(cfg)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintln(stdout, graphsim.BaseURL(ln)); err != nil {
+	if _, err := fmt.Fprintln(cmd.OutOrStdout(), graphsim.BaseURL(ln)); err != nil {
 		ln.Close()
 		return err
 	}
 	cfg.Logger.Info("graphsim listening", "base_url", graphsim.BaseURL(ln), "domain", sim.Domain(),
-		"admin", "http://"+ln.Addr().String()+"/_sim/state", "invite_limit", k.InviteLimit,
-		"replication_lag", k.ReplicationLag.String(), "failure_rate", k.FailureRate)
-	if err := sim.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
+		"admin", "http://"+ln.Addr().String()+"/_sim/state", "invite_limit", cfg.Knobs.InviteLimit,
+		"replication_lag", cfg.Knobs.ReplicationLag.String(), "failure_rate", cfg.Knobs.FailureRate)
+	if err := sim.Serve(cmd.Context(), ln); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return nil

@@ -103,9 +103,10 @@ func TestGraphsimFlagErrors(t *testing.T) {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			err := runGraphsim(ctx, c.args, io.Discard, io.Discard)
-			if err == nil || !strings.Contains(err.Error(), c.msg) {
-				t.Errorf("err = %v, want it to mention %q", err, c.msg)
+			var stderr strings.Builder
+			code := run(ctx, append([]string{"graphsim"}, c.args...), io.Discard, &stderr)
+			if code != exitUsage || !strings.Contains(stderr.String(), c.msg) {
+				t.Errorf("exit %d, stderr %q; want %d and a message mentioning %q", code, stderr.String(), exitUsage, c.msg)
 			}
 		})
 	}
