@@ -35,7 +35,7 @@ Settings come from environment variables; see the README's Configuration table.`
 				return err
 			}
 			log.Info("custom handler listening", "addr", ln.Addr().String(), "graph", cfg.GraphBaseURL,
-				"scheduler", cfg.Scheduler, "store", cfg.StateStore, "queue", cfg.Queue, "identity", cfg.Identity.String())
+				"scheduler", cfg.Scheduler, "store", cfg.StateStore, "queue", cfg.Queue)
 			return a.Serve(cmd.Context(), ln)
 		},
 	}
