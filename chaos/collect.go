@@ -80,7 +80,8 @@ func simState(ctx context.Context, simRoot string) (graphsim.State, error) {
 }
 
 // records asks the status function (GET /api/onboarding/{key}, what
-// `onboard status --json` prints) for each address, `workers` at a time.
+// `onboard status --json` prints) for each address, `workers` at a time,
+// with the dev runtime's function key (it enforces authLevel, as Azure does).
 func records(ctx context.Context, devURL string, addrs []string, workers int) (map[string]*workflow.Record, error) {
 	hc := &http.Client{Timeout: 30 * time.Second}
 	out := map[string]*workflow.Record{}
@@ -94,7 +95,7 @@ func records(ctx context.Context, devURL string, addrs []string, workers int) (m
 				var rec workflow.Record
 				var found bool
 				err := retrying(ctx, func() (err error) {
-					found, err = getJSON(ctx, hc, devURL+"/api/onboarding/"+url.PathEscape(a), &rec)
+					found, err = getJSON(ctx, hc, devURL+"/api/onboarding/"+url.PathEscape(a)+"?code="+devhost.DevFunctionKey, &rec)
 					return err
 				})
 				mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,12 +21,15 @@ type Config struct {
 	GraphBaseURL  string
 	GraphAuth     string // managedidentity | default | none
 	AzureClientID string
+	// Identity is the one Azure identity the app uses for Graph, the
+	// state table and Service Bus.
+	Identity Identity
 
 	Scheduler string // servicebus | memory
 	Queue     string
-	// ServiceBus holds the raw ServiceBusConnection* settings; the
-	// servicebus package interprets them.
-	ServiceBus map[string]string
+	// ServiceBus is the parsed ServiceBusConnection* settings (zero
+	// unless SCHEDULER=servicebus).
+	ServiceBus ServiceBusConnection
 
 	StateStore      string // tables | memory
 	TableConnection string // connection string (may be UseDevelopmentStorage=true)
@@ -51,164 +55,204 @@ func FromEnviron() Getenv { return os.LookupEnv }
 // Load reads every setting, applies defaults and validates them. The error
 // lists every invalid setting by name with the rule it breaks.
 func Load(getenv Getenv) (Config, error) {
-	var problems []string
-	bad := func(name, rule string, args ...any) {
-		problems = append(problems, name+": "+fmt.Sprintf(rule, args...))
-	}
-	get := func(name string) string {
-		if v, ok := getenv(name); ok && strings.TrimSpace(v) != "" {
-			return strings.TrimSpace(v)
-		}
-		s, _ := Lookup(name)
-		return s.Default
-	}
-	oneOf := func(name string, allowed ...string) string {
-		v := strings.ToLower(get(name))
-		for _, a := range allowed {
-			if v == a {
-				return v
-			}
-		}
-		bad(name, "must be one of %s, got %q", strings.Join(allowed, ", "), v)
-		return v
-	}
-	boolean := func(name string) bool {
-		v, err := strconv.ParseBool(get(name))
-		if err != nil {
-			bad(name, "must be true or false, got %q", get(name))
-		}
-		return v
-	}
-	dur := func(name string) time.Duration {
-		d, err := ParseDuration(get(name))
-		if err != nil {
-			bad(name, "%v", err)
-		} else if d <= 0 {
-			bad(name, "must be positive")
-		}
-		return d
-	}
-
+	r := &reader{getenv: getenv}
 	c := Config{
-		Port:          get("FUNCTIONS_CUSTOMHANDLER_PORT"),
-		GraphBaseURL:  strings.TrimRight(get("GRAPH_BASE_URL"), "/"),
-		GraphAuth:     oneOf("GRAPH_AUTH", "managedidentity", "default", "none"),
-		AzureClientID: get("AZURE_CLIENT_ID"),
-		Scheduler:     oneOf("SCHEDULER", "servicebus", "memory"),
-		Queue:         get("ONBOARDING_QUEUE"),
-		ServiceBus:    map[string]string{},
-		StateStore:    oneOf("STATE_STORE", "tables", "memory"),
-		TableName:     get("STATE_TABLE_NAME"),
-		LogFormat:     oneOf("LOG_FORMAT", "text", "json"),
-		LogLevel:      oneOf("LOG_LEVEL", "debug", "info", "warn", "error"),
+		Port:          r.get("FUNCTIONS_CUSTOMHANDLER_PORT"),
+		GraphBaseURL:  strings.TrimRight(r.get("GRAPH_BASE_URL"), "/"),
+		GraphAuth:     r.oneOf("GRAPH_AUTH", "managedidentity", "default", "none"),
+		AzureClientID: r.get("AZURE_CLIENT_ID"),
+		Scheduler:     r.oneOf("SCHEDULER", "servicebus", "memory"),
+		Queue:         r.get("ONBOARDING_QUEUE"),
+		StateStore:    r.oneOf("STATE_STORE", "tables", "memory"),
+		TableName:     r.get("STATE_TABLE_NAME"),
+		LogFormat:     r.oneOf("LOG_FORMAT", "text", "json"),
+		LogLevel:      r.oneOf("LOG_LEVEL", "debug", "info", "warn", "error"),
 	}
 	if p, err := strconv.Atoi(c.Port); err != nil || p < 1 || p > 65535 {
-		bad("FUNCTIONS_CUSTOMHANDLER_PORT", "must be a TCP port number, got %q", c.Port)
+		r.bad("FUNCTIONS_CUSTOMHANDLER_PORT", "must be a TCP port number, got %q", c.Port)
 	}
+	r.graph(&c)
+	r.serviceBus(&c)
+	r.stateStore(&c)
+	r.policy(&c)
+	r.workflow(&c)
+	if len(r.problems) > 0 {
+		return c, errors.New("invalid settings:\n  " + strings.Join(r.problems, "\n  "))
+	}
+	return c, nil
+}
+
+// reader reads settings for Load and collects every problem.
+type reader struct {
+	getenv   Getenv
+	problems []string
+}
+
+func (r *reader) bad(name, rule string, args ...any) {
+	r.problems = append(r.problems, name+": "+fmt.Sprintf(rule, args...))
+}
+
+// get is the trimmed value of a setting, or its registered default when
+// unset or blank.
+func (r *reader) get(name string) string {
+	if v, ok := r.getenv(name); ok && strings.TrimSpace(v) != "" {
+		return strings.TrimSpace(v)
+	}
+	s, _ := Lookup(name)
+	return s.Default
+}
+
+func (r *reader) oneOf(name string, allowed ...string) string {
+	v := strings.ToLower(r.get(name))
+	if !slices.Contains(allowed, v) {
+		r.bad(name, "must be one of %s, got %q", strings.Join(allowed, ", "), v)
+	}
+	return v
+}
+
+func (r *reader) boolean(name string) bool {
+	v, err := strconv.ParseBool(r.get(name))
+	if err != nil {
+		r.bad(name, "must be true or false, got %q", r.get(name))
+	}
+	return v
+}
+
+func (r *reader) dur(name string) time.Duration {
+	d, err := ParseDuration(r.get(name))
+	if err != nil {
+		r.bad(name, "%v", err)
+	} else if d <= 0 {
+		r.bad(name, "must be positive")
+	}
+	return d
+}
+
+// graph checks GRAPH_BASE_URL against GRAPH_AUTH and decides the app's
+// identity.
+func (r *reader) graph(c *Config) {
 	u, err := url.Parse(c.GraphBaseURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		bad("GRAPH_BASE_URL", "must be an absolute http(s) URL, got %q", c.GraphBaseURL)
+		r.bad("GRAPH_BASE_URL", "must be an absolute http(s) URL, got %q", c.GraphBaseURL)
 	} else {
 		loop := httpx.IsLoopbackHost(u.Hostname())
 		if c.GraphAuth == "none" && !loop {
-			bad("GRAPH_AUTH", "`none` is allowed only for a loopback GRAPH_BASE_URL, not %q", u.Host)
+			r.bad("GRAPH_AUTH", "`none` is allowed only for a loopback GRAPH_BASE_URL, not %q", u.Host)
 		}
 		if u.Scheme == "http" && !loop {
-			bad("GRAPH_BASE_URL", "plain http is allowed only for loopback hosts, got %q", c.GraphBaseURL)
+			r.bad("GRAPH_BASE_URL", "plain http is allowed only for loopback hosts, got %q", c.GraphBaseURL)
+		}
+		if u.RawQuery != "" || u.Fragment != "" {
+			r.bad("GRAPH_BASE_URL", "must not carry a query or fragment, got %q", c.GraphBaseURL)
 		}
 	}
+	c.Identity = identityOf(c.GraphAuth, c.AzureClientID)
+}
 
-	for _, name := range []string{"ServiceBusConnection", "ServiceBusConnection__fullyQualifiedNamespace",
-		"ServiceBusConnection__clientId", "ServiceBusConnection__credential"} {
-		if v := get(name); v != "" {
-			c.ServiceBus[name] = v
-		}
-	}
-	if c.Scheduler == "servicebus" && c.ServiceBus["ServiceBusConnection"] == "" &&
-		c.ServiceBus["ServiceBusConnection__fullyQualifiedNamespace"] == "" {
-		bad("ServiceBusConnection__fullyQualifiedNamespace", "required when SCHEDULER=servicebus (or set ServiceBusConnection)")
-	}
+// serviceBus parses the connection the scheduler sends with (the
+// trigger's ServiceBusConnection* settings) when SCHEDULER=servicebus.
+func (r *reader) serviceBus(c *Config) {
 	if c.Queue == "" {
-		bad("ONBOARDING_QUEUE", "must not be empty")
+		r.bad("ONBOARDING_QUEUE", "must not be empty")
 	}
+	if c.Scheduler != "servicebus" {
+		return
+	}
+	if r.get(ServiceBusPrefix) == "" && r.get(ServiceBusPrefix+"__fullyQualifiedNamespace") == "" {
+		r.bad(ServiceBusPrefix+"__fullyQualifiedNamespace", "required when SCHEDULER=servicebus (or set %s)", ServiceBusPrefix)
+		return
+	}
+	sb, err := ParseServiceBus(r.getenv, ServiceBusPrefix)
+	if err != nil {
+		r.problems = append(r.problems, err.Error())
+		return
+	}
+	if err := sb.sameIdentity(c.Identity); err != nil {
+		r.problems = append(r.problems, err.Error())
+	}
+	c.ServiceBus = sb
+}
 
-	c.TableConnection = get("STATE_TABLE_CONNECTION")
-	c.TableEndpoint = get("STATE_TABLE_ENDPOINT")
+// stateStore reads where records and the failure log are kept.
+func (r *reader) stateStore(c *Config) {
+	c.TableConnection = r.get("STATE_TABLE_CONNECTION")
+	c.TableEndpoint = r.get("STATE_TABLE_ENDPOINT")
 	if c.TableConnection == "" && c.TableEndpoint == "" {
-		c.TableConnection = get("AzureWebJobsStorage")
+		c.TableConnection = r.get("AzureWebJobsStorage")
 	}
 	if c.StateStore == "tables" && c.TableConnection == "" && c.TableEndpoint == "" {
-		bad("STATE_TABLE_ENDPOINT", "required when STATE_STORE=tables (or set STATE_TABLE_CONNECTION / AzureWebJobsStorage)")
+		r.bad("STATE_TABLE_ENDPOINT", "required when STATE_STORE=tables (or set STATE_TABLE_CONNECTION / AzureWebJobsStorage)")
 	}
 	if c.TableName == "" || !isTableName(c.TableName) {
-		bad("STATE_TABLE_NAME", "must be 3-63 letters or digits starting with a letter, got %q", c.TableName)
+		r.bad("STATE_TABLE_NAME", "must be 3-63 letters or digits starting with a letter, got %q", c.TableName)
 	}
-
-	c.Policy = workflow.Policy{
-		AllowedGroups:          List(get("POLICY_ALLOWED_GROUPS")),
-		AllowedRoles:           List(get("POLICY_ALLOWED_ROLES")),
-		AllowedPrivilegedRoles: List(get("POLICY_ALLOWED_PRIVILEGED_ROLES")),
-		AllowedApps:            List(get("POLICY_ALLOWED_APPS")),
-		AllowedSources:         List(get("POLICY_ALLOWED_SOURCES")),
-		AllowedDomains:         lower(List(get("POLICY_ALLOWED_DOMAINS"))),
-		BlockedDomains:         lower(List(get("POLICY_BLOCKED_DOMAINS"))),
-		AllowedCCDomains:       lower(List(get("POLICY_ALLOWED_CC_DOMAINS"))),
-		AllowedRedirectHosts:   lower(List(get("POLICY_ALLOWED_REDIRECT_HOSTS"))),
-		AllowMemberUserType:    boolean("POLICY_ALLOW_MEMBER_USER_TYPE"),
-	}
-	for _, p := range c.Policy.Validate() {
-		problems = append(problems, p.Error())
-	}
-	if n, err := ParseBytes(get("MAX_INVOCATION_BYTES")); err != nil {
-		bad("MAX_INVOCATION_BYTES", "%v", err)
+	if n, err := ParseBytes(r.get("MAX_INVOCATION_BYTES")); err != nil {
+		r.bad("MAX_INVOCATION_BYTES", "%v", err)
 	} else if n < minInvocationBytes || n > maxInvocationBytes {
-		bad("MAX_INVOCATION_BYTES", "must be between 64KiB and 256MiB, got %s", get("MAX_INVOCATION_BYTES"))
+		r.bad("MAX_INVOCATION_BYTES", "must be between 64KiB and 256MiB, got %s", r.get("MAX_INVOCATION_BYTES"))
 	} else {
 		c.MaxInvocationBytes = n
 	}
+}
 
+// policy reads what an event may ask for.
+func (r *reader) policy(c *Config) {
+	c.Policy = workflow.Policy{
+		AllowedGroups:          List(r.get("POLICY_ALLOWED_GROUPS")),
+		AllowedRoles:           List(r.get("POLICY_ALLOWED_ROLES")),
+		AllowedPrivilegedRoles: List(r.get("POLICY_ALLOWED_PRIVILEGED_ROLES")),
+		AllowedApps:            List(r.get("POLICY_ALLOWED_APPS")),
+		AllowedSources:         List(r.get("POLICY_ALLOWED_SOURCES")),
+		AllowedDomains:         lower(List(r.get("POLICY_ALLOWED_DOMAINS"))),
+		BlockedDomains:         lower(List(r.get("POLICY_BLOCKED_DOMAINS"))),
+		AllowedCCDomains:       lower(List(r.get("POLICY_ALLOWED_CC_DOMAINS"))),
+		AllowedRedirectHosts:   lower(List(r.get("POLICY_ALLOWED_REDIRECT_HOSTS"))),
+		AllowMemberUserType:    r.boolean("POLICY_ALLOW_MEMBER_USER_TYPE"),
+	}
+	for _, p := range c.Policy.Validate() {
+		r.problems = append(r.problems, p.Error())
+	}
+}
+
+// workflow reads the reminder schedule, retries and event type aliases.
+func (r *reader) workflow(c *Config) {
 	w := workflow.Config{
-		ExpiryAction:       oneOf("EXPIRY_ACTION", string(workflow.ExpiryNone), string(workflow.ExpiryDisable), string(workflow.ExpiryDelete)),
-		RetryInitial:       dur("RETRY_INITIAL_DELAY"),
-		RetryMax:           dur("RETRY_MAX_DELAY"),
-		RetryMaxElapsed:    dur("RETRY_MAX_ELAPSED"),
-		SettleWindow:       dur("REPLICATION_SETTLE_WINDOW"),
-		ExistingUsers:      workflow.ExistingMode(oneOf("POLICY_EXISTING_USERS", string(workflow.ExistingAdoptGuests), string(workflow.ExistingRefuse), string(workflow.ExistingAdoptAll))),
-		DefaultRedirectURL: get("INVITE_REDIRECT_URL"),
+		ExpiryAction:       r.oneOf("EXPIRY_ACTION", string(workflow.ExpiryNone), string(workflow.ExpiryDisable), string(workflow.ExpiryDelete)),
+		RetryInitial:       r.dur("RETRY_INITIAL_DELAY"),
+		RetryMax:           r.dur("RETRY_MAX_DELAY"),
+		RetryMaxElapsed:    r.dur("RETRY_MAX_ELAPSED"),
+		SettleWindow:       r.dur("REPLICATION_SETTLE_WINDOW"),
+		ExistingUsers:      workflow.ExistingMode(r.oneOf("POLICY_EXISTING_USERS", string(workflow.ExistingAdoptGuests), string(workflow.ExistingRefuse), string(workflow.ExistingAdoptAll))),
+		DefaultRedirectURL: r.get("INVITE_REDIRECT_URL"),
 		TypeAliases:        map[string]string{},
 	}
-	if sched, err := ParseSchedule(get("REMINDER_SCHEDULE")); err != nil {
-		bad("REMINDER_SCHEDULE", "%v", err)
+	if sched, err := ParseSchedule(r.get("REMINDER_SCHEDULE")); err != nil {
+		r.bad("REMINDER_SCHEDULE", "%v", err)
 	} else {
 		w.ReminderSchedule = sched
 	}
-	w.ExpireAfter = dur("REMINDER_EXPIRE_AFTER")
+	w.ExpireAfter = r.dur("REMINDER_EXPIRE_AFTER")
 	if n := len(w.ReminderSchedule); n > 0 && w.ExpireAfter <= w.ReminderSchedule[n-1] {
-		bad("REMINDER_EXPIRE_AFTER", "must be later than the last reminder (%s), got %s", w.ReminderSchedule[n-1], w.ExpireAfter)
+		r.bad("REMINDER_EXPIRE_AFTER", "must be later than the last reminder (%s), got %s", w.ReminderSchedule[n-1], w.ExpireAfter)
 	}
 	if w.RetryMax < w.RetryInitial {
-		bad("RETRY_MAX_DELAY", "must not be smaller than RETRY_INITIAL_DELAY")
+		r.bad("RETRY_MAX_DELAY", "must not be smaller than RETRY_INITIAL_DELAY")
 	}
 	if err := c.Policy.CheckRedirect(w.DefaultRedirectURL); err != nil {
 		var pe *workflow.PolicyError
 		errors.As(err, &pe)
-		bad("INVITE_REDIRECT_URL", "%s", pe.Rule)
+		r.bad("INVITE_REDIRECT_URL", "%s", pe.Rule)
 	}
-	for _, pair := range List(get("EVENT_TYPE_ALIASES")) {
+	for _, pair := range List(r.get("EVENT_TYPE_ALIASES")) {
 		alias, target, ok := strings.Cut(pair, "=")
 		alias, target = strings.TrimSpace(alias), strings.TrimSpace(target)
 		if !ok || alias == "" || (target != workflow.TypePartnerApproved && target != workflow.TypeReminderDue) {
-			bad("EVENT_TYPE_ALIASES", "each entry must be `type=partner-approved` or `type=reminder-due`, got %q", pair)
+			r.bad("EVENT_TYPE_ALIASES", "each entry must be `type=partner-approved` or `type=reminder-due`, got %q", pair)
 			continue
 		}
 		w.TypeAliases[alias] = target
 	}
 	c.Workflow = w
-
-	if len(problems) > 0 {
-		return c, errors.New("invalid settings:\n  " + strings.Join(problems, "\n  "))
-	}
-	return c, nil
 }
 
 // List splits a comma-separated setting, trimming blanks and dropping empty entries.
@@ -298,12 +342,6 @@ func ParseSchedule(s string) ([]time.Duration, error) {
 	}
 	return out, nil
 }
-
-// IsLoopbackHost forwards to httpx.IsLoopbackHost for callers not yet
-// switched (cmd/onboard); remove it once they use httpx directly.
-//
-// Deprecated: use httpx.IsLoopbackHost.
-func IsLoopbackHost(host string) bool { return httpx.IsLoopbackHost(host) }
 
 func isTableName(s string) bool {
 	if len(s) < 3 || len(s) > 63 {

@@ -63,6 +63,9 @@ func TestLoadInvalid(t *testing.T) {
 		name, key, value, want string
 	}{
 		{"auth none on remote graph", "GRAPH_BASE_URL", "https://graph.microsoft.com/v1.0", "GRAPH_AUTH: `none` is allowed only for a loopback"},
+		{"auth none on lookalike host", "GRAPH_BASE_URL", "https://localhost.evil.example/v1.0", "GRAPH_AUTH: `none` is allowed only for a loopback"},
+		{"plain http on private address", "GRAPH_BASE_URL", "http://10.0.0.5/v1.0", "GRAPH_BASE_URL: plain http is allowed only for loopback"},
+		{"query in graph url", "GRAPH_BASE_URL", "http://127.0.0.1:1/v1.0?x=1", "GRAPH_BASE_URL: must not carry a query"},
 		{"unknown auth", "GRAPH_AUTH", "password", "GRAPH_AUTH: must be one of"},
 		{"relative graph url", "GRAPH_BASE_URL", "/v1.0", "GRAPH_BASE_URL: must be an absolute"},
 		{"bad scheduler", "SCHEDULER", "cron", "SCHEDULER: must be one of servicebus, memory"},

@@ -462,7 +462,8 @@ func (c *checker) trigger(file string, b map[string]any) {
 
 // goSource: every literal setting name the Go code reads is in
 // config.Settings: os.Getenv/os.LookupEnv/config.Lookup anywhere, and the
-// reader helpers (get, oneOf, dur, getenv, Lookup) inside package config.
+// reader helpers (get, oneOf, dur, getenv, Lookup, as functions or methods)
+// inside package config.
 // Test files are skipped; names computed at run time cannot be checked.
 func (c *checker) goSource(files map[string][]byte) {
 	names := make([]string, 0, len(files))
@@ -472,7 +473,7 @@ func (c *checker) goSource(files map[string][]byte) {
 		}
 	}
 	sort.Strings(names)
-	configHelpers := map[string]bool{"get": true, "oneOf": true, "dur": true, "getenv": true, "Lookup": true}
+	configHelpers := map[string]bool{"get": true, "oneOf": true, "dur": true, "boolean": true, "getenv": true, "Lookup": true}
 	fset := token.NewFileSet()
 	for _, file := range names {
 		af, err := parser.ParseFile(fset, file, files[file], parser.SkipObjectResolution)
@@ -491,7 +492,8 @@ func (c *checker) goSource(files map[string][]byte) {
 			case *ast.SelectorExpr:
 				pkg, _ := fn.X.(*ast.Ident)
 				reads = pkg != nil && (pkg.Name == "os" && (fn.Sel.Name == "Getenv" || fn.Sel.Name == "LookupEnv") ||
-					pkg.Name == "config" && fn.Sel.Name == "Lookup")
+					pkg.Name == "config" && fn.Sel.Name == "Lookup") ||
+					inConfig && configHelpers[fn.Sel.Name] // config's setting reader: r.get("NAME")
 			case *ast.Ident:
 				reads = inConfig && configHelpers[fn.Name]
 			}

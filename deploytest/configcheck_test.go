@@ -280,6 +280,14 @@ func TestConfigCheckFailsWhenSomethingIsMissing(t *testing.T) {
 			want: []want{{"config/extra.go", "LOG_VERBOSITY", "not in config.Settings"}},
 		},
 		{
+			name: "config reads a setting through its reader that is not listed",
+			file: "config/extra.go",
+			edit: func(t *testing.T, _ string) string {
+				return "package config\n\nfunc (r *reader) verbosity() string { return r.get(\"LOG_VERBOSITY\") }\n"
+			},
+			want: []want{{"config/extra.go", "LOG_VERBOSITY", "not in config.Settings"}},
+		},
+		{
 			name: "tests may read any variable",
 			file: "handlers/extra_test.go",
 			edit: func(t *testing.T, _ string) string {

@@ -19,7 +19,7 @@ const (
 // a base URL that is not the SDK default: method, relative URL and body.
 func TestBatchItems(t *testing.T) {
 	const base = "http://127.0.0.1:9/v1.0"
-	d, err := New(context.Background(), Options{BaseURL: base, Auth: AuthNone, Logger: quiet})
+	d, err := New(context.Background(), Options{BaseURL: base, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestBatchItems(t *testing.T) {
 }
 
 func TestBuildChunksSplitsAtTwenty(t *testing.T) {
-	d, err := New(context.Background(), Options{BaseURL: "http://127.0.0.1:9/v1.0", Auth: AuthNone, Logger: quiet})
+	d, err := New(context.Background(), Options{BaseURL: "http://127.0.0.1:9/v1.0", Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestBuildChunksSplitsAtTwenty(t *testing.T) {
 }
 
 func TestApplyRejectsUnsendableChanges(t *testing.T) {
-	d, err := New(context.Background(), Options{BaseURL: "http://127.0.0.1:9/v1.0", Auth: AuthNone, Logger: quiet})
+	d, err := New(context.Background(), Options{BaseURL: "http://127.0.0.1:9/v1.0", Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

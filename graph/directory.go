@@ -7,8 +7,6 @@ import (
 	"net/url"
 	"sync"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	absauth "github.com/microsoft/kiota-abstractions-go/authentication"
 	azauth "github.com/microsoft/kiota-authentication-azure-go"
@@ -43,11 +41,9 @@ var registerBatchErrors = sync.OnceValue(func() error {
 	})
 })
 
-// New builds a Directory for opts. It validates the options (errors name the
-// GRAPH_BASE_URL / GRAPH_AUTH setting to fix), builds the credential
-// (managed identity by default; AuthNone only for loopback base URLs),
-// restricts token attachment to the base URL's host, and assembles the HTTP
-// pipeline in a fixed order. No network call is made.
+// New builds a Directory for opts. It validates the options, restricts
+// token attachment to the base URL's host, and assembles the HTTP pipeline
+// in a fixed order. No network call is made.
 func New(ctx context.Context, opts Options) (*Directory, error) {
 	_ = ctx // reserved: credential construction takes no context today
 	o, base, err := opts.withDefaults()
@@ -89,23 +85,15 @@ func authName(o Options) string {
 	if o.Credential != nil {
 		return "credential"
 	}
-	return o.Auth
+	return "none"
 }
 
 // authProvider returns the kiota authentication provider for o: anonymous
-// for AuthNone, otherwise a bearer-token provider over an azidentity
-// credential that only attaches tokens for the base URL's host.
+// without a credential, otherwise a bearer-token provider over it that only
+// attaches tokens for the base URL's host.
 func authProvider(o Options, base *url.URL) (absauth.AuthenticationProvider, error) {
-	if o.Auth == AuthNone {
+	if o.Credential == nil {
 		return &absauth.AnonymousAuthenticationProvider{}, nil
-	}
-	cred := o.Credential
-	if cred == nil {
-		var err error
-		cred, err = newCredential(o)
-		if err != nil {
-			return nil, err
-		}
 	}
 	host := base.Hostname()
 	scope := "https://graph.microsoft.com/.default"
@@ -113,30 +101,9 @@ func authProvider(o Options, base *url.URL) (absauth.AuthenticationProvider, err
 		// National clouds (graph.microsoft.us, ...) use their own audience.
 		scope = "https://" + host + "/.default"
 	}
-	p, err := azauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(cred, []string{scope}, []string{host})
+	p, err := azauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(o.Credential, []string{scope}, []string{host})
 	if err != nil {
 		return nil, fmt.Errorf("graph: authentication provider: %w", err)
 	}
 	return p, nil
-}
-
-func newCredential(o Options) (azcore.TokenCredential, error) {
-	switch o.Auth {
-	case AuthDefault:
-		c, err := azidentity.NewDefaultAzureCredential(nil)
-		if err != nil {
-			return nil, fmt.Errorf("GRAPH_AUTH=%s: %w", o.Auth, err)
-		}
-		return c, nil
-	default: // AuthManagedIdentity
-		mo := &azidentity.ManagedIdentityCredentialOptions{}
-		if o.ClientID != "" {
-			mo.ID = azidentity.ClientID(o.ClientID)
-		}
-		c, err := azidentity.NewManagedIdentityCredential(mo)
-		if err != nil {
-			return nil, fmt.Errorf("GRAPH_AUTH=%s: %w", o.Auth, err)
-		}
-		return c, nil
-	}
 }

@@ -16,35 +16,21 @@ import (
 // DefaultBaseURL is the Microsoft Graph v1.0 endpoint of the global cloud.
 const DefaultBaseURL = "https://graph.microsoft.com/v1.0"
 
-// Authentication modes accepted in Options.Auth (the GRAPH_AUTH setting).
-const (
-	// AuthManagedIdentity uses azidentity's ManagedIdentityCredential
-	// (user-assigned when Options.ClientID is set). It is the default.
-	AuthManagedIdentity = "managedidentity"
-	// AuthDefault uses azidentity's DefaultAzureCredential (environment,
-	// workload identity, managed identity, Azure CLI, ...).
-	AuthDefault = "default"
-	// AuthNone sends no Authorization header. Allowed only when the base URL
-	// points at a loopback address (a local simulator such as graphsim).
-	AuthNone = "none"
-)
-
 // MaxBatchItems is Graph's limit of requests in one $batch.
 const MaxBatchItems = 20
 
-// Options configure New. The zero value talks to the global Graph cloud with
-// the managed identity of the host.
+// Options configure New. The zero value talks to the global Graph cloud
+// without authentication, which Graph answers with 401: give Credential.
+// Which identity the app uses (GRAPH_AUTH, AZURE_CLIENT_ID) is decided by
+// config and the wiring, not here.
 type Options struct {
 	// BaseURL is the Graph root including the version segment; default
-	// DefaultBaseURL. Plain http is accepted only for loopback hosts.
+	// DefaultBaseURL. Plain http is accepted only for loopback hosts, so a
+	// token never travels in the clear.
 	BaseURL string
-	// Auth is AuthManagedIdentity (default), AuthDefault or AuthNone.
-	Auth string
-	// ClientID selects a user-assigned managed identity (AuthManagedIdentity
-	// only; DefaultAzureCredential reads AZURE_CLIENT_ID itself).
-	ClientID string
-	// Credential, when set, replaces the credential Auth would build (tests,
-	// or callers with their own azcore.TokenCredential). Not allowed with AuthNone.
+	// Credential gets the bearer tokens (the app's one credential, built
+	// by the wiring). Nil sends no Authorization header (a local simulator
+	// such as graphsim).
 	Credential azcore.TokenCredential
 	// BatchConcurrency bounds how many $batch requests Apply has in flight;
 	// default 4.
@@ -70,8 +56,7 @@ type Options struct {
 	HTTPClient *http.Client
 }
 
-// withDefaults validates o and fills in the defaults. Errors name the
-// setting (GRAPH_BASE_URL, GRAPH_AUTH) a user would change.
+// withDefaults validates o and fills in the defaults.
 func (o Options) withDefaults() (Options, *url.URL, error) {
 	if o.BaseURL == "" {
 		o.BaseURL = DefaultBaseURL
@@ -79,29 +64,13 @@ func (o Options) withDefaults() (Options, *url.URL, error) {
 	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
 	u, err := url.Parse(o.BaseURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return o, nil, fmt.Errorf("GRAPH_BASE_URL: must be an absolute http(s) URL such as %s, got %q", DefaultBaseURL, o.BaseURL)
+		return o, nil, fmt.Errorf("graph: base URL must be an absolute http(s) URL such as %s, got %q", DefaultBaseURL, o.BaseURL)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return o, nil, fmt.Errorf("GRAPH_BASE_URL: must not carry a query or fragment, got %q", o.BaseURL)
+		return o, nil, fmt.Errorf("graph: base URL must not carry a query or fragment, got %q", o.BaseURL)
 	}
-	loop := httpx.IsLoopbackHost(u.Hostname())
-	if u.Scheme == "http" && !loop {
-		return o, nil, fmt.Errorf("GRAPH_BASE_URL: plain http is allowed only for loopback hosts (127.0.0.0/8, ::1, localhost), got %q", o.BaseURL)
-	}
-	if o.Auth == "" {
-		o.Auth = AuthManagedIdentity
-	}
-	switch o.Auth {
-	case AuthManagedIdentity, AuthDefault:
-	case AuthNone:
-		if !loop {
-			return o, nil, fmt.Errorf("GRAPH_AUTH: %q is allowed only when GRAPH_BASE_URL is a loopback address (127.0.0.0/8, ::1, localhost), not %q", AuthNone, u.Host)
-		}
-		if o.Credential != nil {
-			return o, nil, fmt.Errorf("GRAPH_AUTH: %q cannot be combined with an explicit credential", AuthNone)
-		}
-	default:
-		return o, nil, fmt.Errorf("GRAPH_AUTH: must be one of %s, %s, %s, got %q", AuthManagedIdentity, AuthDefault, AuthNone, o.Auth)
+	if u.Scheme == "http" && !httpx.IsLoopbackHost(u.Hostname()) {
+		return o, nil, fmt.Errorf("graph: base URL: plain http is allowed only for loopback hosts (127.0.0.0/8, ::1, localhost), got %q", o.BaseURL)
 	}
 	if o.BatchConcurrency <= 0 {
 		o.BatchConcurrency = 4

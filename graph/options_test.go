@@ -22,25 +22,19 @@ func TestNewValidatesOptions(t *testing.T) {
 		opts    Options
 		wantErr string // empty: New must succeed
 	}{
-		{"none on loopback ipv4", Options{BaseURL: "http://127.0.0.1:8080/v1.0", Auth: AuthNone}, ""},
-		{"none on other loopback ipv4", Options{BaseURL: "http://127.3.4.5:8080/v1.0", Auth: AuthNone}, ""},
-		{"none on localhost", Options{BaseURL: "http://localhost:8080/v1.0", Auth: AuthNone}, ""},
-		{"none on ipv6 loopback", Options{BaseURL: "http://[::1]:8080/v1.0", Auth: AuthNone}, ""},
-		{"none on real graph", Options{BaseURL: DefaultBaseURL, Auth: AuthNone}, "GRAPH_AUTH: \"none\" is allowed only when GRAPH_BASE_URL is a loopback"},
-		{"none by default url", Options{Auth: AuthNone}, "GRAPH_AUTH"},
-		{"none on lookalike host", Options{BaseURL: "https://localhost.evil.example/v1.0", Auth: AuthNone}, "GRAPH_AUTH"},
-		{"none on private address", Options{BaseURL: "http://10.0.0.5/v1.0", Auth: AuthNone}, "GRAPH_BASE_URL: plain http is allowed only for loopback"},
-		{"none with credential", Options{BaseURL: "http://127.0.0.1/v1.0", Auth: AuthNone, Credential: staticToken{}}, "cannot be combined"},
-		{"plain http remote", Options{BaseURL: "http://graph.microsoft.com/v1.0", Credential: staticToken{}}, "GRAPH_BASE_URL: plain http"},
-		{"relative url", Options{BaseURL: "/v1.0"}, "GRAPH_BASE_URL: must be an absolute"},
-		{"other scheme", Options{BaseURL: "ftp://graph.microsoft.com/v1.0"}, "GRAPH_BASE_URL: must be an absolute"},
-		{"query in url", Options{BaseURL: "https://graph.microsoft.com/v1.0?x=1"}, "GRAPH_BASE_URL: must not carry a query"},
-		{"unknown auth", Options{Auth: "password"}, "GRAPH_AUTH: must be one of"},
+		{"anonymous on loopback ipv4", Options{BaseURL: "http://127.0.0.1:8080/v1.0"}, ""},
+		{"anonymous on other loopback ipv4", Options{BaseURL: "http://127.3.4.5:8080/v1.0"}, ""},
+		{"anonymous on localhost", Options{BaseURL: "http://localhost:8080/v1.0"}, ""},
+		{"anonymous on ipv6 loopback", Options{BaseURL: "http://[::1]:8080/v1.0"}, ""},
+		{"plain http on lookalike host", Options{BaseURL: "http://localhost.evil.example/v1.0"}, "plain http is allowed only for loopback"},
+		{"plain http on private address", Options{BaseURL: "http://10.0.0.5/v1.0"}, "plain http is allowed only for loopback"},
+		{"plain http remote", Options{BaseURL: "http://graph.microsoft.com/v1.0", Credential: staticToken{}}, "plain http is allowed only for loopback"},
+		{"relative url", Options{BaseURL: "/v1.0"}, "base URL must be an absolute"},
+		{"other scheme", Options{BaseURL: "ftp://graph.microsoft.com/v1.0"}, "base URL must be an absolute"},
+		{"query in url", Options{BaseURL: "https://graph.microsoft.com/v1.0?x=1"}, "must not carry a query"},
 		{"too many retries", Options{RequestRetries: 11, Credential: staticToken{}}, "RequestRetries must be at most 10"},
-		// Building the credentials makes no network call.
-		{"managed identity default", Options{}, ""},
-		{"user-assigned identity", Options{Auth: AuthManagedIdentity, ClientID: "00000000-0000-0000-0000-000000000001"}, ""},
-		{"explicit credential on loopback", Options{BaseURL: "http://127.0.0.1:1/v1.0", Credential: staticToken{}}, ""},
+		{"credential on real graph", Options{Credential: staticToken{}}, ""},
+		{"credential on loopback", Options{BaseURL: "http://127.0.0.1:1/v1.0", Credential: staticToken{}}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,8 +61,8 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.BaseURL != DefaultBaseURL || u.Host != "graph.microsoft.com" || o.Auth != AuthManagedIdentity {
-		t.Fatalf("defaults: base %q host %q auth %q", o.BaseURL, u.Host, o.Auth)
+	if o.BaseURL != DefaultBaseURL || u.Host != "graph.microsoft.com" {
+		t.Fatalf("defaults: base %q host %q", o.BaseURL, u.Host)
 	}
 	if o.BatchConcurrency != 4 || o.ItemMaxAttempts != 4 || o.RequestRetries != 3 || o.Logger == nil {
 		t.Fatalf("defaults: %+v", o)

@@ -5,9 +5,8 @@
 //   - Scheduler implements workflow.Scheduler over an azservicebus Sender
 //     (scheduled reminder-due and retry messages with a deterministic
 //     MessageId, so Service Bus duplicate detection drops repeats);
-//   - ConnConfigFromEnv and NewClient read the Functions-style connection
-//     settings (connection string or identity-based) the trigger uses;
-//   - MemoryScheduler is the in-process stand-in for SCHEDULER=memory;
+//   - NewClient opens the namespace with a connection string or the app's
+//     credential (config.ParseServiceBus reads the trigger's settings);
 //   - DeadLetters lists, shows, replays and purges the dead-letter sub-queue
 //     and sends messages, for the `onboard dlq` and `onboard send` commands.
 //

@@ -4,7 +4,7 @@
 //
 //	go test -tags live ./servicebus/ -run Live -v
 //
-// and these settings (read through ConnConfigFromEnv with the prefix
+// and these settings (read through config.ParseServiceBus with the prefix
 // ONBOARD_LIVE_SERVICEBUS_CONNECTION, so either form works):
 //
 //	ONBOARD_LIVE_SERVICEBUS_CONNECTION                          connection string, or
@@ -23,7 +23,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+
+	"github.com/b2b-onboarding/onboard/config"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -38,11 +41,17 @@ func live(t *testing.T) liveEnv {
 	if queue == "" {
 		t.Skip("live Service Bus not configured: set ONBOARD_LIVE_SERVICEBUS_QUEUE and ONBOARD_LIVE_SERVICEBUS_CONNECTION[__fullyQualifiedNamespace]")
 	}
-	cfg, err := ConnConfigFromEnv(os.Getenv, "ONBOARD_LIVE_SERVICEBUS_CONNECTION")
+	cfg, err := config.ParseServiceBus(os.LookupEnv, "ONBOARD_LIVE_SERVICEBUS_CONNECTION")
 	if err != nil {
 		t.Fatalf("live Service Bus misconfigured: %v", err)
 	}
-	client, err := NewClient(cfg)
+	conn := Connection{Setting: cfg.Prefix, ConnectionString: cfg.ConnectionString, FullyQualifiedNamespace: cfg.FullyQualifiedNamespace}
+	if conn.ConnectionString == "" {
+		if conn.Credential, err = azidentity.NewDefaultAzureCredential(nil); err != nil {
+			t.Fatalf("DefaultAzureCredential: %v", err)
+		}
+	}
+	client, err := NewClient(conn)
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}

@@ -50,8 +50,8 @@ type BatchItem struct {
 }
 
 // Start serves a graphsim tenant built from cfg on an httptest server and
-// builds a Directory for it. opts.BaseURL is set to the server; when
-// opts.Auth and opts.Credential are empty, Auth is graph.AuthNone; a nil
+// builds a Directory for it. opts.BaseURL is set to the server (without a
+// Credential, requests carry no Authorization header); a nil
 // Logger logs warnings to t; RetryDelay defaults to one second so that
 // retry tests stay short. Everything is closed when the test ends.
 func Start(t testing.TB, cfg graphsim.Config, opts graph.Options) *Env {
@@ -73,9 +73,6 @@ func Start(t testing.TB, cfg graphsim.Config, opts graph.Options) *Env {
 func (e *Env) NewDirectory(t testing.TB, opts graph.Options) *graph.Directory {
 	t.Helper()
 	opts.BaseURL = e.BaseURL
-	if opts.Auth == "" && opts.Credential == nil {
-		opts.Auth = graph.AuthNone
-	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}

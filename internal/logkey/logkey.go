@@ -74,3 +74,26 @@ const (
 	Count            = "count"            // number of things the message counts
 	Table            = "table"            // Table Storage table name
 )
+
+// The runtimes: serve, dev and graphsim at start-up, and dev's console.
+const (
+	Addr             = "addr"             // address a server listens on
+	Graph            = "graph"            // the Microsoft Graph base URL used
+	Graphsim         = "graphsim"         // whether the embedded graphsim answers Graph
+	Scheduler        = "scheduler"        // SCHEDULER: how reminders and retries are sent
+	Store            = "store"            // STATE_STORE: where onboarding records live
+	DevURL           = "devUrl"           // the dev runtime's base URL
+	DataDir          = "dataDir"          // the dev runtime's data directory
+	Handler          = "handler"          // the custom handler's URL
+	Functions        = "functions"        // where the function definitions come from
+	ReminderSchedule = "reminderSchedule" // REMINDER_SCHEDULE as given
+	ExpireAfter      = "expireAfter"      // REMINDER_EXPIRE_AFTER as given
+	Phase            = "phase"            // an onboarding's phase
+	Log              = "log"              // what the handler logged for an invocation
+	Took             = "took"             // time taken, as a Go duration string, for people reading dev's console
+	Domain           = "domain"           // the simulated tenant's domain
+	Admin            = "admin"            // graphsim's admin API URL
+	InviteLimit      = "inviteLimit"      // graphsim's invitations per window
+	ReplicationLag   = "replicationLag"   // graphsim's replication lag
+	FailureRate      = "failureRate"      // graphsim's share of 503 answers
+)

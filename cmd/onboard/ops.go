@@ -1,0 +1,123 @@
+package main
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/b2b-onboarding/onboard/devhost"
+	"github.com/b2b-onboarding/onboard/internal/ops"
+)
+
+// addTarget defines --dev-url, --servicebus and --queue; the returned
+// function reads them, with whether --dev-url was given explicitly.
+func addTarget(f *pflag.FlagSet) func() ops.Target {
+	var t ops.Target
+	f.StringVar(&t.DevURL, "dev-url", devhost.DefaultDevURL, "URL of the onboard dev runtime")
+	f.BoolVar(&t.ServiceBus, "servicebus", false, "act on Service Bus (ServiceBusConnection* settings) instead of the dev runtime; implied when such a setting is present and --dev-url is not given")
+	f.StringVar(&t.Queue, "queue", "", "queue name (default: ONBOARDING_QUEUE, else the dev runtime's trigger queue, else onboarding)")
+	return func() ops.Target {
+		t.DevURLGiven = f.Changed("dev-url")
+		return t
+	}
+}
+
+func newSend() *cobra.Command {
+	var spec ops.EventSpec
+	cmd := &cobra.Command{
+		Use:   "send [FILE] [flags]",
+		Short: "Send a CloudEvent to the onboarding queue (dev runtime or Service Bus)",
+		Long: `Sends one structured-mode CloudEvent to the onboarding queue with
+MessageId = the event id, to the dev runtime (--dev-url) or, with
+--servicebus or a ServiceBusConnection* setting, to Service Bus.
+Prints the message id.`,
+		Example: `  onboard send examples/partner-approved.json
+  onboard send --type partner-approved --data @examples/ada.json`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("one FILE at a time, got %d arguments", len(args))
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&spec.Type, "type", "", "CloudEvent type of the event to build, e.g. partner-approved")
+	f.StringVar(&spec.Data, "data", "", "event data: JSON, or @file holding it (with --type)")
+	f.StringVar(&spec.Source, "source", "", "CloudEvent source (default "+ops.DefaultSource+" for built events; overrides a file's)")
+	f.StringVar(&spec.ID, "id", "", "CloudEvent id and MessageId (default: a new UUID for built events; overrides a file's)")
+	f.StringVar(&spec.Subject, "subject", "", "CloudEvent subject (optional)")
+	target := addTarget(f)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 1 {
+			spec.File = args[0]
+		}
+		return ops.Send(cmd.Context(), ops.SendOptions{Event: spec, Target: target()}, cmd.OutOrStdout(), cmd.ErrOrStderr())
+	}
+	return cmd
+}
+
+func newStatus() *cobra.Command {
+	var o ops.StatusOptions
+	cmd := &cobra.Command{
+		Use:   "status EMAIL|GUEST-ID|REQUEST-ID [flags]",
+		Short: "Show an onboarding (by email, guest id or request id) through the status function",
+		Long: `Asks the OnboardingStatus HTTP function (GET /api/onboarding/{key}) and
+shows the onboarding: phase, guest, invitation, reminders, steps done,
+failures. --json prints the record itself.`,
+		Args: exactArgs(1, "one onboarding key: an email address, guest object id or procurement request id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Key = args[0]
+			return ops.Status(cmd.Context(), o, cmd.OutOrStdout(), time.Now())
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.JSON, "json", false, "print the onboarding record as JSON (for scripts)")
+	f.StringVar(&o.DevURL, "dev-url", devhost.DefaultDevURL, "URL of the onboard dev runtime")
+	f.StringVar(&o.URL, "url", "", "URL of a deployed function app, e.g. https://contoso-onboard.azurewebsites.net (instead of --dev-url)")
+	f.StringVar(&o.Code, "code", "", "function key (the status function has authLevel function); default for --dev-url: the dev runtime's key")
+	return cmd
+}
+
+func newDLQ() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "dlq list|show|replay|purge [MESSAGE-ID] [flags]",
+		Short: "List, show, replay or purge dead letters, with the recorded reasons",
+		Long: `Works on the dead-letter queue of the dev runtime (--dev-url) or, with
+--servicebus or a ServiceBusConnection* setting, of Service Bus. Each dead
+letter is shown with the reason the workflow recorded for its MessageId
+(the state store's failure log), not only MaxDeliveryCountExceeded.`,
+		RunE: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("missing action: list, show, replay or purge")
+			}
+			return usagef("unknown action %q: use list, show, replay or purge", args[0])
+		},
+	}
+	f := cmd.PersistentFlags()
+	f.BoolVar(&asJSON, "json", false, "list/show: print JSON (for scripts)")
+	target := addTarget(f)
+	action := func(name, short string, withID bool) *cobra.Command {
+		c := &cobra.Command{Use: name, Short: short, Args: exactArgs(0, "no arguments")}
+		if withID {
+			c.Use += " MESSAGE-ID"
+			c.Args = exactArgs(1, "one MESSAGE-ID (see `onboard dlq list`)")
+		}
+		c.RunE = func(c *cobra.Command, args []string) error {
+			o := ops.DLQOptions{Action: name, JSON: asJSON, Target: target()}
+			if withID {
+				o.ID = args[0]
+			}
+			return ops.DLQ(c.Context(), o, c.OutOrStdout(), c.ErrOrStderr(), time.Now())
+		}
+		return c
+	}
+	cmd.AddCommand(
+		action(ops.DLQList, "List the dead letters with their recorded reasons", false),
+		action(ops.DLQShow, "Show one dead letter with its body", true),
+		action(ops.DLQReplay, "Resubmit a dead letter with a fresh MessageId and print it", true),
+		action(ops.DLQPurge, "Delete every dead letter (no question asked) and print the count", false),
+	)
+	return cmd
+}

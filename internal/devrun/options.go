@@ -1,0 +1,68 @@
+package devrun
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/b2b-onboarding/onboard/config"
+	"github.com/b2b-onboarding/onboard/infra"
+	"github.com/b2b-onboarding/onboard/internal/httpx"
+)
+
+// Options are what `onboard dev`'s flags say.
+type Options struct {
+	Addr             string // host:port of the dev listener (loopback only)
+	DataDir          string // queues and state across restarts
+	InMemory         bool   // keep nothing in DataDir
+	GraphURL         string // another Graph instead of the embedded graphsim
+	MaxDelivery      int
+	LockDuration     time.Duration
+	Queue            infra.QueueProperties // the deployed queue's, from infra/queue.json
+	ReminderSchedule string
+	ExpireAfter      string
+	LogFormat        string // "", text or json
+}
+
+// DefaultOptions are dev's defaults: the deployed queue's delivery count
+// and lock duration, reminders scaled to seconds.
+func DefaultOptions() (Options, error) {
+	q, err := infra.Queue()
+	if err != nil {
+		return Options{}, err
+	}
+	return Options{Addr: "127.0.0.1:7071", DataDir: ".onboard", MaxDelivery: q.MaxDeliveryCount,
+		LockDuration: q.LockDuration, Queue: q, ReminderSchedule: "20s,40s,80s", ExpireAfter: "100s"}, nil
+}
+
+// Validate checks the options; errors name the flag.
+func (o Options) Validate() error {
+	host, _, err := net.SplitHostPort(o.Addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: must be host:port, e.g. 127.0.0.1:7071", o.Addr)
+	}
+	if !httpx.IsLoopbackHost(host) {
+		return fmt.Errorf("--addr %q: must be a loopback address (127.0.0.1, ::1 or localhost); the dev runtime has no authentication", o.Addr)
+	}
+	if o.MaxDelivery < 1 {
+		return fmt.Errorf("--max-delivery-count: must be at least 1, got %d", o.MaxDelivery)
+	}
+	if o.LockDuration <= 0 || o.LockDuration > 5*time.Minute {
+		return fmt.Errorf("--lock-duration: must be more than 0 and at most 5m (the Service Bus maximum), got %s", o.LockDuration)
+	}
+	if _, err := config.ParseSchedule(o.ReminderSchedule); err != nil {
+		return fmt.Errorf("--reminder-schedule %q: %w", o.ReminderSchedule, err)
+	}
+	if _, err := config.ParseDuration(o.ExpireAfter); err != nil {
+		return fmt.Errorf("--expire-after %q: %w", o.ExpireAfter, err)
+	}
+	if o.LogFormat != "" && o.LogFormat != "text" && o.LogFormat != "json" {
+		return fmt.Errorf("--log-format %q: must be text or json", o.LogFormat)
+	}
+	if !o.InMemory && strings.TrimSpace(o.DataDir) == "" {
+		return errors.New("--data-dir: must not be empty (use --in-memory to keep nothing)")
+	}
+	return nil
+}

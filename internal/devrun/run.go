@@ -1,0 +1,240 @@
+package devrun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/b2b-onboarding/onboard/config"
+	"github.com/b2b-onboarding/onboard/devhost"
+	"github.com/b2b-onboarding/onboard/graphsim"
+	"github.com/b2b-onboarding/onboard/internal/app"
+	"github.com/b2b-onboarding/onboard/internal/localqueue"
+	"github.com/b2b-onboarding/onboard/internal/logkey"
+	"github.com/b2b-onboarding/onboard/store"
+	"github.com/b2b-onboarding/onboard/workflow"
+)
+
+// runtime is one run of the dev runtime: what Run opened, in the order it
+// opened it, so close can undo it.
+type runtime struct {
+	o              Options
+	stdout, stderr io.Writer
+
+	devLn, handlerLn, simLn net.Listener
+	sim                     *graphsim.Server // nil with --graph-url
+
+	get        config.Getenv     // the layered settings
+	fileValues map[string]string // ./local.settings.json Values
+	cfg        config.Config
+	appLog     *slog.Logger
+	hostLog    *slog.Logger
+
+	closers []func()
+}
+
+// Run runs the dev runtime until ctx ends (Ctrl-C) or one of its parts
+// fails. The banner goes to stdout (text format), logs to stderr.
+func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	r := &runtime{o: o, stdout: stdout, stderr: stderr}
+	defer r.close()
+	if err := r.listen(); err != nil {
+		return err
+	}
+	if err := r.loadSettings(); err != nil {
+		return err
+	}
+	st, broker, err := r.openState()
+	if err != nil {
+		return err
+	}
+	queue, err := broker.Queue(r.cfg.Queue)
+	if err != nil {
+		return fmt.Errorf("ONBOARDING_QUEUE: %w", err)
+	}
+	// the custom handler, as serve wires it, over dev's queue and store
+	a, err := app.Build(ctx, r.cfg, r.appLog, app.Overrides{Store: newStepLog(st, r.appLog), Scheduler: localqueue.Scheduler{Queue: queue}})
+	if err != nil {
+		return err
+	}
+	r.closers = append(r.closers, func() { a.Close(context.Background()) })
+	a.Engine.Config.InviteSettle = devInviteSettle
+	return r.serve(ctx, a, broker)
+}
+
+// close undoes what Run opened, newest first.
+func (r *runtime) close() {
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		r.closers[i]()
+	}
+}
+
+// listen opens the listeners first: their ports go into the settings.
+func (r *runtime) listen() error {
+	var err error
+	if r.devLn, err = net.Listen("tcp", r.o.Addr); err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("--addr %s: address already in use (another `onboard dev` or `func start`?); choose another with --addr", r.o.Addr)
+		}
+		return fmt.Errorf("--addr %s: %w", r.o.Addr, err)
+	}
+	r.closers = append(r.closers, func() { r.devLn.Close() })
+	if r.handlerLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		return fmt.Errorf("handler listener: %w", err)
+	}
+	r.closers = append(r.closers, func() { r.handlerLn.Close() })
+	if r.o.GraphURL != "" {
+		return nil
+	}
+	// A fresh seed per run: graphsim's tenant lives in memory, and with a
+	// fixed seed a restarted dev would hand out the object ids of the
+	// previous run's guests to new ones, so records kept in --data-dir
+	// would point at the wrong users.
+	if r.sim, err = graphsim.New(graphsim.Config{RandSeed: uint64(time.Now().UnixNano())}); err != nil {
+		return fmt.Errorf("graphsim: %w", err)
+	}
+	if r.simLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		return fmt.Errorf("graphsim listener: %w", err)
+	}
+	r.closers = append(r.closers, func() { r.simLn.Close() })
+	return nil
+}
+
+// loadSettings layers dev's settings over the user's and loads them.
+func (r *runtime) loadSettings() error {
+	user, fileValues, err := config.UserSettings()
+	if err != nil {
+		return err
+	}
+	rt := devRuntime{GraphURL: strings.TrimRight(r.o.GraphURL, "/"), HandlerPort: portOf(r.handlerLn),
+		ReminderSchedule: r.o.ReminderSchedule, ExpireAfter: r.o.ExpireAfter, LogFormat: r.o.LogFormat}
+	if r.sim != nil {
+		rt.GraphURL, rt.Graphsim = graphsim.BaseURL(r.simLn), true
+	}
+	r.get, r.fileValues = devSettings(rt, user), fileValues
+	if r.cfg, err = config.Load(r.get); err != nil {
+		return err
+	}
+	r.appLog, r.hostLog = devLoggers(r.stderr, r.cfg.LogFormat, r.cfg.LogLevel)
+	return nil
+}
+
+// openState opens the state store and the queues, under --data-dir or in
+// memory.
+func (r *runtime) openState() (workflow.Store, *devhost.Broker, error) {
+	var st workflow.Store = store.NewMemory()
+	var brokerDir string
+	if !r.o.InMemory {
+		brokerDir = r.o.DataDir
+		dir, err := store.OpenDir(filepath.Join(r.o.DataDir, "state"))
+		if err != nil {
+			return nil, nil, fmt.Errorf("--data-dir: %w", err)
+		}
+		r.closers = append(r.closers, func() { dir.Close() })
+		st = dir
+	}
+	broker, err := devhost.NewBroker(devhost.BrokerOptions{DataDir: brokerDir, Logger: r.hostLog,
+		Queue: localqueue.QueueOptions(r.o.Queue, r.o.MaxDelivery, r.o.LockDuration, r.hostLog)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("--data-dir: queues: %w", err)
+	}
+	r.closers = append(r.closers, func() { broker.Close() })
+	return st, broker, nil
+}
+
+// serve runs the handler, the host emulator in front of it, the dev
+// listener (host routes and ops API) and graphsim until ctx ends or one of
+// them fails, and prints the banner once the host is ready. The host lets
+// in-flight invocations finish before it returns; the handler keeps
+// serving them until then (graceful shutdown waits for them).
+func (r *runtime) serve(ctx context.Context, a *app.App, broker *devhost.Broker) error {
+	root, rootSource, cleanup, err := localqueue.AppRoot()
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	replies := newReplyLogs()
+	host, err := devhost.NewHost(devhost.HostOptions{AppRoot: root, HandlerURL: "http://" + r.handlerLn.Addr().String(),
+		Broker: broker, Settings: config.SettingsMap(r.get, r.fileValues), Logger: r.hostLog,
+		OnInvocation: func(inv devhost.Invocation) { logInvocation(r.appLog, replies, inv) }})
+	if err != nil {
+		return fmt.Errorf("function app in %s: %w", rootSource, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /_dev/failures/", FailuresHandler(a.Store))
+	mux.Handle("/", host.Handler())
+
+	quiet := slog.New(slog.DiscardHandler)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return named("handler", app.ServeHTTP(gctx, r.handlerLn, replies.wrap(a.Handler), quiet))
+	})
+	g.Go(func() error { return named("dev listener", app.ServeHTTP(gctx, r.devLn, mux, quiet)) })
+	if r.sim != nil {
+		g.Go(func() error { return named("graphsim", r.sim.Serve(gctx, r.simLn)) })
+	}
+	g.Go(func() error {
+		if err := host.Run(gctx); err != nil && gctx.Err() == nil {
+			return fmt.Errorf("host emulator: %w", err)
+		}
+		return nil
+	})
+	select {
+	case <-host.Ready():
+		r.announce(rootSource)
+	case <-gctx.Done():
+	}
+	err = g.Wait()
+	r.appLog.Info("dev runtime stopped")
+	return err
+}
+
+// announce prints the banner (text) or logs that dev is ready (json).
+func (r *runtime) announce(appRoot string) {
+	b := banner{DevURL: "http://" + r.devLn.Addr().String(), Graph: r.cfg.GraphBaseURL, Handler: r.handlerLn.Addr().String(),
+		Queue: r.cfg.Queue, MaxDelivery: r.o.MaxDelivery, AppRoot: appRoot, Reminders: r.o.ReminderSchedule, Expire: r.o.ExpireAfter,
+		Policy: r.cfg.Policy, LocalSettings: len(r.fileValues) > 0}
+	if r.sim != nil {
+		b.Graphsim = "http://" + r.simLn.Addr().String()
+	}
+	if r.o.InMemory {
+		b.DataDir = "(in memory: --in-memory)"
+	} else {
+		abs, _ := filepath.Abs(r.o.DataDir)
+		b.DataDir = abs
+	}
+	if r.cfg.LogFormat == "json" {
+		r.appLog.Info("dev runtime ready", logkey.DevURL, b.DevURL, logkey.Graph, b.Graph, logkey.Graphsim, b.Graphsim, logkey.DataDir, b.DataDir,
+			logkey.Queue, b.Queue, logkey.MaxDeliveryCount, b.MaxDelivery, logkey.Handler, b.Handler, logkey.Functions, b.AppRoot,
+			logkey.ReminderSchedule, b.Reminders, logkey.ExpireAfter, b.Expire)
+		return
+	}
+	b.write(r.stdout)
+}
+
+// named prefixes a server error with what failed.
+func named(what string, err error) error {
+	if err == nil || errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// portOf is the port a listener got.
+func portOf(ln net.Listener) string {
+	_, p, _ := net.SplitHostPort(ln.Addr().String())
+	return p
+}
