@@ -2,7 +2,7 @@
 // as one suite run against each implementation: servicebus.Scheduler over
 // a fake azservicebus sender (servicebus/contract_test.go), the workflow's
 // test scheduler (workflow/scheduler_contract_test.go) and the scheduler
-// over the dev queue. It checks what the workflow relies on: a repeated
+// over the dev queue (internal/localqueue/contract_test.go). It checks what the workflow relies on: a repeated
 // message id is delivered once (Service Bus duplicate detection), nothing
 // is delivered before its time, ids longer than Service Bus's 128
 // characters (or empty) are refused, and the event that arrives is the
@@ -14,26 +14,8 @@
 //
 // Write a New function that builds a fresh scheduler on the suite's clock
 // and returns a Target whose Receive takes the messages that are due, then
-// call Run from a test in a package that can build it. For the dev queue,
-// for example:
-//
-//	schedulertest.Run(t, func(t *testing.T, now func() time.Time) schedulertest.Target {
-//		q := devhost.NewQueue("onboarding", devhost.QueueOptions{Now: now})
-//		t.Cleanup(q.Close)
-//		return schedulertest.Target{
-//			Scheduler: devScheduler{queue: q},
-//			Receive: func(t *testing.T) (out []schedulertest.Delivered) {
-//				for m, ok := q.TryReceive(); ok; m, ok = q.TryReceive() {
-//					if err := q.Complete(m.LockToken); err != nil {
-//						t.Fatal(err)
-//					}
-//					out = append(out, schedulertest.Delivered{MessageID: m.MessageID,
-//						ContentType: m.ContentType, ApplicationProperties: m.ApplicationProperties, Body: m.Body})
-//				}
-//				return out
-//			},
-//		}
-//	})
+// call Run from a test in a package that can build it;
+// internal/localqueue/contract_test.go is a short example.
 package schedulertest
 
 import (
