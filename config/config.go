@@ -21,9 +21,12 @@ type Config struct {
 	GraphBaseURL  string
 	GraphAuth     string // managedidentity | default | none
 	AzureClientID string
-	// Identity is the one Azure identity the app uses for Graph, the
-	// state table and Service Bus.
+	// Identity is the Azure identity the app uses for the state table and
+	// Service Bus, and for Graph unless GRAPH_CLIENT_ID names another.
 	Identity Identity
+	// GraphIdentity is the identity Graph authenticates with: Identity,
+	// or the managed identity GRAPH_CLIENT_ID names (GRAPH_AUTH=managedidentity).
+	GraphIdentity Identity
 
 	Scheduler string // servicebus | memory
 	Queue     string
@@ -147,6 +150,7 @@ func (r *reader) graph(c *Config) {
 		}
 	}
 	c.Identity = identityOf(c.GraphAuth, c.AzureClientID)
+	c.GraphIdentity = r.graphIdentity(c.GraphAuth, c.Identity)
 }
 
 // serviceBus parses the connection the scheduler sends with (the

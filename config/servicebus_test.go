@@ -184,23 +184,38 @@ func TestServiceBusNamespace(t *testing.T) {
 	}
 }
 
-// TestLoadServiceBusIdentity: the scheduler sends with the app's one
+// TestLoadServiceBusIdentity: the scheduler sends with the app's
 // identity, so an identity-based connection must not name another.
+// GRAPH_CLIENT_ID gives Graph a managed identity of its own while the
+// state table and Service Bus keep the app's; unset, Graph uses the app's;
+// with GRAPH_AUTH other than managedidentity it is refused, not ignored.
 func TestLoadServiceBusIdentity(t *testing.T) {
+	const appID, graphID = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"
 	sb := []string{"SCHEDULER", "servicebus", "ServiceBusConnection__fullyQualifiedNamespace", "x.servicebus.windows.net"}
+	sbMI := []string{"GRAPH_AUTH", "managedidentity", "AZURE_CLIENT_ID", appID,
+		"ServiceBusConnection__credential", "managedidentity", "ServiceBusConnection__clientId", appID}
+	app := Identity{ManagedIdentity: true, ClientID: appID}
 	for _, tc := range []struct {
 		name    string
 		kv      []string
 		want    Identity
 		wantErr string
+		graph   *Identity // Graph's identity; nil: the same as want
 	}{
 		{"template: one user-assigned identity", []string{"GRAPH_AUTH", "managedidentity", "AZURE_CLIENT_ID", "id-1",
-			"ServiceBusConnection__credential", "managedidentity", "ServiceBusConnection__clientId", "id-1"}, Identity{ManagedIdentity: true, ClientID: "id-1"}, ""},
-		{"developer sign-in", []string{"GRAPH_AUTH", "default"}, Identity{}, ""},
+			"ServiceBusConnection__credential", "managedidentity", "ServiceBusConnection__clientId", "id-1"}, Identity{ManagedIdentity: true, ClientID: "id-1"}, "", nil},
+		{"developer sign-in", []string{"GRAPH_AUTH", "default"}, Identity{}, "", nil},
 		{"another client id", []string{"GRAPH_AUTH", "managedidentity", "AZURE_CLIENT_ID", "id-1",
-			"ServiceBusConnection__clientId", "id-2"}, Identity{}, "ServiceBusConnection__clientId: must name the app's identity"},
+			"ServiceBusConnection__clientId", "id-2"}, Identity{}, "ServiceBusConnection__clientId: must name the app's identity", nil},
 		{"managed identity for Service Bus only", []string{"GRAPH_AUTH", "default",
-			"ServiceBusConnection__credential", "managedidentity"}, Identity{}, "ServiceBusConnection__credential: managedidentity needs"},
+			"ServiceBusConnection__credential", "managedidentity"}, Identity{}, "ServiceBusConnection__credential: managedidentity needs", nil},
+		{"template: graph identity of its own", append([]string{"GRAPH_CLIENT_ID", graphID}, sbMI...),
+			app, "", &Identity{ManagedIdentity: true, ClientID: graphID}},
+		{"GRAPH_CLIENT_ID blank: the app's identity", append([]string{"GRAPH_CLIENT_ID", " "}, sbMI...), app, "", nil},
+		{"GRAPH_CLIENT_ID with default", []string{"GRAPH_AUTH", "default", "GRAPH_CLIENT_ID", graphID},
+			Identity{}, "GRAPH_CLIENT_ID: needs GRAPH_AUTH=managedidentity", nil},
+		{"GRAPH_CLIENT_ID with none", []string{"GRAPH_AUTH", "none", "GRAPH_CLIENT_ID", graphID},
+			Identity{}, "GRAPH_CLIENT_ID: needs GRAPH_AUTH=managedidentity", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			kv := append(append(append([]string{}, base...), sb...), tc.kv...)
@@ -215,8 +230,12 @@ func TestLoadServiceBusIdentity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.Identity != tc.want || c.ServiceBus.FullyQualifiedNamespace != "x.servicebus.windows.net" {
-				t.Errorf("identity %+v, service bus %+v", c.Identity, c.ServiceBus)
+			graph := tc.want
+			if tc.graph != nil {
+				graph = *tc.graph
+			}
+			if c.Identity != tc.want || c.GraphIdentity != graph || c.ServiceBus.FullyQualifiedNamespace != "x.servicebus.windows.net" {
+				t.Errorf("identity %+v, graph identity %+v, service bus %+v", c.Identity, c.GraphIdentity, c.ServiceBus)
 			}
 		})
 	}
