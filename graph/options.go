@@ -28,8 +28,8 @@ type Options struct {
 	// DefaultBaseURL. Plain http is accepted only for loopback hosts, so a
 	// token never travels in the clear.
 	BaseURL string
-	// Credential gets the bearer tokens (the app's one credential, built
-	// by the wiring). Nil sends no Authorization header (a local simulator
+	// Credential gets the bearer tokens (the Graph identity's credential,
+	// built by the wiring). Nil sends no Authorization header (a local simulator
 	// such as graphsim).
 	Credential azcore.TokenCredential
 	// BatchConcurrency bounds how many $batch requests Apply has in flight;

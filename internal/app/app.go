@@ -48,44 +48,27 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, over Overri
 			a.Close(context.WithoutCancel(ctx))
 		}
 	}()
-	cred, err := credentialFor(cfg, over)
+	creds, err := credentialsFor(cfg, over, NewCredential)
 	if err != nil {
 		return nil, err
 	}
-	gopts := graph.Options{BaseURL: cfg.GraphBaseURL, Logger: log}
-	if cfg.GraphAuth != "none" {
-		gopts.Credential = cred
-	}
-	dir, err := graph.New(ctx, gopts)
+	dir, err := graph.New(ctx, graph.Options{BaseURL: cfg.GraphBaseURL, Logger: log, Credential: creds.Graph})
 	if err != nil {
 		return nil, fmt.Errorf("graph: %w", err)
 	}
 	if a.Store == nil {
-		if a.Store, err = OpenStore(ctx, cfg, cred); err != nil {
+		if a.Store, err = OpenStore(ctx, cfg, creds.App); err != nil {
 			return nil, fmt.Errorf("state store: %w", err)
 		}
 	}
 	a.Engine = &workflow.Engine{Directory: dir, Store: a.Store, Clock: workflow.SystemClock{},
 		Policy: cfg.Policy, Config: cfg.Workflow, Log: log}
-	if a.Engine.Scheduler, err = a.scheduler(cfg, cred, over); err != nil {
+	if a.Engine.Scheduler, err = a.scheduler(cfg, creds.App, over); err != nil {
 		return nil, err
 	}
 	a.Handler = handlers.New(handlers.Options{Processor: a.Engine, Status: a.Engine,
 		Failures: handlers.FailureRecorderFunc(a.Store.SaveFailure), Logger: log, MaxBodyBytes: cfg.MaxInvocationBytes})
 	return a, nil
-}
-
-// credentialFor builds the app's one credential when a client needs it:
-// Graph (unless GRAPH_AUTH=none), the state table by endpoint, Service Bus
-// by namespace. Nil when none does.
-func credentialFor(cfg config.Config, over Overrides) (azcore.TokenCredential, error) {
-	needed := cfg.GraphAuth != "none" ||
-		(over.Store == nil && cfg.StateStore == "tables" && cfg.TableConnection == "") ||
-		(over.Scheduler == nil && cfg.Scheduler == "servicebus" && cfg.ServiceBus.ConnectionString == "")
-	if !needed {
-		return nil, nil
-	}
-	return NewCredential(cfg.Identity)
 }
 
 // scheduler is the override, the local queue (SCHEDULER=memory) or a
