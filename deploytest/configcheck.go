@@ -369,7 +369,7 @@ func (c *checker) functionApp(f BicepFile) {
 	}
 	id, _ := PropValue(body, "identity")
 	if typ, _ := PropValue(id, "type"); typ != "'UserAssigned'" {
-		c.add(MainBicepPath, "identity.type", "must be 'UserAssigned' (one identity for host, Service Bus, tables and Graph), got %q", typ)
+		c.add(MainBicepPath, "identity.type", "must be 'UserAssigned' (the runtime identity, and the Graph identity for Graph only), got %q", typ)
 	}
 }
 

@@ -183,7 +183,9 @@ func docPermissionRows(doc string) map[string]string {
 
 // fakeAzScript answers the az calls grant-graph-permissions.sh makes from
 // files in its directory and logs every call, so the script's real logic
-// runs without Azure.
+// runs without Azure. Of the deployment outputs it answers only the Graph
+// identity's principal: a script that read the runtime identity's
+// (identityPrincipalId) would fail as an unexpected call.
 const fakeAzScript = `#!/usr/bin/env bash
 dir=$(dirname "$0")
 printf '%s\n' "$*" >> "$dir/calls.log"
@@ -192,7 +194,7 @@ case "$*" in
   "ad sp show --id 00000003-0000-0000-c000-000000000000 --query appRoles"*) cat "$dir/roles.tsv" ;;
   "rest --method GET"*) cat "$dir/held.tsv" ;;
   "rest --method POST"*) ;;
-  "deployment group show"*identityPrincipalId*) cat "$dir/principal.txt" ;;
+  "deployment group show"*"--query properties.outputs.graphIdentityPrincipalId.value"*) cat "$dir/principal.txt" ;;
   "deployment group show"*graphPermissions*) cat "$dir/outputs.txt" ;;
   *) echo "fake az: unexpected call: $*" >&2; exit 3 ;;
 esac

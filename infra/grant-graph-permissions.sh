@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Grants the Microsoft Graph application permissions b2b-onboarding needs to
-# its managed identity, least privilege per call (docs/deploy.md explains each):
+# its Graph identity (the managed identity GRAPH_CLIENT_ID names, used for
+# Microsoft Graph only; never the runtime identity), least privilege per
+# call (docs/deploy.md explains each):
 #
 #   User.Invite.All                     always: POST /invitations (invite, resend)
 #   User.ReadWrite.All                  always: read users, properties, manager, disable/delete
@@ -16,7 +18,8 @@
 #
 # Usage:
 #   infra/grant-graph-permissions.sh --resource-group <rg> [--deployment <name>] [--dry-run]
-#       principal and permission list from the outputs of the main.bicep deployment
+#       principal (graphIdentityPrincipalId) and permission list from the
+#       outputs of the main.bicep deployment
 #   infra/grant-graph-permissions.sh --principal-id <object-id> [--groups] [--roles] [--apps] [--dry-run]
 #
 # It is idempotent: permissions already granted are skipped. Graph permissions
@@ -51,14 +54,14 @@ permissions=()
 if [[ -n $rg ]]; then
   [[ -z $principal ]] || die "give either --resource-group or --principal-id, not both"
   principal=$(az deployment group show -g "$rg" -n "$deployment" \
-    --query properties.outputs.identityPrincipalId.value -o tsv | tr -d '\r') ||
+    --query properties.outputs.graphIdentityPrincipalId.value -o tsv | tr -d '\r') ||
     die "cannot read deployment $deployment in resource group $rg"
   list=$(az deployment group show -g "$rg" -n "$deployment" \
     --query 'properties.outputs.graphPermissions.value[]' -o tsv | tr -d '\r') ||
     die "cannot read deployment $deployment in resource group $rg"
   for p in $list; do permissions+=("$p"); done
   if [[ -z $principal || ${#permissions[@]} -eq 0 ]]; then
-    die "deployment $deployment has no identityPrincipalId/graphPermissions outputs (deployed from infra/main.bicep?)"
+    die "deployment $deployment has no graphIdentityPrincipalId/graphPermissions outputs (deployed from infra/main.bicep?)"
   fi
 else
   [[ -n $principal ]] || die "--principal-id or --resource-group is required"

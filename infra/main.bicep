@@ -4,9 +4,12 @@
 //   Storage account: deployment container + state table      ─▶ Microsoft Graph (managed identity, app roles)
 //   Log Analytics + Application Insights, dead-letter alert
 //
-// One user-assigned managed identity does everything: host storage, the
-// Service Bus trigger and scheduler, the state table, Application Insights
-// and Microsoft Graph. No keys or connection strings are created or stored.
+// Two user-assigned managed identities: the runtime identity (`identity`) for
+// host storage, the Service Bus trigger and scheduler, the state table and
+// Application Insights, with Azure roles only; and the Graph identity
+// (`graphIdentity`, GRAPH_CLIENT_ID) for Microsoft Graph only, with the Graph
+// application permissions and no Azure role. No keys or connection strings
+// are created or stored.
 //
 // The app settings below must match config.Settings (config/settings.go);
 // deploytest/configcheck_test.go fails when a setting the code reads is
@@ -134,7 +137,7 @@ param instanceMemoryMB int = 2048
 
 // ---------------------------------------------------------------- permissions and alerts
 
-@description('Grant the Microsoft Graph application permissions to the managed identity from this template (Microsoft Graph Bicep extension; the deploying user needs Privileged Role Administrator or equivalent). Set false and run infra/grant-graph-permissions.sh instead when an Entra admin grants them separately.')
+@description('Grant the Microsoft Graph application permissions to the Graph identity (graphIdentity) from this template (Microsoft Graph Bicep extension; the deploying user needs Privileged Role Administrator or equivalent). Set false and run infra/grant-graph-permissions.sh instead when an Entra admin grants them separately.')
 param grantGraphPermissions bool = true
 
 @description('Email address that receives dead-letter alerts.')
@@ -173,10 +176,21 @@ var roles = {
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
 
-// ================================================================ identity
+// ================================================================ identities
 
+// The runtime identity: host storage, Service Bus, the state table and
+// Application Insights (the Azure roles below). It holds no Graph permission.
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: 'id-${appName}-${suffix}'
+  location: location
+}
+
+// The Graph identity: Microsoft Graph only (GRAPH_CLIENT_ID). It holds the
+// Graph application permissions and no Azure role, and nothing else uses it,
+// so Graph power never rides on the roles needed to run the app and its
+// assignments and sign-ins can be reviewed on their own (docs/deploy.md).
+resource graphIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: 'id-${appName}-graph-${suffix}'
   location: location
 }
 
@@ -370,7 +384,7 @@ resource opTableReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if
 module graphPermissions 'modules/graph-permissions.bicep' = if (grantGraphPermissions) {
   name: 'graph-permissions-${appName}'
   params: {
-    principalId: identity.properties.principalId
+    principalId: graphIdentity.properties.principalId
     permissions: graphPermissionList
   }
 }
@@ -409,10 +423,11 @@ var appSettings = {
   ONBOARDING_QUEUE: queueName
   SCHEDULER: 'servicebus'
 
-  // Microsoft Graph with the user-assigned identity.
+  // The app's identity (state table, Service Bus); Microsoft Graph with the Graph identity only.
   GRAPH_BASE_URL: graphBaseUrl
   GRAPH_AUTH: 'managedidentity'
   AZURE_CLIENT_ID: identity.properties.clientId
+  GRAPH_CLIENT_ID: graphIdentity.properties.clientId
 
   // State table, by identity.
   STATE_STORE: 'tables'
@@ -452,6 +467,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     type: 'UserAssigned'
     userAssignedIdentities: {
       '${identity.id}': {}
+      '${graphIdentity.id}': {}
     }
   }
   properties: {
@@ -580,5 +596,9 @@ output storageAccountName string = storage.name
 output stateTableEndpoint string = appSettings.STATE_TABLE_ENDPOINT
 output identityClientId string = identity.properties.clientId
 output identityPrincipalId string = identity.properties.principalId
-@description('Graph application permissions the identity needs (granted here when grantGraphPermissions is true).')
+@description('Client id of the identity used for Microsoft Graph only (GRAPH_CLIENT_ID).')
+output graphIdentityClientId string = graphIdentity.properties.clientId
+@description('Object id of the identity used for Microsoft Graph only: the principal that holds the Graph permissions.')
+output graphIdentityPrincipalId string = graphIdentity.properties.principalId
+@description('Graph application permissions the Graph identity needs (granted here when grantGraphPermissions is true).')
 output graphPermissions array = graphPermissionList

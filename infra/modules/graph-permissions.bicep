@@ -1,5 +1,6 @@
 // Grants Microsoft Graph application permissions (app roles of the Microsoft
-// Graph service principal) to the managed identity, with the Microsoft Graph
+// Graph service principal) to the Graph identity (graphIdentity in
+// main.bicep, used for Microsoft Graph only), with the Microsoft Graph
 // Bicep extension (infra/bicepconfig.json pins its version).
 //
 // The deploying user needs permission to grant app roles: Privileged Role
@@ -10,7 +11,7 @@
 
 extension microsoftGraphV1
 
-@description('Object (principal) id of the managed identity that calls Microsoft Graph.')
+@description('Object (principal) id of the Graph identity, the managed identity that calls Microsoft Graph and nothing else.')
 param principalId string
 
 @description('Graph application permission names, e.g. User.Invite.All (main.bicep computes the least-privilege list).')
