@@ -38,6 +38,9 @@ func init() {
 	add("GET", "/users/{id}/appRoleAssignments", (*Server).listUserAppRoleAssignments)
 	add("POST", "/users/{id}/appRoleAssignments", (*Server).postUserAppRoleAssignment)
 
+	add("GET", "/policies/authorizationPolicy", (*Server).getAuthorizationPolicy)
+	add("GET", "/organization", (*Server).listOrganization)
+
 	add("GET", "/groups", (*Server).listGroups)
 	add("GET", "/groups/{id}", (*Server).getGroup)
 	add("PATCH", "/groups/{id}", (*Server).patchGroup)

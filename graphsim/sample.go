@@ -18,6 +18,11 @@ const (
 	SampleGroupPartners = "9f0c0000-0000-4000-8000-000000000001" // "Partners - Fabrikam", security group
 	SampleGroupApollo   = "9f0c0000-0000-4000-8000-000000000002" // "Project Apollo", Microsoft 365 group
 	SampleGroupSales    = "9f0c0000-0000-4000-8000-000000000003" // "Sales Team", distribution list (its address cannot be invited)
+	SampleGroupDynamic  = "9f0c0000-0000-4000-8000-000000000004" // "All Guests", dynamic membership: refuses member writes
+	SampleGroupSynced   = "9f0c0000-0000-4000-8000-000000000005" // "Finance (AD)", synced from on-premises AD: refuses member writes
+
+	// SamplePrivacyStatementURL is the sample organization's privacy statement.
+	SamplePrivacyStatementURL = "https://fabrikam.example/privacy"
 
 	// Service principals and their app roles.
 	SampleSPPartnerPortal       = "5e7c0000-0000-4000-8000-000000000001" // "Contoso Partner Portal"
@@ -58,7 +63,8 @@ var DefaultGroupAddressPatterns = []string{
 }
 
 // SampleSeed returns the built-in sample tenant: three member users (Alex
-// and Adele report to Megan), three groups, three service principals (one
+// and Adele report to Megan), five groups (one dynamic, one synced from
+// on-premises AD), three service principals (one
 // without app roles) and the built-in role definitions listed above.
 func SampleSeed() Seed {
 	return Seed{
@@ -73,7 +79,12 @@ func SampleSeed() Seed {
 			{ID: SampleGroupPartners, DisplayName: "Partners - Fabrikam", Description: "External partners with access to shared resources", SecurityEnabled: true, MailNickname: "partners-fabrikam", Members: []string{SampleUserMegan}},
 			{ID: SampleGroupApollo, DisplayName: "Project Apollo", Description: "Project Apollo collaboration space", MailEnabled: true, SecurityEnabled: false, GroupTypes: []string{"Unified"}, MailNickname: "projectapollo", Mail: "projectapollo@" + DefaultDomain, Members: []string{SampleUserMegan, SampleUserAlex}},
 			{ID: SampleGroupSales, DisplayName: "Sales Team", Description: "Sales distribution list", MailEnabled: true, MailNickname: "sales", Mail: "sales@fabrikam.com"},
+			{ID: SampleGroupDynamic, DisplayName: "All Guests", Description: "Every guest user, by rule", SecurityEnabled: true, MailNickname: "allguests",
+				GroupTypes: []string{"DynamicMembership"}, MembershipRule: `(user.userType -eq "Guest")`},
+			{ID: SampleGroupSynced, DisplayName: "Finance (AD)", Description: "Synced from on-premises Active Directory", SecurityEnabled: true, MailNickname: "finance-ad", OnPremisesSyncEnabled: true},
 		},
+		AllowInvitesFrom:    InvitesFromEveryone,
+		PrivacyStatementURL: SamplePrivacyStatementURL,
 		ServicePrincipals: []SeedServicePrincipal{
 			{ID: SampleSPPartnerPortal, AppID: SampleAppIDPartnerPortal, DisplayName: "Contoso Partner Portal", AppRoles: []SeedAppRole{
 				{ID: SampleAppRolePortalReader, Value: "Partner.Read", DisplayName: "Partner Reader", Description: "Read partner resources"},
