@@ -53,6 +53,7 @@ func init() {
 	add("GET", "/servicePrincipals", (*Server).listServicePrincipals)
 	add("GET", "/servicePrincipals/{id}", (*Server).getServicePrincipal)
 	add("GET", "/servicePrincipals/{id}/appRoleAssignedTo", (*Server).listAppRoleAssignedTo)
+	add("GET", "/servicePrincipals/{id}/appRoleAssignments", (*Server).listSPAppRoleAssignments)
 	add("POST", "/servicePrincipals/{id}/appRoleAssignedTo", (*Server).postAppRoleAssignedTo)
 	add("DELETE", "/servicePrincipals/{id}/appRoleAssignedTo/{assignmentId}", (*Server).deleteAppRoleAssignedTo)
 

@@ -31,12 +31,23 @@ const (
 	SampleSPExpenses            = "5e7c0000-0000-4000-8000-000000000002" // "Fabrikam Expenses"
 	SampleAppRoleExpensesSubmit = "a5501e00-0000-4000-8000-000000000003" // Expenses.Submit
 	SampleSPWiki                = "5e7c0000-0000-4000-8000-000000000003" // "Fabrikam Wiki", no app roles: default access only
+	SampleSPMicrosoftGraph      = "5e7c0000-0000-4000-8000-0000000000a0" // Microsoft Graph (its object id differs per tenant)
+	SampleSPOnboarding          = "5e7c0000-0000-4000-8000-0000000000b0" // this onboarding app, granted SampleOnboardingPermissions
 
 	// SampleAppIDPartnerPortal and friends are the applications' appId values.
 	SampleAppIDPartnerPortal = "a99a0000-0000-4000-8000-000000000001"
 	SampleAppIDExpenses      = "a99a0000-0000-4000-8000-000000000002"
 	SampleAppIDWiki          = "a99a0000-0000-4000-8000-000000000003"
+	SampleAppIDOnboarding    = "a99a0000-0000-4000-8000-0000000000b0"
 )
+
+// SampleOnboardingPermissions are the Microsoft Graph application
+// permissions the sample tenant grants the onboarding app: what its
+// features need, plus the read permissions doctor uses.
+var SampleOnboardingPermissions = []string{
+	"User.Invite.All", "User.ReadWrite.All", "GroupMember.ReadWrite.All", "RoleManagement.ReadWrite.Directory",
+	"AppRoleAssignment.ReadWrite.All", "Application.Read.All", "Policy.Read.All", "Organization.Read.All",
+}
 
 // DefaultAccessAppRoleID is the all-zero app role id meaning "Default Access".
 const DefaultAccessAppRoleID = "00000000-0000-0000-0000-000000000000"
@@ -94,6 +105,8 @@ func SampleSeed() Seed {
 				{ID: SampleAppRoleExpensesSubmit, Value: "Expenses.Submit", DisplayName: "Expense Submitter", Description: "Submit expense reports"},
 			}},
 			{ID: SampleSPWiki, AppID: SampleAppIDWiki, DisplayName: "Fabrikam Wiki"},
+			{ID: SampleSPMicrosoftGraph, AppID: MicrosoftGraphAppID, DisplayName: "Microsoft Graph", AppRoles: GraphAppRoles},
+			{ID: SampleSPOnboarding, AppID: SampleAppIDOnboarding, DisplayName: "B2B Onboarding", GraphPermissions: SampleOnboardingPermissions},
 		},
 		RoleDefinitions: BuiltInRoleDefinitions(),
 	}

@@ -87,6 +87,10 @@ type SeedServicePrincipal struct {
 	AppID       string        `json:"appId"`
 	DisplayName string        `json:"displayName"`
 	AppRoles    []SeedAppRole `json:"appRoles,omitempty"`
+	// GraphPermissions are the Microsoft Graph application permissions
+	// (app role values such as "User.Invite.All") granted to this service
+	// principal; they need the Microsoft Graph service principal in the seed.
+	GraphPermissions []string `json:"graphPermissions,omitempty"`
 }
 
 // SeedAppRole is one app role an application declares.

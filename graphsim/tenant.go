@@ -189,6 +189,7 @@ func newTenant(s Seed) *tenant {
 		t.sps[strings.ToLower(ssp.ID)] = sp
 		t.spOrder = append(t.spOrder, strings.ToLower(ssp.ID))
 	}
+	t.grantGraphPermissions(s.ServicePrincipals)
 	for _, rd := range s.RoleDefinitions {
 		t.roleDefs = append(t.roleDefs, &roleDefinition{rd})
 	}

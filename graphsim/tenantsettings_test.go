@@ -68,3 +68,26 @@ func TestGroupsThatRefuseMemberWrites(t *testing.T) {
 	// An ordinary security group still takes members.
 	addMember(t, e, graphsim.SampleGroupPartners, graphsim.SampleUserAlex)
 }
+
+func TestServicePrincipalAppRoleAssignmentsArePermissions(t *testing.T) {
+	e := newEnv(t, graphsim.Config{}, clientOptions{})
+	list, err := e.client.ServicePrincipals().ByServicePrincipalId(graphsim.SampleSPOnboarding).AppRoleAssignments().Get(ctx(t), nil)
+	if err != nil || len(list.GetValue()) != len(graphsim.SampleOnboardingPermissions) {
+		t.Fatalf("grants: %v, %v", list, err)
+	}
+	for _, a := range list.GetValue() {
+		if a.GetResourceId() == nil || a.GetResourceId().String() != graphsim.SampleSPMicrosoftGraph {
+			t.Errorf("grant on resource %v, want Microsoft Graph", a.GetResourceId())
+		}
+	}
+	if !e.sim.RevokeGraphPermission(graphsim.SampleSPOnboarding, "User.Invite.All") {
+		t.Fatal("User.Invite.All was not granted")
+	}
+	if e.sim.RevokeGraphPermission(graphsim.SampleSPOnboarding, "User.Invite.All") {
+		t.Fatal("revoked twice")
+	}
+	list, _ = e.client.ServicePrincipals().ByServicePrincipalId(graphsim.SampleSPOnboarding).AppRoleAssignments().Get(ctx(t), nil)
+	if len(list.GetValue()) != len(graphsim.SampleOnboardingPermissions)-1 {
+		t.Fatalf("%d grants after revoking one", len(list.GetValue()))
+	}
+}
