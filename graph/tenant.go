@@ -10,6 +10,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/organization"
 	"github.com/microsoftgraph/msgraph-sdk-go/policies"
+	"github.com/microsoftgraph/msgraph-sdk-go/serviceprincipals"
 
 	"github.com/b2b-onboarding/onboard/workflow"
 )
@@ -80,4 +81,46 @@ func (d *Directory) PrivacyStatementURL(ctx context.Context) (string, error) {
 		return *p.GetStatementUrl(), nil
 	}
 	return "", nil
+}
+
+// MicrosoftGraphAppID is Microsoft Graph's appId, the same in every tenant.
+const MicrosoftGraphAppID = "00000003-0000-0000-c000-000000000000"
+
+// GrantedPermissions lists the Microsoft Graph application permissions
+// granted to the service principal appSpID (graph-b2b.md §17): Graph's
+// service principal maps app role ids to names, the app's
+// appRoleAssignments on it are its grants. It needs Application.Read.All;
+// without it the answer is an error ("cannot tell"), never "none granted".
+func (d *Directory) GrantedPermissions(ctx context.Context, appSpID string) ([]string, error) {
+	graphFilter := "appId eq '" + MicrosoftGraphAppID + "'"
+	sps, err := d.client.ServicePrincipals().Get(ctx, &serviceprincipals.ServicePrincipalsRequestBuilderGetRequestConfiguration{
+		QueryParameters: &serviceprincipals.ServicePrincipalsRequestBuilderGetQueryParameters{
+			Filter: &graphFilter, Select: []string{"id", "appRoles"}}})
+	if err != nil {
+		return nil, classify("read Microsoft Graph's service principal", err)
+	}
+	if len(sps.GetValue()) != 1 {
+		return nil, fmt.Errorf("read Microsoft Graph's service principal: %d found, want 1", len(sps.GetValue()))
+	}
+	graphSP := sps.GetValue()[0]
+	names := map[string]string{}
+	for _, r := range graphSP.GetAppRoles() {
+		if r.GetId() != nil && r.GetValue() != nil {
+			names[strings.ToLower(r.GetId().String())] = *r.GetValue()
+		}
+	}
+	res, err := d.client.ServicePrincipals().ByServicePrincipalId(appSpID).AppRoleAssignments().Get(ctx, nil)
+	if err != nil {
+		return nil, classify("read the app role assignments of service principal "+appSpID, err)
+	}
+	var out []string
+	for _, a := range res.GetValue() {
+		if a.GetResourceId() == nil || !strings.EqualFold(a.GetResourceId().String(), deref(graphSP.GetId())) || a.GetAppRoleId() == nil {
+			continue
+		}
+		if n, ok := names[strings.ToLower(a.GetAppRoleId().String())]; ok {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }
