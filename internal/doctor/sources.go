@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"errors"
 
 	"github.com/b2b-onboarding/onboard/devhost"
 )
@@ -21,6 +22,9 @@ type AppGrants struct {
 
 // GrantedPermissions implements Permissions.
 func (a AppGrants) GrantedPermissions(ctx context.Context) ([]string, error) {
+	if a.SP == "" {
+		return nil, errors.New("the app's service principal is not known: pass --app-sp (its object id; for a managed identity, its principal id)")
+	}
 	return a.Reader.GrantedPermissions(ctx, a.SP)
 }
 
