@@ -3,12 +3,16 @@ package doctor_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/b2b-onboarding/onboard/devhost"
 	"github.com/b2b-onboarding/onboard/graph"
@@ -172,5 +176,32 @@ func TestPermissionsCannotTell(t *testing.T) {
 	rep := doctor.Checker{Permissions: doctor.AppGrants{Reader: d, SP: graphsim.SampleSPOnboarding}, Needed: doctor.Needed}.Run(context.Background())
 	if r := find(t, rep, "graph permissions"); r.Status != doctor.Warn || !strings.Contains(r.Detail, "cannot tell") {
 		t.Fatalf("%+v", r)
+	}
+}
+
+type tokenCred string
+
+func (c tokenCred) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	return azcore.AccessToken{Token: string(c), ExpiresOn: time.Now().Add(time.Hour)}, nil
+}
+
+func TestAppSPFromToken(t *testing.T) {
+	claims := base64.RawURLEncoding.EncodeToString([]byte(`{"oid":"` + graphsim.SampleSPOnboarding + `","roles":["User.Invite.All"]}`))
+	sp, err := doctor.AppSPFromToken(context.Background(), tokenCred("e30."+claims+".sig"))
+	if err != nil || sp != graphsim.SampleSPOnboarding {
+		t.Fatalf("sp %q, %v", sp, err)
+	}
+	if _, err := doctor.AppSPFromToken(context.Background(), tokenCred("opaque")); err == nil {
+		t.Fatal("a token that is not a JWT gave an oid")
+	}
+}
+
+func TestLogPermissionsWarnsWithoutFailing(t *testing.T) {
+	sim, d := tenant(t)
+	sim.RevokeGraphPermission(graphsim.SampleSPOnboarding, "GroupMember.ReadWrite.All")
+	var b bytes.Buffer
+	doctor.LogPermissions(context.Background(), slog.New(slog.NewJSONHandler(&b, nil)), d, graphsim.SampleSPOnboarding)
+	if !strings.Contains(b.String(), `"level":"WARN"`) || !strings.Contains(b.String(), "missing GroupMember.ReadWrite.All") {
+		t.Fatalf("log: %s", b.String())
 	}
 }

@@ -49,9 +49,12 @@ func ForConfig(cfg config.Config, dir *graph.Directory, o Options) Checker {
 // Run checks the configured tenant and resources, prints the table (or
 // JSON) on w and returns ErrFailed when a check failed.
 func Run(ctx context.Context, cfg config.Config, o Options, w io.Writer) (Report, error) {
-	dir, err := Directory(ctx, cfg)
+	dir, sp, err := Directory(ctx, cfg)
 	if err != nil {
 		return Report{}, err
+	}
+	if o.AppSP == "" {
+		o.AppSP = sp
 	}
 	rep := ForConfig(cfg, dir, o).Run(ctx)
 	render := Render
@@ -67,17 +70,36 @@ func Run(ctx context.Context, cfg config.Config, o Options, w io.Writer) (Report
 	return rep, nil
 }
 
-// Directory is the Graph client for the configured base URL and identity.
-func Directory(ctx context.Context, cfg config.Config) (*graph.Directory, error) {
+// Directory is the Graph client for the configured base URL and identity,
+// and the app's service principal object id read from a token's oid claim
+// ("" with GRAPH_AUTH=none, where no token is obtained).
+func Directory(ctx context.Context, cfg config.Config) (dir *graph.Directory, appSP string, err error) {
 	opts := graph.Options{BaseURL: cfg.GraphBaseURL, Logger: slog.New(slog.DiscardHandler)}
 	if cfg.GraphAuth != "none" {
 		cred, err := app.NewCredential(cfg.Identity)
 		if err != nil {
-			return nil, fmt.Errorf("graph access: no credential for %s: %w", cfg.Identity, err)
+			return nil, "", fmt.Errorf("graph access: no credential for %s: %w", cfg.Identity, err)
+		}
+		if appSP, err = AppSPFromToken(ctx, cred); err != nil {
+			return nil, "", fmt.Errorf("graph access with %s: %w", cfg.Identity, err)
 		}
 		opts.Credential = cred
 	}
-	return graph.New(ctx, opts)
+	dir, err = graph.New(ctx, opts)
+	return dir, appSP, err
+}
+
+// StartupCheck is serve's start-up check: it obtains a token, reads the
+// app's granted permissions and logs the verdict once; it never fails.
+func StartupCheck(ctx context.Context, cfg config.Config, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	dir, sp, err := Directory(ctx, cfg)
+	if err != nil {
+		log.Warn("doctor: graph access failed", logkey.Error, err)
+		return
+	}
+	LogPermissions(ctx, log, dir, sp)
 }
 
 // LogPermissions is serve's cheap start-up check: the app's granted Graph
