@@ -24,7 +24,7 @@ func TestDoctorCommand(t *testing.T) {
 	for k, v := range map[string]string{
 		"GRAPH_BASE_URL": srv.URL + "/v1.0", "GRAPH_AUTH": "none", "SCHEDULER": "memory", "STATE_STORE": "memory",
 		"ServiceBusConnection": "", "ServiceBusConnection__fullyQualifiedNamespace": "", "ONBOARDING_QUEUE": "",
-		"POLICY_ALLOWED_ROLES": graphsim.RoleGuestInviter, "POLICY_ALLOWED_APPS": "",
+		"POLICY_ALLOWED_ROLES": graphsim.RoleGuestInviter, "POLICY_ALLOWED_APPS": graphsim.SampleSPPartnerPortal,
 	} {
 		t.Setenv(k, v)
 	}

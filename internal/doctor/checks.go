@@ -178,6 +178,9 @@ func (c Checker) permissions(ctx context.Context) Result {
 			missing = append(missing, p)
 		}
 	}
+	for _, p := range Readers {
+		need[strings.ToLower(p)] = true
+	}
 	for _, p := range got {
 		if !need[strings.ToLower(p)] {
 			extra = append(extra, p)

@@ -39,10 +39,12 @@ func tenant(t *testing.T) (*graphsim.Server, *graph.Directory) {
 func checker(d *graph.Directory, q *devhost.Queue, groups ...string) doctor.Checker {
 	return doctor.Checker{
 		Tenant: d, Permissions: doctor.AppGrants{Reader: d, SP: graphsim.SampleSPOnboarding}, Queue: doctor.DevQueue{Queue: q},
-		Needed: doctor.Needed, Groups: groups, Roles: []string{graphsim.RoleGuestInviter}, Apps: []string{graphsim.SampleSPPartnerPortal + "/*"},
+		Needed: all, Groups: groups, Roles: []string{graphsim.RoleGuestInviter}, Apps: []string{graphsim.SampleSPPartnerPortal + "/*"},
 		DuplicateWindowAtLeast: 5 * time.Minute,
 	}
 }
+
+var all = doctor.NeededPermissions(true, true, true)
 
 func find(t *testing.T, r doctor.Report, check string) doctor.Result {
 	t.Helper()
@@ -173,7 +175,7 @@ func TestPermissionsCannotTell(t *testing.T) {
 	if err := sim.SetKnobs(graphsim.Knobs{Deny: []string{"GET /servicePrincipals/{id}/appRoleAssignments"}}); err != nil {
 		t.Fatal(err)
 	}
-	rep := doctor.Checker{Permissions: doctor.AppGrants{Reader: d, SP: graphsim.SampleSPOnboarding}, Needed: doctor.Needed}.Run(context.Background())
+	rep := doctor.Checker{Permissions: doctor.AppGrants{Reader: d, SP: graphsim.SampleSPOnboarding}, Needed: all}.Run(context.Background())
 	if r := find(t, rep, "graph permissions"); r.Status != doctor.Warn || !strings.Contains(r.Detail, "cannot tell") {
 		t.Fatalf("%+v", r)
 	}
@@ -200,7 +202,7 @@ func TestLogPermissionsWarnsWithoutFailing(t *testing.T) {
 	sim, d := tenant(t)
 	sim.RevokeGraphPermission(graphsim.SampleSPOnboarding, "GroupMember.ReadWrite.All")
 	var b bytes.Buffer
-	doctor.LogPermissions(context.Background(), slog.New(slog.NewJSONHandler(&b, nil)), d, graphsim.SampleSPOnboarding)
+	doctor.LogPermissions(context.Background(), slog.New(slog.NewJSONHandler(&b, nil)), d, graphsim.SampleSPOnboarding, all)
 	if !strings.Contains(b.String(), `"level":"WARN"`) || !strings.Contains(b.String(), "missing GroupMember.ReadWrite.All") {
 		t.Fatalf("log: %s", b.String())
 	}

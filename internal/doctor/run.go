@@ -41,7 +41,7 @@ func ForConfig(cfg config.Config, dir *graph.Directory, o Options) Checker {
 	}
 	return Checker{
 		Tenant: dir, Permissions: AppGrants{Reader: dir, SP: o.AppSP}, Queue: o.Queue, Table: o.Table,
-		Needed: Needed, Groups: cfg.Policy.AllowedGroups, Roles: cfg.Policy.AllowedRoles, Apps: cfg.Policy.AllowedApps,
+		Needed: NeededPermissions(len(cfg.Policy.AllowedGroups) > 0, len(cfg.Policy.AllowedRoles) > 0, len(cfg.Policy.AllowedApps) > 0), Groups: cfg.Policy.AllowedGroups, Roles: cfg.Policy.AllowedRoles, Apps: cfg.Policy.AllowedApps,
 		DuplicateWindowAtLeast: window,
 	}
 }
@@ -99,14 +99,14 @@ func StartupCheck(ctx context.Context, cfg config.Config, log *slog.Logger) {
 		log.Warn("doctor: graph access failed", logkey.Error, err)
 		return
 	}
-	LogPermissions(ctx, log, dir, sp)
+	LogPermissions(ctx, log, dir, sp, ForConfig(cfg, dir, Options{}).Needed)
 }
 
 // LogPermissions is serve's cheap start-up check: the app's granted Graph
 // application permissions against the needed ones, logged once, never
 // failing start-up.
-func LogPermissions(ctx context.Context, log *slog.Logger, r GrantReader, appSP string) {
-	res := Checker{Permissions: AppGrants{Reader: r, SP: appSP}, Needed: Needed}.Run(ctx).Results[0]
+func LogPermissions(ctx context.Context, log *slog.Logger, r GrantReader, appSP string, needed []string) {
+	res := Checker{Permissions: AppGrants{Reader: r, SP: appSP}, Needed: needed}.Run(ctx).Results[0]
 	lvl := slog.LevelInfo
 	if res.Status != OK {
 		lvl = slog.LevelWarn

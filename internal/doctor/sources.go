@@ -39,10 +39,25 @@ func (d DevQueue) Properties(context.Context) (QueueProperties, error) {
 		MaxDeliveryCount: o.MaxDeliveryCount, LockDuration: o.LockDuration}, nil
 }
 
-// Needed are the Microsoft Graph application permissions the app needs:
-// invitations, user properties, group members, role and app role
-// assignments, and the read permissions doctor itself uses.
-var Needed = []string{
-	"User.Invite.All", "User.ReadWrite.All", "GroupMember.ReadWrite.All", "RoleManagement.ReadWrite.Directory",
-	"AppRoleAssignment.ReadWrite.All", "Application.Read.All", "Policy.Read.All", "Organization.Read.All",
+// NeededPermissions are the Microsoft Graph application permissions the
+// policy's enabled features need, as docs/deploy.md grants them: invitations
+// and user writes always, group members, roles and app roles only when
+// their allow-list is not empty.
+func NeededPermissions(groups, roles, apps bool) []string {
+	out := []string{"User.Invite.All", "User.ReadWrite.All"}
+	if groups {
+		out = append(out, "GroupMember.ReadWrite.All")
+	}
+	if roles {
+		out = append(out, "RoleManagement.ReadWrite.Directory")
+	}
+	if apps {
+		out = append(out, "AppRoleAssignment.ReadWrite.All", "Application.Read.All")
+	}
+	return out
 }
+
+// Readers are read permissions doctor uses when granted (allowInvitesFrom,
+// the privacy profile, group kinds, its own grants); they are never
+// reported as not needed.
+var Readers = []string{"Policy.Read.All", "Organization.Read.All", "Application.Read.All", "GroupMember.Read.All"}
