@@ -231,8 +231,8 @@ func (r *runtime) announce(appRoot string) {
 }
 
 // doctor runs `onboard doctor`'s checks against dev's Graph and queue and
-// prints the summary line (text) or logs it (json); a failing check does
-// not stop dev: the line says to run `onboard doctor` for the details.
+// prints the summary line, under the checks that did not pass with their
+// fixes (text), or logs it (json); a failing check does not stop dev.
 func (r *runtime) doctor() {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -249,15 +249,24 @@ func (r *runtime) doctor() {
 		return
 	}
 	rep := doctor.ForConfig(r.cfg, dir, o).Run(ctx)
-	line := rep.Summary()
-	if rep.Failed() || !strings.HasSuffix(line, " 0 warnings") {
-		line += " (run `onboard doctor` for the details and fixes)"
-	}
 	if r.cfg.LogFormat == "json" {
-		r.appLog.Info(line)
+		r.appLog.Info(rep.Summary())
 		return
 	}
-	fmt.Fprintln(r.stdout, line)
+	// The summary, with the checks that did not pass and their fixes.
+	problems := doctor.Report{}
+	for _, x := range rep.Results {
+		if x.Status != doctor.OK {
+			problems.Results = append(problems.Results, x)
+		}
+	}
+	if len(problems.Results) == 0 {
+		fmt.Fprintln(r.stdout, rep.Summary())
+		return
+	}
+	var b strings.Builder
+	_ = doctor.Render(&b, problems)
+	fmt.Fprint(r.stdout, strings.TrimSuffix(b.String(), problems.Summary()+"\n"), rep.Summary(), "\n")
 }
 
 // named prefixes a server error with what failed.

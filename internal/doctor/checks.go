@@ -150,6 +150,8 @@ func (c Checker) objects(ctx context.Context, kind workflow.ChangeKind, name str
 			res.Status, res.Detail, res.Fix = Warn, "cannot read it: "+err.Error(), "grant the app the read permission for "+name+"s"
 		case !ok:
 			res.Status, res.Detail, res.Fix = Fail, "does not exist", "remove it from the policy or correct the id"
+		case kind == workflow.ChangeRole && workflow.IsPrivilegedRole(id):
+			res.Status, res.Detail = OK, "exists; privileged (Microsoft's PRIVILEGED label): assigned only if POLICY_ALLOWED_PRIVILEGED_ROLES names it"
 		default:
 			res.Status, res.Detail = OK, "exists"
 		}

@@ -207,3 +207,17 @@ func TestLogPermissionsWarnsWithoutFailing(t *testing.T) {
 		t.Fatalf("log: %s", b.String())
 	}
 }
+
+func TestRolesExistAndPrivileged(t *testing.T) {
+	_, d := tenant(t)
+	rep := doctor.Checker{Tenant: d, Roles: []string{graphsim.RoleGlobalAdministrator, graphsim.RoleGuestInviter, "c0570000-0000-4000-8000-000000000001"}}.Run(context.Background())
+	if r := find(t, rep, "role "+graphsim.RoleGlobalAdministrator); r.Status != doctor.OK || !strings.Contains(r.Detail, "privileged") {
+		t.Errorf("%+v", r)
+	}
+	if r := find(t, rep, "role "+graphsim.RoleGuestInviter); r.Status != doctor.OK || strings.Contains(r.Detail, "privileged") {
+		t.Errorf("%+v", r)
+	}
+	if r := find(t, rep, "role c0570000-0000-4000-8000-000000000001"); r.Status != doctor.Fail || r.Fix == "" {
+		t.Errorf("%+v", r)
+	}
+}
