@@ -27,6 +27,8 @@ type Directory struct {
 	base    string // Options.BaseURL without trailing slash
 	opts    Options
 	log     *slog.Logger
+
+	groupKinds sync.Map // group id (lower-cased) → workflow.GroupKind, read once
 }
 
 var _ workflow.Directory = (*Directory)(nil)

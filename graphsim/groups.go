@@ -1,9 +1,13 @@
 package graphsim
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 var groupType = entityType{name: "microsoft.graph.group", props: []string{
 	"id", "displayName", "description", "mail", "mailNickname", "mailEnabled", "securityEnabled", "groupTypes", "visibility", "createdDateTime",
+	"membershipRule", "membershipRuleProcessingState", "onPremisesSyncEnabled",
 }}
 
 // maxMembersBind is Graph's limit of members@odata.bind entries per PATCH.
@@ -18,12 +22,39 @@ func (g *group) props() map[string]any {
 	if len(g.groupTypes) > 0 {
 		vis = "Private"
 	}
-	return map[string]any{
+	out := map[string]any{
 		"id": g.id, "displayName": g.displayName, "description": nullable(g.description),
 		"mail": nullable(g.mail), "mailNickname": g.mailNickname, "mailEnabled": g.mailEnabled,
 		"securityEnabled": g.securityEnabled, "groupTypes": types, "visibility": vis,
 		"createdDateTime": "2024-01-15T09:00:00Z",
+		"membershipRule":  nullable(g.membershipRule), "membershipRuleProcessingState": nil, "onPremisesSyncEnabled": nil,
 	}
+	if g.dynamic() {
+		out["membershipRuleProcessingState"] = "On"
+	}
+	if g.onPremSync {
+		out["onPremisesSyncEnabled"] = true
+	}
+	return out
+}
+
+func (g *group) dynamic() bool { return slices.Contains(g.groupTypes, "DynamicMembership") }
+
+// refuseMemberWrite is Graph's answer to a member write on a group whose
+// membership is not managed through Graph (reference graph-b2b.md §18):
+// on-premises synced and mail-enabled non-Microsoft-365 groups answer with
+// the reported 400 texts; for dynamic groups the answer is undocumented,
+// so graphsim refuses with a 400 as well (the harsher choice; docs/graphsim.md).
+func (g *group) refuseMemberWrite() *graphError {
+	switch {
+	case g.dynamic():
+		return badRequest("Insufficient privileges to complete the operation. Members of a group with dynamic membership are managed by its membership rule.")
+	case g.onPremSync:
+		return badRequest("Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.")
+	case g.mailEnabled && !slices.Contains(g.groupTypes, "Unified"):
+		return badRequest("Cannot Update a mail-enabled security groups and or distribution list.")
+	}
+	return nil
 }
 
 func (s *Server) groupOr404(id string) (*group, *response) {
@@ -114,6 +145,9 @@ func (s *Server) addMember(req *request, p params) *response {
 	if _, ok := s.t.directoryObject(mid, s.now()); !ok {
 		return errResponse(notFound(mid))
 	}
+	if e := g.refuseMemberWrite(); e != nil {
+		return errResponse(e)
+	}
 	if strings.EqualFold(mid, g.id) {
 		return errResponse(badRequest("A group cannot be a member of itself."))
 	}
@@ -143,6 +177,9 @@ func (s *Server) removeMember(_ *request, p params) *response {
 	if r != nil {
 		return r
 	}
+	if e := g.refuseMemberWrite(); e != nil {
+		return errResponse(e)
+	}
 	if !g.hasMember(p["memberId"]) {
 		return errResponse(notFound(p["memberId"]))
 	}
@@ -169,6 +206,9 @@ func (s *Server) patchGroup(req *request, p params) *response {
 			list, ok := v.([]any)
 			if !ok {
 				return errResponse(badRequest("Invalid value for 'members@odata.bind': expected a collection of directory object references."))
+			}
+			if e := g.refuseMemberWrite(); e != nil {
+				return errResponse(e)
 			}
 			if len(list) > maxMembersBind {
 				return errResponse(badRequest("Too many references in 'members@odata.bind': at most %d can be added in one request, got %d.", maxMembersBind, len(list)))

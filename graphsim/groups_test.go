@@ -66,7 +66,7 @@ func TestListGroups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all.GetValue()) != 3 {
+	if len(all.GetValue()) != len(graphsim.SampleSeed().Groups) {
 		t.Fatalf("groups = %d", len(all.GetValue()))
 	}
 	res, err := e.client.Groups().Get(ctx(t), &groups.GroupsRequestBuilderGetRequestConfiguration{

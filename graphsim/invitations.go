@@ -40,6 +40,9 @@ func (s *Server) postInvitation(req *request, _ params) *response {
 		return invitationError("The Primary SMTP Address is an invalid value: %v.", err)
 	}
 	t := s.t
+	if !t.invitesAllowedForApps() {
+		return errResponse(invitationsRestricted())
+	}
 	if t.isGroupAddress(in.email) {
 		return invitationError(MsgGroupEmail)
 	}

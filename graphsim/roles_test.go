@@ -97,7 +97,7 @@ func appAssignment(principal, resource, role string) models.AppRoleAssignmentabl
 func TestServicePrincipalsAndAppRoleAssignments(t *testing.T) {
 	e := newEnv(t, graphsim.Config{}, clientOptions{})
 	sps, err := e.client.ServicePrincipals().Get(ctx(t), nil)
-	if err != nil || len(sps.GetValue()) != 3 {
+	if err != nil || len(sps.GetValue()) != len(graphsim.SampleSeed().ServicePrincipals) {
 		t.Fatalf("servicePrincipals: %v", err)
 	}
 	for _, sp := range sps.GetValue() {
@@ -159,7 +159,7 @@ func TestServicePrincipalsAndAppRoleAssignments(t *testing.T) {
 	if err := to.ByAppRoleAssignmentId(*got.GetId()).Delete(ctx(t), nil); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(e.sim.State().AppRoleAssignments); n != 3 {
+	if n := len(e.sim.State().AppRoleAssignments) - len(graphsim.SampleOnboardingPermissions); n != 3 {
 		t.Errorf("app role assignments after delete = %d", n)
 	}
 }

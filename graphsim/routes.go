@@ -38,6 +38,9 @@ func init() {
 	add("GET", "/users/{id}/appRoleAssignments", (*Server).listUserAppRoleAssignments)
 	add("POST", "/users/{id}/appRoleAssignments", (*Server).postUserAppRoleAssignment)
 
+	add("GET", "/policies/authorizationPolicy", (*Server).getAuthorizationPolicy)
+	add("GET", "/organization", (*Server).listOrganization)
+
 	add("GET", "/groups", (*Server).listGroups)
 	add("GET", "/groups/{id}", (*Server).getGroup)
 	add("PATCH", "/groups/{id}", (*Server).patchGroup)
@@ -50,6 +53,7 @@ func init() {
 	add("GET", "/servicePrincipals", (*Server).listServicePrincipals)
 	add("GET", "/servicePrincipals/{id}", (*Server).getServicePrincipal)
 	add("GET", "/servicePrincipals/{id}/appRoleAssignedTo", (*Server).listAppRoleAssignedTo)
+	add("GET", "/servicePrincipals/{id}/appRoleAssignments", (*Server).listSPAppRoleAssignments)
 	add("POST", "/servicePrincipals/{id}/appRoleAssignedTo", (*Server).postAppRoleAssignedTo)
 	add("DELETE", "/servicePrincipals/{id}/appRoleAssignedTo/{assignmentId}", (*Server).deleteAppRoleAssignedTo)
 

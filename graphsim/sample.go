@@ -18,6 +18,11 @@ const (
 	SampleGroupPartners = "9f0c0000-0000-4000-8000-000000000001" // "Partners - Fabrikam", security group
 	SampleGroupApollo   = "9f0c0000-0000-4000-8000-000000000002" // "Project Apollo", Microsoft 365 group
 	SampleGroupSales    = "9f0c0000-0000-4000-8000-000000000003" // "Sales Team", distribution list (its address cannot be invited)
+	SampleGroupDynamic  = "9f0c0000-0000-4000-8000-000000000004" // "All Guests", dynamic membership: refuses member writes
+	SampleGroupSynced   = "9f0c0000-0000-4000-8000-000000000005" // "Finance (AD)", synced from on-premises AD: refuses member writes
+
+	// SamplePrivacyStatementURL is the sample organization's privacy statement.
+	SamplePrivacyStatementURL = "https://fabrikam.example/privacy"
 
 	// Service principals and their app roles.
 	SampleSPPartnerPortal       = "5e7c0000-0000-4000-8000-000000000001" // "Contoso Partner Portal"
@@ -26,12 +31,23 @@ const (
 	SampleSPExpenses            = "5e7c0000-0000-4000-8000-000000000002" // "Fabrikam Expenses"
 	SampleAppRoleExpensesSubmit = "a5501e00-0000-4000-8000-000000000003" // Expenses.Submit
 	SampleSPWiki                = "5e7c0000-0000-4000-8000-000000000003" // "Fabrikam Wiki", no app roles: default access only
+	SampleSPMicrosoftGraph      = "5e7c0000-0000-4000-8000-0000000000a0" // Microsoft Graph (its object id differs per tenant)
+	SampleSPOnboarding          = "5e7c0000-0000-4000-8000-0000000000b0" // this onboarding app, granted SampleOnboardingPermissions
 
 	// SampleAppIDPartnerPortal and friends are the applications' appId values.
 	SampleAppIDPartnerPortal = "a99a0000-0000-4000-8000-000000000001"
 	SampleAppIDExpenses      = "a99a0000-0000-4000-8000-000000000002"
 	SampleAppIDWiki          = "a99a0000-0000-4000-8000-000000000003"
+	SampleAppIDOnboarding    = "a99a0000-0000-4000-8000-0000000000b0"
 )
+
+// SampleOnboardingPermissions are the Microsoft Graph application
+// permissions the sample tenant grants the onboarding app: what its
+// features need, plus the read permissions doctor uses.
+var SampleOnboardingPermissions = []string{
+	"User.Invite.All", "User.ReadWrite.All", "GroupMember.ReadWrite.All", "RoleManagement.ReadWrite.Directory",
+	"AppRoleAssignment.ReadWrite.All", "Application.Read.All", "Policy.Read.All", "Organization.Read.All",
+}
 
 // DefaultAccessAppRoleID is the all-zero app role id meaning "Default Access".
 const DefaultAccessAppRoleID = "00000000-0000-0000-0000-000000000000"
@@ -58,7 +74,8 @@ var DefaultGroupAddressPatterns = []string{
 }
 
 // SampleSeed returns the built-in sample tenant: three member users (Alex
-// and Adele report to Megan), three groups, three service principals (one
+// and Adele report to Megan), five groups (one dynamic, one synced from
+// on-premises AD), three service principals (one
 // without app roles) and the built-in role definitions listed above.
 func SampleSeed() Seed {
 	return Seed{
@@ -73,7 +90,12 @@ func SampleSeed() Seed {
 			{ID: SampleGroupPartners, DisplayName: "Partners - Fabrikam", Description: "External partners with access to shared resources", SecurityEnabled: true, MailNickname: "partners-fabrikam", Members: []string{SampleUserMegan}},
 			{ID: SampleGroupApollo, DisplayName: "Project Apollo", Description: "Project Apollo collaboration space", MailEnabled: true, SecurityEnabled: false, GroupTypes: []string{"Unified"}, MailNickname: "projectapollo", Mail: "projectapollo@" + DefaultDomain, Members: []string{SampleUserMegan, SampleUserAlex}},
 			{ID: SampleGroupSales, DisplayName: "Sales Team", Description: "Sales distribution list", MailEnabled: true, MailNickname: "sales", Mail: "sales@fabrikam.com"},
+			{ID: SampleGroupDynamic, DisplayName: "All Guests", Description: "Every guest user, by rule", SecurityEnabled: true, MailNickname: "allguests",
+				GroupTypes: []string{"DynamicMembership"}, MembershipRule: `(user.userType -eq "Guest")`},
+			{ID: SampleGroupSynced, DisplayName: "Finance (AD)", Description: "Synced from on-premises Active Directory", SecurityEnabled: true, MailNickname: "finance-ad", OnPremisesSyncEnabled: true},
 		},
+		AllowInvitesFrom:    InvitesFromEveryone,
+		PrivacyStatementURL: SamplePrivacyStatementURL,
 		ServicePrincipals: []SeedServicePrincipal{
 			{ID: SampleSPPartnerPortal, AppID: SampleAppIDPartnerPortal, DisplayName: "Contoso Partner Portal", AppRoles: []SeedAppRole{
 				{ID: SampleAppRolePortalReader, Value: "Partner.Read", DisplayName: "Partner Reader", Description: "Read partner resources"},
@@ -83,6 +105,8 @@ func SampleSeed() Seed {
 				{ID: SampleAppRoleExpensesSubmit, Value: "Expenses.Submit", DisplayName: "Expense Submitter", Description: "Submit expense reports"},
 			}},
 			{ID: SampleSPWiki, AppID: SampleAppIDWiki, DisplayName: "Fabrikam Wiki"},
+			{ID: SampleSPMicrosoftGraph, AppID: MicrosoftGraphAppID, DisplayName: "Microsoft Graph", AppRoles: GraphAppRoles},
+			{ID: SampleSPOnboarding, AppID: SampleAppIDOnboarding, DisplayName: "B2B Onboarding", GraphPermissions: SampleOnboardingPermissions},
 		},
 		RoleDefinitions: BuiltInRoleDefinitions(),
 	}

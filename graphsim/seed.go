@@ -19,6 +19,13 @@ type Seed struct {
 	RoleDefinitions   []SeedRoleDefinition   `json:"roleDefinitions,omitempty"`
 	// GroupAddressPatterns replaces DefaultGroupAddressPatterns when set.
 	GroupAddressPatterns []string `json:"groupAddressPatterns,omitempty"`
+	// AllowInvitesFrom is the authorization policy's allowInvitesFrom
+	// (none, adminsAndGuestInviters, adminsGuestInvitersAndAllMembers,
+	// everyone); empty means everyone, Graph's default.
+	AllowInvitesFrom string `json:"allowInvitesFrom,omitempty"`
+	// PrivacyStatementURL is the organization's privacyProfile.statementUrl;
+	// empty means not set.
+	PrivacyStatementURL string `json:"privacyStatementUrl,omitempty"`
 }
 
 // SeedUser is a member (or guest) user present from the start. A guest
@@ -65,8 +72,12 @@ type SeedGroup struct {
 	MailNickname    string   `json:"mailNickname,omitempty"`
 	MailEnabled     bool     `json:"mailEnabled,omitempty"`
 	SecurityEnabled bool     `json:"securityEnabled,omitempty"`
-	GroupTypes      []string `json:"groupTypes,omitempty"`
-	Members         []string `json:"members,omitempty"`
+	GroupTypes      []string `json:"groupTypes,omitempty"` // Unified, DynamicMembership
+	// MembershipRule is the rule of a DynamicMembership group.
+	MembershipRule string `json:"membershipRule,omitempty"`
+	// OnPremisesSyncEnabled marks a group mastered in on-premises AD.
+	OnPremisesSyncEnabled bool     `json:"onPremisesSyncEnabled,omitempty"`
+	Members               []string `json:"members,omitempty"`
 }
 
 // SeedServicePrincipal is an enterprise application; an empty AppRoles list
@@ -76,6 +87,10 @@ type SeedServicePrincipal struct {
 	AppID       string        `json:"appId"`
 	DisplayName string        `json:"displayName"`
 	AppRoles    []SeedAppRole `json:"appRoles,omitempty"`
+	// GraphPermissions are the Microsoft Graph application permissions
+	// (app role values such as "User.Invite.All") granted to this service
+	// principal; they need the Microsoft Graph service principal in the seed.
+	GraphPermissions []string `json:"graphPermissions,omitempty"`
 }
 
 // SeedAppRole is one app role an application declares.

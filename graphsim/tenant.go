@@ -24,6 +24,11 @@ type tenant struct {
 	emails        map[string][]Email // by lower-cased address
 	invitations   int
 	groupPatterns []string
+
+	// allowInvitesFrom and privacyURL are the tenant settings doctor reads
+	// (GET /policies/authorizationPolicy, GET /organization).
+	allowInvitesFrom string
+	privacyURL       string
 }
 
 // user keeps Graph properties as JSON values (string, bool, []any, nil) so
@@ -90,6 +95,8 @@ type group struct {
 	mailEnabled     bool
 	securityEnabled bool
 	groupTypes      []string
+	membershipRule  string
+	onPremSync      bool     // onPremisesSyncEnabled true: mastered in on-premises AD
 	members         []string // object ids, insertion order
 }
 
@@ -157,6 +164,10 @@ func newTenant(s Seed) *tenant {
 	if t.tenantID == "" {
 		t.tenantID = SampleTenantID
 	}
+	t.allowInvitesFrom, t.privacyURL = s.AllowInvitesFrom, s.PrivacyStatementURL
+	if t.allowInvitesFrom == "" {
+		t.allowInvitesFrom = "everyone" // Graph's default outside US Government clouds
+	}
 	t.groupPatterns = s.GroupAddressPatterns
 	if len(t.groupPatterns) == 0 {
 		t.groupPatterns = DefaultGroupAddressPatterns
@@ -168,7 +179,8 @@ func newTenant(s Seed) *tenant {
 	for _, sg := range s.Groups {
 		g := &group{id: sg.ID, displayName: sg.DisplayName, description: sg.Description, mail: sg.Mail,
 			mailNickname: sg.MailNickname, mailEnabled: sg.MailEnabled, securityEnabled: sg.SecurityEnabled,
-			groupTypes: append([]string{}, sg.GroupTypes...), members: append([]string{}, sg.Members...)}
+			groupTypes: append([]string{}, sg.GroupTypes...), members: append([]string{}, sg.Members...),
+			membershipRule: sg.MembershipRule, onPremSync: sg.OnPremisesSyncEnabled}
 		t.groups[strings.ToLower(sg.ID)] = g
 		t.groupOrd = append(t.groupOrd, strings.ToLower(sg.ID))
 	}
@@ -177,6 +189,7 @@ func newTenant(s Seed) *tenant {
 		t.sps[strings.ToLower(ssp.ID)] = sp
 		t.spOrder = append(t.spOrder, strings.ToLower(ssp.ID))
 	}
+	t.grantGraphPermissions(s.ServicePrincipals)
 	for _, rd := range s.RoleDefinitions {
 		t.roleDefs = append(t.roleDefs, &roleDefinition{rd})
 	}

@@ -92,6 +92,10 @@ func (e *Engine) provision(ctx context.Context, rec Record) (int, error) {
 		permanent []string
 		transient error
 	)
+	todo, missing = e.refuseUntakeable(ctx, todo)
+	for _, m := range missing {
+		permanent = append(permanent, m.Reason)
+	}
 	if len(todo) > 0 {
 		errs := e.Directory.Apply(ctx, rec.GuestID, todo)
 		if len(errs) != len(todo) {

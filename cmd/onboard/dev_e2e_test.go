@@ -261,6 +261,16 @@ func TestDevEndToEnd(t *testing.T) {
 			t.Logf("dev stdout:\n%s\ndev stderr:\n%s", dev.stdout, dev.stderr)
 		}
 	}()
+	// dev runs doctor once it is ready and prints its summary: the sample
+	// tenant and dev's queue pass.
+	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(dev.stdout.String(), "doctor: "); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("dev printed no doctor summary")
+		}
+	}
+	if out := dev.stdout.String(); !strings.Contains(out, " 0 failed, 0 warnings") {
+		t.Errorf("doctor summary at start-up is not clean:\n%s", out)
+	}
 	run := func(args ...string) string {
 		t.Helper()
 		out, errOut, err := onboardCmd(t, bin, work, env, append(args, "--dev-url", dev.devURL)...)

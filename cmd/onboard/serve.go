@@ -9,6 +9,7 @@ import (
 
 	"github.com/b2b-onboarding/onboard/config"
 	"github.com/b2b-onboarding/onboard/internal/app"
+	"github.com/b2b-onboarding/onboard/internal/doctor"
 	"github.com/b2b-onboarding/onboard/internal/logging"
 	"github.com/b2b-onboarding/onboard/internal/logkey"
 )
@@ -31,6 +32,7 @@ Settings come from environment variables; see the README's Configuration table.`
 				return err
 			}
 			defer a.Close(context.Background())
+			go doctor.StartupCheck(cmd.Context(), cfg, log) // logs the app's Graph permissions once; never fails start-up
 			ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", cfg.Port))
 			if err != nil {
 				return err

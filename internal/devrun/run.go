@@ -19,6 +19,7 @@ import (
 	"github.com/b2b-onboarding/onboard/devhost"
 	"github.com/b2b-onboarding/onboard/graphsim"
 	"github.com/b2b-onboarding/onboard/internal/app"
+	"github.com/b2b-onboarding/onboard/internal/doctor"
 	"github.com/b2b-onboarding/onboard/internal/localqueue"
 	"github.com/b2b-onboarding/onboard/internal/logkey"
 	"github.com/b2b-onboarding/onboard/store"
@@ -33,6 +34,7 @@ type runtime struct {
 
 	devLn, handlerLn, simLn net.Listener
 	sim                     *graphsim.Server // nil with --graph-url
+	queue                   *devhost.Queue   // the onboarding queue, for doctor's start-up check
 
 	get        config.Getenv     // the layered settings
 	fileValues map[string]string // ./local.settings.json Values
@@ -65,6 +67,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("ONBOARDING_QUEUE: %w", err)
 	}
+	r.queue = queue
 	// the custom handler, as serve wires it, over dev's queue and store
 	a, err := app.Build(ctx, r.cfg, r.appLog, app.Overrides{Store: newStepLog(st, r.appLog), Scheduler: localqueue.Scheduler{Queue: queue}})
 	if err != nil {
@@ -220,9 +223,50 @@ func (r *runtime) announce(appRoot string) {
 		r.appLog.Info("dev runtime ready", logkey.DevURL, b.DevURL, logkey.Graph, b.Graph, logkey.Graphsim, b.Graphsim, logkey.DataDir, b.DataDir,
 			logkey.Queue, b.Queue, logkey.MaxDeliveryCount, b.MaxDelivery, logkey.Handler, b.Handler, logkey.Functions, b.AppRoot,
 			logkey.ReminderSchedule, b.Reminders, logkey.ExpireAfter, b.Expire)
+		r.doctor()
 		return
 	}
 	b.write(r.stdout)
+	r.doctor()
+}
+
+// doctor runs `onboard doctor`'s checks against dev's Graph and queue and
+// prints the summary line, under the checks that did not pass with their
+// fixes (text), or logs it (json); a failing check does not stop dev.
+func (r *runtime) doctor() {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	o := doctor.Options{Queue: doctor.DevQueue{Queue: r.queue}}
+	if r.sim != nil {
+		o.AppSP = graphsim.SampleSPOnboarding
+	}
+	dir, sp, err := doctor.Directory(ctx, r.cfg)
+	if o.AppSP == "" {
+		o.AppSP = sp
+	}
+	if err != nil {
+		r.appLog.Warn("doctor could not run", logkey.Error, err)
+		return
+	}
+	rep := doctor.ForConfig(r.cfg, dir, o).Run(ctx)
+	if r.cfg.LogFormat == "json" {
+		r.appLog.Info(rep.Summary())
+		return
+	}
+	// The summary, with the checks that did not pass and their fixes.
+	problems := doctor.Report{}
+	for _, x := range rep.Results {
+		if x.Status != doctor.OK {
+			problems.Results = append(problems.Results, x)
+		}
+	}
+	if len(problems.Results) == 0 {
+		fmt.Fprintln(r.stdout, rep.Summary())
+		return
+	}
+	var b strings.Builder
+	_ = doctor.Render(&b, problems)
+	fmt.Fprint(r.stdout, strings.TrimSuffix(b.String(), problems.Summary()+"\n"), rep.Summary(), "\n")
 }
 
 // named prefixes a server error with what failed.

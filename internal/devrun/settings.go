@@ -2,6 +2,7 @@ package devrun
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,10 +70,16 @@ func devSettings(rt devRuntime, user config.Getenv) config.Getenv {
 	return config.Layered(config.FromMap(forced), user, config.FromMap(defaults))
 }
 
-// sampleGroups is every group of graphsim's sample tenant.
+// sampleGroups is every group of graphsim's sample tenant that takes
+// direct members: not the dynamic, on-premises synced and mail-enabled
+// non-Microsoft-365 ones, which Graph refuses member writes to (and which
+// `onboard doctor` would flag).
 func sampleGroups() []string {
 	var out []string
 	for _, g := range graphsim.SampleSeed().Groups {
+		if slices.Contains(g.GroupTypes, "DynamicMembership") || g.OnPremisesSyncEnabled || (g.MailEnabled && !slices.Contains(g.GroupTypes, "Unified")) {
+			continue
+		}
 		out = append(out, g.ID)
 	}
 	return out
@@ -92,10 +99,14 @@ func sampleNonPrivilegedRoles() []string {
 }
 
 // sampleApps allows every app role of every service principal of
-// graphsim's sample tenant ("spId/*").
+// graphsim's sample tenant ("spId/*"), except Microsoft Graph's and the
+// onboarding app's own: guests are never granted Graph permissions.
 func sampleApps() []string {
 	var out []string
 	for _, sp := range graphsim.SampleSeed().ServicePrincipals {
+		if sp.ID == graphsim.SampleSPMicrosoftGraph || sp.ID == graphsim.SampleSPOnboarding {
+			continue
+		}
 		out = append(out, sp.ID+"/*")
 	}
 	return out

@@ -96,4 +96,6 @@ const (
 	InviteLimit      = "inviteLimit"      // graphsim's invitations per window
 	ReplicationLag   = "replicationLag"   // graphsim's replication lag
 	FailureRate      = "failureRate"      // graphsim's share of 503 answers
+	CheckStatus      = "checkStatus"      // a doctor check's outcome: ok, fail or warn
+	Fix              = "fix"              // what to do about a failed doctor check
 )

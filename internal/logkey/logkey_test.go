@@ -59,7 +59,7 @@ var loggerMethods = map[string]int{
 // constants, never with string literals (which is how `message_id` and
 // `messageId` came to differ).
 func TestPackagesUseTheConstants(t *testing.T) {
-	for _, dir := range []string{"workflow", "handlers", "graph", "store", "servicebus", "config", "cmd/onboard", "internal/app", "internal/devrun", "internal/ops", "internal/localqueue", "internal/logging"} {
+	for _, dir := range []string{"workflow", "handlers", "graph", "store", "servicebus", "config", "cmd/onboard", "internal/app", "internal/devrun", "internal/ops", "internal/localqueue", "internal/logging", "internal/doctor"} {
 		root := filepath.Join("..", "..", dir)
 		err := filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
 			if err != nil || info.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {

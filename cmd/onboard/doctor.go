@@ -1,0 +1,37 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/b2b-onboarding/onboard/config"
+	"github.com/b2b-onboarding/onboard/internal/doctor"
+)
+
+func newDoctor() *cobra.Command {
+	var o doctor.Options
+	cmd := &cobra.Command{
+		Use:   "doctor [flags]",
+		Short: "Check the tenant's preconditions and the app's permissions before onboarding anyone",
+		Long: `Checks what the admin guide lists under "before you begin", against the
+configured Graph (settings from the environment, as serve reads them):
+external collaboration (allowInvitesFrom), the privacy statement URL, the
+app's Microsoft Graph application permissions (--app-sp), and that every
+allow-listed group takes direct members and every role and app exists.
+Prints ✓ / ✗ / ! with one fix line per problem; exits 1 on any ✗.`,
+		Example: `  onboard doctor --app-sp 5e7c0000-0000-4000-8000-0000000000b0
+  onboard doctor --json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(config.FromEnviron())
+			if err != nil {
+				return err
+			}
+			_, err = doctor.Run(cmd.Context(), cfg, o, cmd.OutOrStdout())
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.JSON, "json", false, "print the checks as JSON (for scripts)")
+	f.StringVar(&o.AppSP, "app-sp", "", "object id of the app's service principal (a managed identity's principal id), to check its Graph permissions")
+	return cmd
+}
