@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/b2b-onboarding/onboard/internal/testclock"
 	"log/slog"
 	"strings"
 	"sync"
@@ -20,12 +21,12 @@ type env struct {
 	dir   *fakeDirectory
 	sched *fakeScheduler
 	store *store.Memory
-	clock *clock
+	clock *testclock.Clock
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{sched: &fakeScheduler{}, store: store.NewMemory(), clock: &clock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}}
+	e := &env{sched: &fakeScheduler{}, store: store.NewMemory(), clock: testclock.New(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))}
 	e.dir = newFakeDirectory(e.clock.Now)
 	e.eng = &workflow.Engine{Directory: e.dir, Store: e.store, Scheduler: e.sched, Clock: e.clock,
 		Policy: workflow.Policy{AllowedGroups: []string{"*"}, AllowedRoles: []string{"*"}, AllowedApps: []string{"*"},
@@ -73,7 +74,7 @@ func (e *env) deliverScheduled(t *testing.T, i int) (workflow.Result, error) {
 	}
 	m := all[i]
 	if e.clock.Now().Before(m.at) {
-		e.clock.advance(m.at.Sub(e.clock.Now()))
+		e.clock.Advance(m.at.Sub(e.clock.Now()))
 	}
 	return e.eng.Handle(context.Background(), workflow.Delivery{MessageID: m.msg.ID, DeliveryCount: 1, Event: m.msg.Event})
 }
@@ -281,7 +282,7 @@ func TestTransientFailureSchedulesRetry(t *testing.T) {
 		t.Errorf("last error = %q", r.LastError)
 	}
 	// The retry succeeds: the 429 proved nothing was sent, so it mails.
-	e.clock.advance(2 * time.Minute)
+	e.clock.Advance(2 * time.Minute)
 	if res, err := e.deliverScheduled(t, 0); err != nil || res.Action != "invited" {
 		t.Fatalf("retry: %+v %v", res, err)
 	}
@@ -297,7 +298,7 @@ func TestInterruptedInvitationDoesNotMailTwice(t *testing.T) {
 	if res := e.handle(t, approved("m1", adaData)); res.Action != "retry-scheduled" {
 		t.Fatalf("first delivery: %+v", res)
 	}
-	e.clock.advance(5 * time.Minute)
+	e.clock.Advance(5 * time.Minute)
 	e.handle(t, approved("m1", adaData)) // redelivery
 	invites, emails := e.dir.counts("ada@fabrikam.com")
 	if invites != 1 || emails != 1 {
@@ -458,7 +459,7 @@ func TestReminderRedeliveredAfterSchedulingFailureDoesNotResendTwice(t *testing.
 	e := newEnv(t)
 	e.handle(t, approved("m1", adaData))
 	first := e.sched.all()[0]
-	e.clock.advance(first.at.Sub(e.clock.Now()))
+	e.clock.Advance(first.at.Sub(e.clock.Now()))
 	d := workflow.Delivery{MessageID: first.msg.ID, DeliveryCount: 1, Event: first.msg.Event}
 	e.sched.err = errors.New("service bus unavailable")
 	if _, err := e.eng.Handle(context.Background(), d); err == nil || workflow.IsPermanent(err) {

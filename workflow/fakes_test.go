@@ -359,21 +359,3 @@ func (s *fakeScheduler) all() []scheduled {
 	defer s.mu.Unlock()
 	return append([]scheduled(nil), s.msgs...)
 }
-
-// clock is a settable Clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}

@@ -49,7 +49,7 @@ func TestGuestLagInsideSettleWindowIsRetried(t *testing.T) {
 		t.Fatalf("%d writes during lag", n)
 	}
 	delete(e.dir.hidden, "guest-1")
-	e.clock.advance(time.Minute)
+	e.clock.Advance(time.Minute)
 	if res, err := e.deliverScheduled(t, indexOf(t, e, "m1/retry/1")); err != nil || res.Action != "provisioned" {
 		t.Fatalf("retry after lag: %+v %v", res, err)
 	}
@@ -80,7 +80,7 @@ func TestReferencedObjectConfirmedMissingIsPermanent(t *testing.T) {
 	// change missing.
 	e.dir.accept("ada@fabrikam.com")
 	rem, _ := e.sched.find("ada@fabrikam.com/reminder/1")
-	e.clock.advance(rem.at.Sub(e.clock.Now()))
+	e.clock.Advance(rem.at.Sub(e.clock.Now()))
 	if _, err := e.eng.Handle(context.Background(), workflow.Delivery{MessageID: rem.msg.ID, Event: rem.msg.Event}); !workflow.IsPermanent(err) {
 		t.Fatalf("reminder after acceptance: %v, want the permanent provisioning failure", err)
 	}
@@ -101,7 +101,7 @@ func TestLagPastSettleWindowIsPermanent(t *testing.T) {
 	e := newEnv(t)
 	e.dir.hidden["guest-1"] = true
 	e.handle(t, approved("m1", adaData))
-	e.clock.advance(6 * time.Minute) // default window: 5m
+	e.clock.Advance(6 * time.Minute) // default window: 5m
 	_, err := e.eng.Handle(context.Background(), approved("m1", adaData))
 	if !workflow.IsPermanent(err) || !strings.Contains(err.Error(), "guest guest-1 still answers 404 5m0s after the invitation") {
 		t.Fatalf("err = %v", err)

@@ -53,7 +53,7 @@ func TestReminderAheadOfTheRecordIsRetried(t *testing.T) {
 		t.Fatalf("reminder 1: %+v %v", res, err)
 	}
 	retry, _ := e.sched.find(key + "/reminder/2/retry/1")
-	e.clock.advance(retry.at.Sub(e.clock.Now()))
+	e.clock.Advance(retry.at.Sub(e.clock.Now()))
 	res, err = e.eng.Handle(context.Background(), workflow.Delivery{MessageID: retry.msg.ID, Event: retry.msg.Event})
 	if err != nil || res.Action != "retry-scheduled" || !strings.Contains(res.Detail, "not due until") {
 		t.Fatalf("retried reminder 2 before its time: %+v %v", res, err)
@@ -89,7 +89,7 @@ func TestLateReminderRecordsItselfBeforeTheNext(t *testing.T) {
 			got = append(got, fmt.Sprintf("%s: %s %v", m.msg.ID, res.Action, err))
 		}
 	}
-	e.clock.advance(200 * time.Hour) // reminder 1 arrives after reminder 2 (7d) was due
+	e.clock.Advance(200 * time.Hour) // reminder 1 arrives after reminder 2 (7d) was due
 	first, _ := e.sched.find(key + "/reminder/1")
 	if res, err := e.eng.Handle(context.Background(), workflow.Delivery{MessageID: first.msg.ID, Event: first.msg.Event}); err != nil || res.Action != "reminder-sent" {
 		t.Fatalf("late reminder 1: %+v %v", res, err)
@@ -173,7 +173,7 @@ func TestInvitationWithUnknownOutcomeIsNotMailedAgain(t *testing.T) {
 	if r := e.record(t, "ada@fabrikam.com"); r.Invite.IntentAt.IsZero() || !r.Invite.OutcomeUnknown {
 		t.Fatalf("invite state %+v: the intent must be kept", r.Invite)
 	}
-	e.clock.advance(2 * time.Minute)
+	e.clock.Advance(2 * time.Minute)
 	if res, err := e.deliverScheduled(t, indexOf(t, e, "m1/retry/1")); err != nil || res.Action != "invited" {
 		t.Fatalf("retry: %+v %v", res, err)
 	}
