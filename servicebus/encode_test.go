@@ -23,8 +23,8 @@ func reminderMessage() workflow.Message {
 			Time:    time.Date(2026, 3, 1, 9, 30, 15, 123000000, time.FixedZone("CET", 3600)),
 			Data:    json.RawMessage(`{"key": "ada.lovelace@fabrikam.com", "number": 1, "requestId": "PR-2026-0042"}`),
 			Extensions: map[string]string{
-				workflow.ExtAttempt:      "2",
-				workflow.ExtFirstFailure: "2026-03-01T08:30:00Z",
+				"onboardattempt":      "2",
+				"onboardfirstfailure": "2026-03-01T08:30:00Z",
 			},
 		},
 	}
@@ -103,7 +103,7 @@ func TestEncodeRoundTripThroughSDK(t *testing.T) {
 		back.Subject != m.Event.Subject || !back.Time.Equal(m.Event.Time) {
 		t.Errorf("Decode attributes = %+v", back)
 	}
-	if back.Extensions[workflow.ExtAttempt] != "2" || back.Extensions[workflow.ExtFirstFailure] != "2026-03-01T08:30:00Z" {
+	if back.Extensions["onboardattempt"] != "2" || back.Extensions["onboardfirstfailure"] != "2026-03-01T08:30:00Z" {
 		t.Errorf("Decode extensions = %v", back.Extensions)
 	}
 	var d2 workflow.ReminderData

@@ -143,7 +143,7 @@ func TestLiveSchedulerDeliversWhenDue(t *testing.T) {
 		t.Errorf("content type %v, subject %v", *got.ContentType, *got.Subject)
 	}
 	ev, err := decodeAsHandler(got.Body)
-	if err != nil || ev.ID != msg.ID || ev.Extensions[workflow.ExtAttempt] != "2" {
+	if err != nil || ev.ID != msg.ID || ev.Extensions["onboardattempt"] != "2" {
 		t.Errorf("body = %s (%v)", got.Body, err)
 	}
 	if os.Getenv("ONBOARD_LIVE_SERVICEBUS_DUPLICATE_DETECTION") == "1" {

@@ -28,15 +28,6 @@ type Event struct {
 	Extensions map[string]string
 }
 
-// Extension names the workflow uses on events it schedules.
-const (
-	// ExtAttempt counts retries of a transiently failed event ("1", "2", …).
-	ExtAttempt = "onboardattempt"
-	// ExtFirstFailure is the RFC 3339 time of the first transient failure,
-	// bounding the total retry time.
-	ExtFirstFailure = "onboardfirstfailure"
-)
-
 // Message is one Service Bus message to schedule: the event plus the
 // message id used for duplicate detection.
 type Message struct {

@@ -18,7 +18,7 @@ func reminderMessage(id string) workflow.Message {
 	return workflow.Message{ID: id, Event: workflow.Event{
 		ID: id, Type: workflow.TypeReminderDue, Source: workflow.Source, Subject: "ada@fabrikam.com",
 		Time: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC), Data: json.RawMessage(`{"key":"ada@fabrikam.com","number":1,"requestId":"PR-1"}`),
-		Extensions: map[string]string{workflow.ExtAttempt: "2"},
+		Extensions: map[string]string{"onboardattempt": "2"},
 	}}
 }
 
@@ -64,7 +64,7 @@ func TestSchedulerSendsServiceBusShapedMessages(t *testing.T) {
 		t.Fatalf("handler cannot decode the body: %v\n%s", err, rem.Body)
 	}
 	want := reminderMessage("x").Event
-	if ev.Type != want.Type || ev.Source != want.Source || ev.Subject != want.Subject || ev.Extensions[workflow.ExtAttempt] != "2" ||
+	if ev.Type != want.Type || ev.Source != want.Source || ev.Subject != want.Subject || ev.Extensions["onboardattempt"] != "2" ||
 		!ev.Time.Equal(want.Time) || !jsonEqual(ev.Data, want.Data) {
 		t.Errorf("decoded event %+v; want %+v", ev, want)
 	}

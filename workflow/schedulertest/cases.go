@@ -22,8 +22,8 @@ func message(id string) workflow.Message {
 		ID: id, Type: workflow.TypeReminderDue, Source: workflow.Source, Subject: "zoë@fabrikam.com",
 		Time: time.Date(2026, 11, 24, 8, 59, 30, 123456789, time.UTC),
 		Data: json.RawMessage(`{"key":"zoë@fabrikam.com","number":1,"cycle":2,"requestId":"PR-1 <&>"}`),
-		Extensions: map[string]string{workflow.ExtAttempt: "2",
-			workflow.ExtFirstFailure: "2026-11-24T08:00:00Z"},
+		Extensions: map[string]string{"onboardattempt": "2",
+			"onboardfirstfailure": "2026-11-24T08:00:00Z"},
 	}}
 }
 
