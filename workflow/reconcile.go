@@ -233,6 +233,18 @@ func (e *Engine) inviteExisting(ctx context.Context, rec Record) (_ Record, done
 	if err != nil || !found {
 		return rec, false, err
 	}
+	// Judge the user on the record as it is now, read after the lookup:
+	// rec may predate another delivery's invitation, whose guest the
+	// lookup just found, and would make our own guest look foreign.
+	if rec, err = e.Store.Load(ctx, rec.Key); err != nil {
+		return rec, false, storeError("load record", err)
+	}
+	switch {
+	case !rec.Invite.SentAt.IsZero():
+		return rec, true, nil // another delivery recorded the invitation
+	case !rec.Invite.IntentAt.IsZero() && e.Clock.Now().UTC().Sub(rec.Invite.IntentAt) < e.settle():
+		return rec, false, &TransientError{Op: "invite", Err: errInFlight}
+	}
 	origin, err := e.originOf(rec, u)
 	if err != nil {
 		return rec, false, err
