@@ -173,3 +173,44 @@ func TestRecordWithoutOriginIsEstablishedByAReminder(t *testing.T) {
 		t.Fatalf("origin %q", r.UserOrigin)
 	}
 }
+
+// racingDirectory lets another delivery's invitation happen between a
+// delivery's load of the record and its lookup of the address: on the
+// first lookup, the other delivery has saved its intent and Graph has
+// created the guest, but its answer is not recorded yet.
+type racingDirectory struct {
+	*fakeDirectory
+	before func()
+}
+
+func (r *racingDirectory) FindUserByMail(ctx context.Context, email string) (workflow.DirectoryUser, bool, error) {
+	if f := r.before; f != nil {
+		r.before = nil
+		f()
+	}
+	return r.fakeDirectory.FindUserByMail(ctx, email)
+}
+
+// The guest another delivery's invitation just created is ours, not a
+// foreign guest to adopt: the user found is judged on the record read
+// after the lookup, which holds that delivery's intent.
+func TestGuestOfAConcurrentInvitationIsNotAdopted(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.eng.Directory = &racingDirectory{fakeDirectory: e.dir, before: func() {
+		r := e.record(t, "ada@fabrikam.com")
+		r.Invite.IntentAt, r.Invite.FirstIntentAt = e.clock.Now().UTC(), e.clock.Now().UTC()
+		if err := e.store.Save(ctx, &r); err != nil {
+			t.Fatal(err)
+		}
+		e.dir.seed(workflow.DirectoryUser{ID: "guest-9", Mail: "ada@fabrikam.com", UserType: "Guest",
+			CreationType: "Invitation", ExternalUserState: workflow.StatePendingAcceptance, CreatedAt: e.clock.Now().UTC()})
+	}}
+	if _, err := e.eng.Handle(ctx, approved("m1", adaData)); err != nil {
+		t.Fatalf("Handle: %v (want a retry scheduled)", err)
+	}
+	r := e.record(t, "ada@fabrikam.com")
+	if r.UserOrigin == workflow.OriginAdopted || !r.Invite.SentAt.IsZero() {
+		t.Fatalf("our own guest was settled as %q (sent %v); want the in-flight invitation waited for", r.UserOrigin, r.Invite.SentAt)
+	}
+}
