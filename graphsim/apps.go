@@ -23,12 +23,12 @@ func (sp *servicePrincipal) props() map[string]any {
 	for _, r := range sp.appRoles {
 		roles = append(roles, map[string]any{
 			"id": r.ID, "allowedMemberTypes": []any{"User"}, "description": r.Description,
-			"displayName": r.DisplayName, "isEnabled": true, "origin": "Application", "value": r.Value,
+			"displayName": r.DisplayName, "isEnabled": !sp.disabledRoles[strings.ToLower(r.ID)], "origin": "Application", "value": r.Value,
 		})
 	}
 	return map[string]any{
 		"id": sp.id, "appId": sp.appID, "displayName": sp.displayName, "appRoles": roles,
-		"appRoleAssignmentRequired": false, "servicePrincipalType": "Application", "accountEnabled": true,
+		"appRoleAssignmentRequired": false, "servicePrincipalType": "Application", "accountEnabled": !sp.disabled,
 	}
 }
 
@@ -182,4 +182,37 @@ func (s *Server) deleteAppRoleAssignedTo(_ *request, p params) *response {
 		}
 	}
 	return errResponse(notFound(p["assignmentId"]))
+}
+
+// SetServicePrincipalEnabled sets a service principal's accountEnabled, as
+// an administrator does with "Enabled for users to sign-in?"; it reports
+// whether the service principal exists. Only what GET returns changes:
+// how Graph answers an assignment to a disabled service principal is not
+// documented, so graphsim does not model it.
+func (s *Server) SetServicePrincipalEnabled(id string, enabled bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sp, ok := s.t.sps[strings.ToLower(id)]
+	if ok {
+		sp.disabled = !enabled
+	}
+	return ok
+}
+
+// SetAppRoleEnabled sets an app role's isEnabled on a service principal
+// (an app role must be disabled before it can be removed from an app
+// registration); it reports whether the role exists. As with
+// SetServicePrincipalEnabled only what GET returns changes.
+func (s *Server) SetAppRoleEnabled(spID, roleID string, enabled bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sp, ok := s.t.sps[strings.ToLower(spID)]
+	if !ok || !sp.hasRole(roleID) {
+		return false
+	}
+	if sp.disabledRoles == nil {
+		sp.disabledRoles = map[string]bool{}
+	}
+	sp.disabledRoles[strings.ToLower(roleID)] = !enabled
+	return true
 }

@@ -114,6 +114,11 @@ type servicePrincipal struct {
 	appID       string
 	displayName string
 	appRoles    []SeedAppRole
+	// disabled is accountEnabled=false (sign-in to the app blocked);
+	// disabledRoles holds the lower-case ids of app roles with
+	// isEnabled=false (SetServicePrincipalEnabled, SetAppRoleEnabled).
+	disabled      bool
+	disabledRoles map[string]bool
 }
 
 func (sp *servicePrincipal) hasRole(id string) bool {

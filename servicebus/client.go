@@ -24,11 +24,15 @@ type Connection struct {
 // or missing role surfaces on the first send or receive (as *Error).
 // Errors name the setting and never echo a connection string's key.
 func NewClient(conn Connection) (*azservicebus.Client, error) {
+	return newClient(conn, nil)
+}
+
+func newClient(conn Connection, opts *azservicebus.ClientOptions) (*azservicebus.Client, error) {
 	switch {
 	case conn.ConnectionString != "" && conn.FullyQualifiedNamespace != "":
 		return nil, fmt.Errorf("%s: both a connection string and a namespace are set", conn.Setting)
 	case conn.ConnectionString != "":
-		client, err := azservicebus.NewClientFromConnectionString(conn.ConnectionString, nil)
+		client, err := azservicebus.NewClientFromConnectionString(conn.ConnectionString, opts)
 		if err != nil {
 			// The SDK's parse errors name keys, not values; keep ours anyway.
 			return nil, fmt.Errorf("%s: service bus client from connection string: %w", conn.Setting, err)
@@ -38,7 +42,7 @@ func NewClient(conn Connection) (*azservicebus.Client, error) {
 		if conn.Credential == nil {
 			return nil, errors.New(conn.Setting + "__fullyQualifiedNamespace: an identity-based connection needs a credential")
 		}
-		client, err := azservicebus.NewClient(conn.FullyQualifiedNamespace, conn.Credential, nil)
+		client, err := azservicebus.NewClient(conn.FullyQualifiedNamespace, conn.Credential, opts)
 		if err != nil {
 			return nil, fmt.Errorf("%s__fullyQualifiedNamespace: service bus client: %w", conn.Setting, err)
 		}

@@ -8,10 +8,14 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
 	"github.com/b2b-onboarding/onboard/config"
 	"github.com/b2b-onboarding/onboard/graph"
 	"github.com/b2b-onboarding/onboard/internal/app"
 	"github.com/b2b-onboarding/onboard/internal/logkey"
+	"github.com/b2b-onboarding/onboard/servicebus"
 )
 
 // ErrFailed is returned by Run when a check failed: `onboard doctor` exits 1.
@@ -24,25 +28,30 @@ type Options struct {
 	// managed identity, its principal id); empty: permissions cannot be
 	// told.
 	AppSP string
-	// Queue and Table are checked when set (`onboard dev` passes its
-	// queue).
-	Queue Queue
-	Table Table
+	// Queue, QueueAccess, Table and Records are checked when set
+	// (`onboard dev` passes its queue); Run fills those the configuration
+	// names (SCHEDULER=servicebus, STATE_STORE=tables) when they are nil.
+	Queue       Queue
+	QueueAccess QueueAccess
+	Table       Table
+	Records     Records
 }
 
 // ForConfig builds the checker for the configured policy and schedule,
 // reading the tenant through dir.
 func ForConfig(cfg config.Config, dir *graph.Directory, o Options) Checker {
-	// The window covers the reminder schedule, as the issue asks: a
-	// procurement system resending an event within it is caught.
-	var window time.Duration
-	if n := len(cfg.Workflow.ReminderSchedule); n > 0 {
-		window = cfg.Workflow.ReminderSchedule[n-1]
-	}
+	// Reminders and retries are sent with deterministic MessageIds, and a
+	// step that sends one can run again for up to RETRY_MAX_ELAPSED (its
+	// retry chain); the window is counted from the first send, so it must
+	// cover that span, not the reminder schedule itself (14 days by
+	// default, beyond Service Bus's 7-day maximum). docs/deploy.md, "The
+	// queue, and why these numbers".
+	maxDelivery, lock := expectedQueue()
 	return Checker{
-		Tenant: dir, Permissions: AppGrants{Reader: dir, SP: o.AppSP}, Queue: o.Queue, Table: o.Table,
+		Tenant: dir, Permissions: AppGrants{Reader: dir, SP: o.AppSP}, Queue: o.Queue, QueueAccess: o.QueueAccess, Table: o.Table, Records: o.Records,
+		MaxDeliveryCount: maxDelivery, LockDuration: lock,
 		Needed: NeededPermissions(len(cfg.Policy.AllowedGroups) > 0, len(cfg.Policy.AllowedRoles) > 0, len(cfg.Policy.AllowedApps) > 0), Groups: cfg.Policy.AllowedGroups, Roles: cfg.Policy.AllowedRoles, Apps: cfg.Policy.AllowedApps,
-		DuplicateWindowAtLeast: window,
+		DuplicateWindowAtLeast: cfg.Workflow.RetryMaxElapsed,
 	}
 }
 
@@ -56,6 +65,8 @@ func Run(ctx context.Context, cfg config.Config, o Options, w io.Writer) (Report
 	if o.AppSP == "" {
 		o.AppSP = sp
 	}
+	closeAll := azureSources(ctx, cfg, &o)
+	defer closeAll()
 	rep := ForConfig(cfg, dir, o).Run(ctx)
 	render := Render
 	if o.JSON {
@@ -112,4 +123,73 @@ func LogPermissions(ctx context.Context, log *slog.Logger, r GrantReader, appSP 
 		lvl = slog.LevelWarn
 	}
 	log.Log(ctx, lvl, "doctor: "+res.Check+": "+res.Detail, logkey.CheckStatus, string(res.Status), logkey.Fix, res.Fix)
+}
+
+// azureSources fills o's unset Service Bus and state table sources from
+// the configuration (SCHEDULER=servicebus, STATE_STORE=tables) with the
+// app's identity; a source that cannot be built becomes a failing check
+// naming why, not an aborted run. The returned func releases them.
+func azureSources(ctx context.Context, cfg config.Config, o *Options) (closeAll func()) {
+	var closers []func()
+	closeAll = func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	var cred azcore.TokenCredential
+	if cfg.GraphAuth != "none" {
+		c, err := app.NewCredential(cfg.Identity)
+		if err != nil {
+			cred = failingCredential{err}
+		} else {
+			cred = c
+		}
+	}
+	if o.Queue == nil && cfg.Scheduler == "servicebus" {
+		conn := servicebus.Connection{Setting: cfg.ServiceBus.Prefix, ConnectionString: cfg.ServiceBus.ConnectionString,
+			FullyQualifiedNamespace: cfg.ServiceBus.FullyQualifiedNamespace, Credential: cred}
+		q, access, closeQ, err := QueueFor(conn, cfg.Queue)
+		if err != nil {
+			o.Queue = broken{err}
+		} else {
+			o.Queue, closers = q, append(closers, closeQ)
+			if o.QueueAccess == nil {
+				o.QueueAccess = access
+			}
+		}
+	}
+	if o.Table == nil && cfg.StateStore == "tables" {
+		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		s, err := app.OpenStore(tctx, cfg, cred)
+		t, ok := s.(interface {
+			Table
+			Records
+		})
+		switch {
+		case err != nil:
+			o.Table = broken{err}
+		case !ok:
+			o.Table = broken{fmt.Errorf("the %T store has no probe", s)}
+		default:
+			o.Table = t
+			if o.Records == nil {
+				o.Records = t
+			}
+		}
+	}
+	return closeAll
+}
+
+// broken is a source that could not be built: its check fails with why.
+type broken struct{ err error }
+
+func (b broken) Properties(context.Context) (QueueProperties, error) { return QueueProperties{}, b.err }
+func (b broken) Probe(context.Context) error                         { return b.err }
+
+// failingCredential reports why no credential could be made, on first use.
+type failingCredential struct{ err error }
+
+func (f failingCredential) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	return azcore.AccessToken{}, f.err
 }

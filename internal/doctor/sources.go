@@ -35,7 +35,7 @@ type DevQueue struct{ Queue *devhost.Queue }
 // Properties implements Queue.
 func (d DevQueue) Properties(context.Context) (QueueProperties, error) {
 	o := d.Queue.Options()
-	return QueueProperties{DuplicateDetection: o.DuplicateDetectionWindow > 0, DuplicateWindow: max(o.DuplicateDetectionWindow, 0),
+	return QueueProperties{Status: "Active", DuplicateDetection: o.DuplicateDetectionWindow > 0, DuplicateWindow: max(o.DuplicateDetectionWindow, 0),
 		MaxDeliveryCount: o.MaxDeliveryCount, LockDuration: o.LockDuration}, nil
 }
 
