@@ -40,6 +40,7 @@ func init() {
 
 	add("GET", "/policies/authorizationPolicy", (*Server).getAuthorizationPolicy)
 	add("GET", "/organization", (*Server).listOrganization)
+	add("GET", "/policies/crossTenantAccessPolicy/default", (*Server).getCrossTenantDefault)
 
 	add("GET", "/groups", (*Server).listGroups)
 	add("GET", "/groups/{id}", (*Server).getGroup)

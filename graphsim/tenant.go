@@ -29,6 +29,10 @@ type tenant struct {
 	// (GET /policies/authorizationPolicy, GET /organization).
 	allowInvitesFrom string
 	privacyURL       string
+	// b2bInboundBlocked is the cross-tenant access default blocking inbound
+	// B2B collaboration for all users (SetDefaultB2BInbound); false is the
+	// service default, which allows it.
+	b2bInboundBlocked bool
 }
 
 // user keeps Graph properties as JSON values (string, bool, []any, nil) so

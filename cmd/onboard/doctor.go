@@ -13,11 +13,15 @@ func newDoctor() *cobra.Command {
 		Use:   "doctor [flags]",
 		Short: "Check the tenant's preconditions and the app's permissions before onboarding anyone",
 		Long: `Checks what the admin guide lists under "before you begin", against the
-configured Graph (settings from the environment, as serve reads them):
-external collaboration (allowInvitesFrom), the privacy statement URL, the
-app's Microsoft Graph application permissions (--app-sp), and that every
-allow-listed group takes direct members and every role and app exists.
-Prints ✓ / ✗ / ! with one fix line per problem; exits 1 on any ✗.`,
+configured Graph and Azure resources (settings from the environment, as serve
+reads them): external collaboration (allowInvitesFrom), the cross-tenant access
+default, the privacy statement URL, the app's Microsoft Graph application
+permissions (--app-sp), that every allow-listed group takes direct members and
+every role, service principal and app role exists and is enabled, that recent
+onboardings' managers exist, and with SCHEDULER=servicebus / STATE_STORE=tables
+the queue's properties, send/receive access and a state table probe row.
+Prints ✓ / ✗ / ! with one fix line per problem; exits 1 on any ✗.
+docs/deploy.md lists every check and its fix.`,
 		Example: `  onboard doctor --app-sp 5e7c0000-0000-4000-8000-0000000000b0
   onboard doctor --json`,
 		Args: noArgs,

@@ -36,7 +36,7 @@ func TestStartupDoctor(t *testing.T) {
 	r.doctor()
 	got := out.String()
 	for _, want := range []string{"✗ group " + graphsim.SampleGroupDynamic, "has dynamic membership", "fix: remove it from POLICY_ALLOWED_GROUPS",
-		"✗ service bus queue", "duplicate detection is off", "! graph permissions", "doctor: 3 ok, 2 failed, 1 warnings\n"} {
+		"✗ service bus queue", "duplicate detection is off", "! graph permissions", "doctor: 4 ok, 2 failed, 1 warnings\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("dev's doctor output lacks %q:\n%s", want, got)
 		}

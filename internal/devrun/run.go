@@ -35,6 +35,7 @@ type runtime struct {
 	devLn, handlerLn, simLn net.Listener
 	sim                     *graphsim.Server // nil with --graph-url
 	queue                   *devhost.Queue   // the onboarding queue, for doctor's start-up check
+	store                   workflow.Store   // dev's state store, for doctor's probe and manager ids
 
 	get        config.Getenv     // the layered settings
 	fileValues map[string]string // ./local.settings.json Values
@@ -67,7 +68,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("ONBOARDING_QUEUE: %w", err)
 	}
-	r.queue = queue
+	r.queue, r.store = queue, st
 	// the custom handler, as serve wires it, over dev's queue and store
 	a, err := app.Build(ctx, r.cfg, r.appLog, app.Overrides{Store: newStepLog(st, r.appLog), Scheduler: localqueue.Scheduler{Queue: queue}})
 	if err != nil {
@@ -236,7 +237,10 @@ func (r *runtime) announce(appRoot string) {
 func (r *runtime) doctor() {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	o := doctor.Options{Queue: doctor.DevQueue{Queue: r.queue}}
+	o := doctor.Options{Queue: doctor.DevQueue{Queue: r.queue}, Records: r.store}
+	if t, ok := r.store.(doctor.Table); ok { // --data-dir's store; memory needs no probe
+		o.Table = t
+	}
 	if r.sim != nil {
 		o.AppSP = graphsim.SampleSPOnboarding
 	}

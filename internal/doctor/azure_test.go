@@ -68,13 +68,21 @@ func TestAzureQueueProperties(t *testing.T) {
 		{"deployed queue", fakeAdmin{props: deployed()}, doctor.OK, "duplicate detection 48h0m0s, max delivery 10, lock 5m0s"},
 		{"duplicate detection off", fakeAdmin{props: func() *admin.QueueProperties { p := deployed(); p.RequiresDuplicateDetection = ptr(false); return p }()},
 			doctor.Fail, "duplicate detection is off"},
-		{"window shorter than RETRY_MAX_ELAPSED", fakeAdmin{props: func() *admin.QueueProperties { p := deployed(); p.DuplicateDetectionHistoryTimeWindow = ptr("PT10M"); return p }()},
+		{"window shorter than RETRY_MAX_ELAPSED", fakeAdmin{props: func() *admin.QueueProperties {
+			p := deployed()
+			p.DuplicateDetectionHistoryTimeWindow = ptr("PT10M")
+			return p
+		}()},
 			doctor.Warn, "duplicate detection window 10m0s is shorter than RETRY_MAX_ELAPSED 24h0m0s"},
 		{"max delivery count", fakeAdmin{props: func() *admin.QueueProperties { p := deployed(); p.MaxDeliveryCount = ptr[int32](1); return p }()},
 			doctor.Warn, "max delivery count 1, infra/queue.json says 10"},
 		{"lock duration", fakeAdmin{props: func() *admin.QueueProperties { p := deployed(); p.LockDuration = ptr("PT30S"); return p }()},
 			doctor.Warn, "lock duration 30s, infra/queue.json says 5m0s"},
-		{"disabled", fakeAdmin{props: func() *admin.QueueProperties { p := deployed(); p.Status = ptr(admin.EntityStatusSendDisabled); return p }()},
+		{"disabled", fakeAdmin{props: func() *admin.QueueProperties {
+			p := deployed()
+			p.Status = ptr(admin.EntityStatusSendDisabled)
+			return p
+		}()},
 			doctor.Fail, "the queue's status is SendDisabled"},
 		{"no such queue", fakeAdmin{}, doctor.Fail, `namespace sb-x.servicebus.windows.net: queue "onboarding": queue not found`},
 		{"no Manage right", fakeAdmin{err: &azcore.ResponseError{StatusCode: http.StatusUnauthorized}}, doctor.Warn, "cannot read the queue's properties"},
@@ -131,7 +139,9 @@ func TestAppsExistAndEnabled(t *testing.T) {
 		{"service principal disabled", graphsim.SampleSPPartnerPortal,
 			func(s *graphsim.Server) { s.SetServicePrincipalEnabled(graphsim.SampleSPPartnerPortal, false) }, "is disabled (accountEnabled=false)"},
 		{"app role disabled", portalReader,
-			func(s *graphsim.Server) { s.SetAppRoleEnabled(graphsim.SampleSPPartnerPortal, graphsim.SampleAppRolePortalReader, false) }, "is disabled (isEnabled=false)"},
+			func(s *graphsim.Server) {
+				s.SetAppRoleEnabled(graphsim.SampleSPPartnerPortal, graphsim.SampleAppRolePortalReader, false)
+			}, "is disabled (isEnabled=false)"},
 		{"app role unknown", graphsim.SampleSPPartnerPortal + "/a5501e00-0000-4000-8000-0000000000ff", nil, "does not exist on service principal"},
 		{"service principal unknown", "5e7c0000-0000-4000-8000-0000000000ff/*", nil, "does not exist"},
 	}
@@ -220,5 +230,26 @@ func TestRunChecksStateTable(t *testing.T) {
 	rep = run("DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:1/devstoreaccount1;")
 	if r := find(t, rep, "state table"); r.Status != doctor.Fail || r.Fix == "" {
 		t.Fatalf("unreachable: %+v", r)
+	}
+}
+
+// TestCrossTenantAccess: the cross-tenant access default read through
+// msgraph-sdk-go from graphsim: allowing passes (naming the domain list it
+// cannot read), blocking warns, and an unreadable policy warns.
+func TestCrossTenantAccess(t *testing.T) {
+	sim, d := tenant(t)
+	c := doctor.Checker{Tenant: d}
+	if r := find(t, c.Run(context.Background()), "cross-tenant access"); r.Status != doctor.OK || !strings.Contains(r.Detail, "allow/deny list is not readable") {
+		t.Fatalf("service default: %+v", r)
+	}
+	sim.SetDefaultB2BInbound(false)
+	if r := find(t, c.Run(context.Background()), "cross-tenant access"); r.Status != doctor.Warn || !strings.Contains(r.Detail, "blocks inbound B2B collaboration") || r.Fix == "" {
+		t.Fatalf("blocked: %+v", r)
+	}
+	if err := sim.SetKnobs(graphsim.Knobs{Deny: []string{"GET /policies/crossTenantAccessPolicy/default"}}); err != nil {
+		t.Fatal(err)
+	}
+	if r := find(t, c.Run(context.Background()), "cross-tenant access"); r.Status != doctor.Warn || !strings.Contains(r.Detail, "cannot read") {
+		t.Fatalf("denied: %+v", r)
 	}
 }

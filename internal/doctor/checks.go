@@ -20,6 +20,7 @@ type Tenant interface {
 	GroupKind(ctx context.Context, groupID string) (workflow.GroupKind, error)
 	ObjectExists(ctx context.Context, kind workflow.ChangeKind, id string) (bool, error)
 	ServicePrincipal(ctx context.Context, id string) (graph.ServicePrincipalState, error)
+	DefaultInboundB2B(ctx context.Context) (access string, allUsers bool, err error)
 }
 
 // Records lists the state store's onboarding records (workflow.Store's
@@ -82,7 +83,7 @@ func (c Checker) Run(ctx context.Context) Report {
 	var r Report
 	add := func(res ...Result) { r.Results = append(r.Results, res...) }
 	if c.Tenant != nil {
-		add(c.invitations(ctx), c.privacy(ctx))
+		add(c.invitations(ctx), c.crossTenant(ctx), c.privacy(ctx))
 		add(c.groups(ctx)...)
 		add(c.objects(ctx, workflow.ChangeRole, "role", c.Roles)...)
 		add(c.apps(ctx)...)
@@ -117,6 +118,33 @@ func (c Checker) invitations(ctx context.Context) Result {
 	default:
 		res.Status, res.Detail = Fail, "allowInvitesFrom="+v+": app-only invitations are refused"
 		res.Fix = "Entra admin center > External Identities > External collaboration settings: set guest invite restrictions to 'Member users and users assigned to specific admin roles can invite' or more open"
+	}
+	return res
+}
+
+// crossTenant reads the cross-tenant access default. Graph v1.0 has no
+// way to map POLICY_ALLOWED_DOMAINS to the partners' tenants (their
+// partner-specific settings are keyed by tenant id), and the B2B
+// invitation domain allow/deny list ("collaboration restrictions") is
+// readable only through a beta API, so: a default that blocks inbound B2B
+// collaboration is a warning (partner settings may still allow the
+// partners), and an allowing default passes with the domain list named
+// as unchecked.
+func (c Checker) crossTenant(ctx context.Context) Result {
+	res := Result{Check: "cross-tenant access"}
+	access, allUsers, err := c.Tenant.DefaultInboundB2B(ctx)
+	switch {
+	case err != nil:
+		res.Status, res.Detail = Warn, "cannot read the cross-tenant access default: "+err.Error()
+		res.Fix = "grant the app Policy.Read.All to let doctor check it"
+	case access == "blocked" && allUsers:
+		res.Status, res.Detail = Warn, "the cross-tenant access default blocks inbound B2B collaboration: guests from organizations without partner-specific settings are refused; doctor cannot tell which organizations the allowed domains belong to"
+		res.Fix = "Entra admin center > External Identities > Cross-tenant access settings: allow inbound B2B collaboration by default, or add each partner organization with inbound B2B collaboration allowed"
+	case !allUsers:
+		res.Status, res.Detail = Warn, "the cross-tenant access default sets inbound B2B collaboration to "+access+" for specific external users and groups only; doctor cannot tell whether the partners' guests are among those allowed"
+		res.Fix = "Entra admin center > External Identities > Cross-tenant access settings > Default settings: check the inbound B2B collaboration targets"
+	default:
+		res.Status, res.Detail = OK, "the cross-tenant access default allows inbound B2B collaboration (the invitation domain allow/deny list is not readable through Graph v1.0: check External collaboration settings > Collaboration restrictions by hand)"
 	}
 	return res
 }

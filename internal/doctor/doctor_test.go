@@ -133,7 +133,7 @@ func TestPassingTenantAndRendering(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), "✓ external collaboration") || strings.Contains(b.String(), "✗") ||
-		!strings.Contains(b.String(), "doctor: 8 ok, 0 failed, 0 warnings") {
+		!strings.Contains(b.String(), "doctor: 9 ok, 0 failed, 0 warnings") {
 		t.Fatalf("table:\n%s", b.String())
 	}
 }

@@ -87,12 +87,12 @@ func Run(ctx context.Context, cfg config.Config, o Options, w io.Writer) (Report
 func Directory(ctx context.Context, cfg config.Config) (dir *graph.Directory, appSP string, err error) {
 	opts := graph.Options{BaseURL: cfg.GraphBaseURL, Logger: slog.New(slog.DiscardHandler)}
 	if cfg.GraphAuth != "none" {
-		cred, err := app.NewCredential(cfg.Identity)
+		cred, err := app.NewCredential(cfg.GraphIdentity)
 		if err != nil {
-			return nil, "", fmt.Errorf("graph access: no credential for %s: %w", cfg.Identity, err)
+			return nil, "", fmt.Errorf("graph access: no credential for %s: %w", cfg.GraphIdentity, err)
 		}
 		if appSP, err = AppSPFromToken(ctx, cred); err != nil {
-			return nil, "", fmt.Errorf("graph access with %s: %w", cfg.Identity, err)
+			return nil, "", fmt.Errorf("graph access with %s: %w", cfg.GraphIdentity, err)
 		}
 		opts.Credential = cred
 	}
