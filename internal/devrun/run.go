@@ -252,7 +252,9 @@ func (r *runtime) doctor() {
 		r.appLog.Warn("doctor could not run", logkey.Error, err)
 		return
 	}
-	rep := doctor.ForConfig(r.cfg, dir, o).Run(ctx)
+	c := doctor.ForConfig(r.cfg, dir, o)
+	c.MaxDeliveryCount, c.LockDuration = 0, 0 // dev's --max-delivery-count and --lock-duration are chosen, not drift
+	rep := c.Run(ctx)
 	if r.cfg.LogFormat == "json" {
 		r.appLog.Info(rep.Summary())
 		return
