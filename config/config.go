@@ -85,6 +85,22 @@ func Load(getenv Getenv) (Config, error) {
 	return c, nil
 }
 
+// LoadPolicy reads and validates only the settings that judge an event
+// (the policy, event type aliases, the default redirect URL and the
+// reminder settings), for the commands that check events without running
+// the workflow (`onboard validate`, `onboard send`): an operator's shell
+// need not hold the app's Graph, store or Service Bus settings.
+func LoadPolicy(getenv Getenv) (workflow.Policy, workflow.Config, error) {
+	r := &reader{getenv: getenv}
+	var c Config
+	r.policy(&c)
+	r.workflow(&c)
+	if len(r.problems) > 0 {
+		return c.Policy, c.Workflow, errors.New("invalid settings:\n  " + strings.Join(r.problems, "\n  "))
+	}
+	return c.Policy, c.Workflow, nil
+}
+
 // reader reads settings for Load and collects every problem.
 type reader struct {
 	getenv   Getenv

@@ -31,6 +31,9 @@ func newSend() *cobra.Command {
 		Long: `Sends one structured-mode CloudEvent to the onboarding queue with
 MessageId = the event id, to the dev runtime (--dev-url) or, with
 --servicebus or a ServiceBusConnection* setting, to Service Bus.
+The event is checked first, as `+"`onboard validate`"+` does (against dev's
+settings for the dev runtime, yours for Service Bus); with a problem it
+lists each, sends nothing and exits 1. --no-validate sends it unchecked.
 Prints the message id.`,
 		Example: `  onboard send examples/partner-approved.json
   onboard send --type partner-approved --data @examples/ada.json`,
@@ -47,13 +50,52 @@ Prints the message id.`,
 	f.StringVar(&spec.Source, "source", "", "CloudEvent source (default "+ops.DefaultSource+" for built events; overrides a file's)")
 	f.StringVar(&spec.ID, "id", "", "CloudEvent id and MessageId (default: a new UUID for built events; overrides a file's)")
 	f.StringVar(&spec.Subject, "subject", "", "CloudEvent subject (optional)")
+	noValidate := f.Bool("no-validate", false, "send without checking the event first (to test how the handler treats a bad one)")
 	target := addTarget(f)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if len(args) == 1 {
 			spec.File = args[0]
 		}
-		return ops.Send(cmd.Context(), ops.SendOptions{Event: spec, Target: target()}, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		o := ops.SendOptions{Event: spec, Target: target(), NoValidate: *noValidate}
+		return ops.Send(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 	}
+	return cmd
+}
+
+func newValidate() *cobra.Command {
+	var o ops.ValidateOptions
+	cmd := &cobra.Command{
+		Use:   "validate FILE... [flags]",
+		Short: "Check events as the handler would (schema and policy, no Graph) and list every problem",
+		Long: `Checks each FILE as the handler checks the message `+"`onboard send FILE`"+`
+makes of it: the CloudEvent, its type, its source, the data (every field
+against its rule) and the policy, without Graph or the state store. Every
+problem is listed with its field and rule. A file holding only event data
+(no "specversion") is checked as the data of a partner-approved event.
+
+--settings dev (default) judges by the settings `+"`onboard dev`"+` runs with
+(yours over dev's defaults); --settings serve by your settings alone, as
+the deployed handler reads them (environment and ./local.settings.json).
+
+Exit status: 0 when every file is valid, 1 when any has a problem, 2 for
+a usage error.`,
+		Example: `  onboard validate examples/*.json
+  onboard validate --settings serve examples/partner-approved.json`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("want at least one FILE (a CloudEvent JSON file, or partner-approved data)")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Settings != ops.JudgeDev && o.Settings != ops.JudgeServe {
+				return usagef("--settings %q: must be dev or serve", o.Settings)
+			}
+			o.Files = args
+			return ops.Validate(o, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&o.Settings, "settings", ops.JudgeDev, "settings to judge by: dev (those `onboard dev` runs with) or serve (yours, as deployed)")
 	return cmd
 }
 

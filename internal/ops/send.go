@@ -15,6 +15,10 @@ import (
 type SendOptions struct {
 	Event  EventSpec
 	Target Target
+	// NoValidate sends the event unchecked; by default it is checked as
+	// `onboard validate` does (dev's settings for the dev runtime, yours as
+	// serve reads them for Service Bus) and not sent when it has problems.
+	NoValidate bool
 }
 
 // Send sends one structured-mode CloudEvent to the onboarding queue with
@@ -33,6 +37,20 @@ func Send(ctx context.Context, o SendOptions, stdout, stderr io.Writer) error {
 	get, _, err := config.UserSettings()
 	if err != nil {
 		return err
+	}
+	if !o.NoValidate {
+		which := JudgeDev
+		if target.useServiceBus(get) {
+			which = JudgeServe
+		}
+		j, err := loadJudge(which)
+		if err != nil {
+			return fmt.Errorf("%w (--no-validate sends without checking)", err)
+		}
+		if err := j.check(e); err != nil {
+			writeProblems(stderr, "event "+e.ID(), err)
+			return fmt.Errorf("%w event: nothing sent; `onboard validate FILE` lists the same problems, --no-validate sends anyway", ErrInvalid)
+		}
 	}
 
 	if target.useServiceBus(get) {
