@@ -31,7 +31,7 @@ func newSend() *cobra.Command {
 		Long: `Sends one structured-mode CloudEvent to the onboarding queue with
 MessageId = the event id, to the dev runtime (--dev-url) or, with
 --servicebus or a ServiceBusConnection* setting, to Service Bus.
-The event is checked first, as `+"`onboard validate`"+` does (against dev's
+The event is checked first, as ` + "`onboard validate`" + ` does (against dev's
 settings for the dev runtime, yours for Service Bus); with a problem it
 lists each, sends nothing and exits 1. --no-validate sends it unchecked.
 Prints the message id.`,
@@ -67,13 +67,13 @@ func newValidate() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate FILE... [flags]",
 		Short: "Check events as the handler would (schema and policy, no Graph) and list every problem",
-		Long: `Checks each FILE as the handler checks the message `+"`onboard send FILE`"+`
+		Long: `Checks each FILE as the handler checks the message ` + "`onboard send FILE`" + `
 makes of it: the CloudEvent, its type, its source, the data (every field
 against its rule) and the policy, without Graph or the state store. Every
 problem is listed with its field and rule. A file holding only event data
 (no "specversion") is checked as the data of a partner-approved event.
 
---settings dev (default) judges by the settings `+"`onboard dev`"+` runs with
+--settings dev (default) judges by the settings ` + "`onboard dev`" + ` runs with
 (yours over dev's defaults); --settings serve by your settings alone, as
 the deployed handler reads them (environment and ./local.settings.json).
 
