@@ -127,11 +127,18 @@ func (r *runtime) loadSettings() error {
 	if r.sim != nil {
 		rt.GraphURL, rt.Graphsim = graphsim.BaseURL(r.simLn), true
 	}
+	over, err := overrides(rt, user)
+	if err != nil {
+		return err
+	}
 	r.get, r.fileValues = devSettings(rt, user), fileValues
 	if r.cfg, err = config.Load(r.get); err != nil {
 		return err
 	}
 	r.appLog, r.hostLog = devLoggers(r.stderr, r.cfg.LogFormat, r.cfg.LogLevel)
+	for _, o := range over {
+		r.appLog.Info(fmt.Sprintf("dev overrides %s=%s with %s (%s)", o.Name, o.Yours, o.Dev, o.Why))
+	}
 	return nil
 }
 
