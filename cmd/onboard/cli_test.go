@@ -43,6 +43,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"dev", "--lock-duration", "0s"}, exitUsage, "", "--lock-duration: must be more than 0"},
 		{[]string{"dev", "--addr", "0.0.0.0:7071"}, exitUsage, "", "must be a loopback address"},
 		{[]string{"dev", "--max-delivery-count", "many"}, exitUsage, "", "invalid argument \"many\""},
+		{[]string{"dev", "--color", "sometimes"}, exitUsage, "", `--color "sometimes": must be auto, always or never`},
 		{[]string{"send", "missing.json", "--dev-url", "http://127.0.0.1:1"}, exitFailure, "", "FILE missing.json: no such file"},
 		{[]string{"status", "ada@fabrikam.com", "--dev-url", "http://127.0.0.1:1"}, exitFailure, "", "is `onboard dev` running"},
 	} {

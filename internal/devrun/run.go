@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -21,6 +22,7 @@ import (
 	"github.com/b2b-onboarding/onboard/internal/app"
 	"github.com/b2b-onboarding/onboard/internal/doctor"
 	"github.com/b2b-onboarding/onboard/internal/localqueue"
+	"github.com/b2b-onboarding/onboard/internal/logging"
 	"github.com/b2b-onboarding/onboard/internal/logkey"
 	"github.com/b2b-onboarding/onboard/store"
 	"github.com/b2b-onboarding/onboard/workflow"
@@ -135,7 +137,11 @@ func (r *runtime) loadSettings() error {
 	if r.cfg, err = config.Load(r.get); err != nil {
 		return err
 	}
-	r.appLog, r.hostLog = devLoggers(r.stderr, r.cfg.LogFormat, r.cfg.LogLevel)
+	color, err := logging.UseColor(r.o.Color, r.stderr, os.Getenv("NO_COLOR"))
+	if err != nil {
+		return err
+	}
+	r.appLog, r.hostLog = devLoggers(r.stderr, r.cfg.LogFormat, r.cfg.LogLevel, color)
 	for _, o := range over {
 		r.appLog.Info(fmt.Sprintf("dev overrides %s=%s with %s (%s)", o.Name, o.Yours, o.Dev, o.Why))
 	}
@@ -177,9 +183,10 @@ func (r *runtime) serve(ctx context.Context, a *app.App, broker *devhost.Broker)
 	}
 	defer cleanup()
 	replies := newReplyLogs()
+	invocations := newInvocationLog(r.appLog, replies)
 	host, err := devhost.NewHost(devhost.HostOptions{AppRoot: root, HandlerURL: "http://" + r.handlerLn.Addr().String(),
 		Broker: broker, Settings: config.SettingsMap(r.get, r.fileValues), Logger: r.hostLog,
-		OnInvocation: func(inv devhost.Invocation) { logInvocation(r.appLog, replies, inv) }})
+		OnInvocation: invocations.Log})
 	if err != nil {
 		return fmt.Errorf("function app in %s: %w", rootSource, err)
 	}
