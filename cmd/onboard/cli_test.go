@@ -40,6 +40,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"dlq", "show"}, exitUsage, "", "one MESSAGE-ID"},
 		{[]string{"dlq", "list", "x"}, exitUsage, "", "want no arguments"},
 		{[]string{"dlq", "replay", "a", "b"}, exitUsage, "", "one MESSAGE-ID"},
+		{[]string{"dlq", "purge", "--dev-url", "http://127.0.0.1:1"}, exitUsage, "", "confirm with --yes"},
 		{[]string{"dev", "--lock-duration", "0s"}, exitUsage, "", "--lock-duration: must be more than 0"},
 		{[]string{"dev", "--addr", "0.0.0.0:7071"}, exitUsage, "", "must be a loopback address"},
 		{[]string{"dev", "--max-delivery-count", "many"}, exitUsage, "", "invalid argument \"many\""},

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -122,7 +124,7 @@ failures. --json prints the record itself.`,
 }
 
 func newDLQ() *cobra.Command {
-	var asJSON bool
+	var asJSON, yes bool
 	cmd := &cobra.Command{
 		Use:   "dlq list|show|replay|purge [MESSAGE-ID] [flags]",
 		Short: "List, show, replay or purge dead letters, with the recorded reasons",
@@ -147,11 +149,18 @@ letter is shown with the reason the workflow recorded for its MessageId
 			c.Args = exactArgs(1, "one MESSAGE-ID (see `onboard dlq list`)")
 		}
 		c.RunE = func(c *cobra.Command, args []string) error {
-			o := ops.DLQOptions{Action: name, JSON: asJSON, Target: target()}
+			o := ops.DLQOptions{Action: name, JSON: asJSON, Target: target(), Yes: yes}
 			if withID {
 				o.ID = args[0]
 			}
-			return ops.DLQ(c.Context(), o, c.OutOrStdout(), c.ErrOrStderr(), time.Now())
+			if in, ok := c.InOrStdin().(*os.File); ok && isTerminal(in) {
+				o.Confirm = in
+			}
+			err := ops.DLQ(c.Context(), o, c.OutOrStdout(), c.ErrOrStderr(), time.Now())
+			if errors.Is(err, ops.ErrNotConfirmed) {
+				return usageError{err}
+			}
+			return err
 		}
 		return c
 	}
@@ -159,7 +168,14 @@ letter is shown with the reason the workflow recorded for its MessageId
 		action(ops.DLQList, "List the dead letters with their recorded reasons", false),
 		action(ops.DLQShow, "Show one dead letter with its body", true),
 		action(ops.DLQReplay, "Resubmit a dead letter with a fresh MessageId and print it", true),
-		action(ops.DLQPurge, "Delete every dead letter (no question asked) and print the count", false),
+		action(ops.DLQPurge, "Delete every dead letter (asks first on a terminal; --yes to skip the question) and print the count", false),
 	)
+	cmd.PersistentFlags().BoolVar(&yes, "yes", false, "purge: delete without asking (required when not on a terminal)")
 	return cmd
+}
+
+// isTerminal reports whether f is a terminal (a character device).
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

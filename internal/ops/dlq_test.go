@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -181,9 +182,32 @@ func TestDLQCommandsOnDevRuntime(t *testing.T) {
 		t.Errorf("replayed message %+v ok=%v: want id %s, same body, first delivery", m.MessageID, ok, newID)
 	}
 
-	out, _, err = run("purge")
-	if err != nil || strings.TrimSpace(out) != "purged 1 dead letter from queue onboarding at "+url {
-		t.Errorf("purge: %q %v", out, err)
+	// purge: refused without --yes and without a terminal, asks on one
+	purge := func(yes bool, answer *string) (string, string, error) {
+		var out, errOut bytes.Buffer
+		o := DLQOptions{Action: DLQPurge, Target: Target{DevURL: url, DevURLGiven: true}, Yes: yes}
+		if answer != nil {
+			o.Confirm = strings.NewReader(*answer)
+		}
+		err := DLQ(ctx, o, &out, &errOut, now)
+		return out.String(), errOut.String(), err
+	}
+	no, yes := "n\n", "y\n"
+	if _, _, err := purge(false, nil); !errors.Is(err, ErrNotConfirmed) || q.Stats().DeadLetter != 1 {
+		t.Errorf("purge without --yes or a terminal: %v (%d dead letters left)", err, q.Stats().DeadLetter)
+	}
+	if _, errOut, err := purge(false, &no); err == nil || !strings.Contains(errOut, "Delete 1 dead letter from queue onboarding at "+url+"? This cannot be undone. [y/N]") || q.Stats().DeadLetter != 1 {
+		t.Errorf("purge answered no: %v %q (%d dead letters left)", err, errOut, q.Stats().DeadLetter)
+	}
+	if out, _, err := purge(false, &yes); err != nil || strings.TrimSpace(out) != "purged 1 dead letter from queue onboarding at "+url {
+		t.Errorf("purge answered yes: %q %v", out, err)
+	}
+	if out, errOut, err := purge(false, &yes); err != nil || out != "" || !strings.Contains(errOut, "nothing to purge") {
+		t.Errorf("purge of an empty queue: %q %q %v", out, errOut, err)
+	}
+	poison(t, q, "again", body)
+	if out, _, err := purge(true, nil); err != nil || strings.TrimSpace(out) != "purged 1 dead letter from queue onboarding at "+url {
+		t.Errorf("purge --yes: %q %v", out, err)
 	}
 	out, _, _ = run("list")
 	if !strings.HasPrefix(out, "no dead letters in queue onboarding") {
