@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/b2b-onboarding/onboard/devhost"
+	"github.com/b2b-onboarding/onboard/internal/logging"
 	"github.com/b2b-onboarding/onboard/internal/ops"
 )
 
@@ -101,6 +102,38 @@ a usage error.`,
 	return cmd
 }
 
+func newList() *cobra.Command {
+	var o ops.ListOptions
+	cmd := &cobra.Command{
+		Use:   "list [flags]",
+		Short: "List the onboardings in the state store (key, phase, guest, emails, next reminder, last error)",
+		Long: `Lists every onboarding record: its key (the address), phase, guest id,
+emails sent, next reminder and last error, as a table, or the records as
+JSON. From the dev runtime (--dev-url), or, with --servicebus or a
+ServiceBusConnection* setting, from the state table the settings name
+(STATE_TABLE_*). An event that was refused or invalid has no record: see
+` + "`onboard dlq list`" + `.`,
+		Example: `  onboard list
+  onboard list --phase Failed
+  onboard list --json | jq '.[].key'`,
+		Args: noArgs,
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Phase, "phase", "", "only onboardings in this phase: New, Invited, Provisioned, Completed, Expired or Failed")
+	f.BoolVar(&o.JSON, "json", false, "print the records as JSON (for scripts)")
+	target := addTarget(f)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if o.Phase != "" {
+			if _, err := ops.ParsePhase(o.Phase); err != nil {
+				return usageError{err}
+			}
+		}
+		o.Target = target()
+		return ops.List(cmd.Context(), o, cmd.OutOrStdout(), time.Now())
+	}
+	return cmd
+}
+
 func newStatus() *cobra.Command {
 	var o ops.StatusOptions
 	cmd := &cobra.Command{
@@ -153,7 +186,7 @@ letter is shown with the reason the workflow recorded for its MessageId
 			if withID {
 				o.ID = args[0]
 			}
-			if in, ok := c.InOrStdin().(*os.File); ok && isTerminal(in) {
+			if in, ok := c.InOrStdin().(*os.File); ok && logging.IsTerminal(in) {
 				o.Confirm = in
 			}
 			err := ops.DLQ(c.Context(), o, c.OutOrStdout(), c.ErrOrStderr(), time.Now())
@@ -172,10 +205,4 @@ letter is shown with the reason the workflow recorded for its MessageId
 	)
 	cmd.PersistentFlags().BoolVar(&yes, "yes", false, "purge: delete without asking (required when not on a terminal)")
 	return cmd
-}
-
-// isTerminal reports whether f is a terminal (a character device).
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"golang.org/x/term"
 )
 
 // Colour modes of --color.
@@ -28,15 +30,15 @@ func UseColor(mode string, w io.Writer, noColor string) (bool, error) {
 	return false, fmt.Errorf("--color %q: must be auto, always or never", mode)
 }
 
-// isTerminal reports whether w is a character device (a terminal).
+// isTerminal reports whether w is a terminal.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && IsTerminal(f)
 }
+
+// IsTerminal reports whether f is a terminal (not a file, a pipe or
+// /dev/null, which is a character device too).
+func IsTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 // ANSI colours of the console format.
 const (

@@ -23,6 +23,14 @@ func TestUseColor(t *testing.T) {
 	if got, _ := UseColor("auto", pipe, ""); got {
 		t.Error("auto on a pipe (*os.File, not a terminal): colour on")
 	}
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	if IsTerminal(devNull) {
+		t.Error("/dev/null (a character device) counted as a terminal")
+	}
 	for _, tc := range []struct {
 		name, mode, noColor string
 		terminal            bool

@@ -58,6 +58,9 @@ var ErrNotConfirmed = errors.New("purge deletes every dead letter and cannot be 
 // MessageId and prints it; purge deletes every dead letter and prints the
 // count.
 func DLQ(ctx context.Context, o DLQOptions, stdout, stderr io.Writer, now time.Time) error {
+	if o.Action == DLQPurge && !o.Yes && o.Confirm == nil {
+		return ErrNotConfirmed // before anything is opened
+	}
 	get, _, err := config.UserSettings()
 	if err != nil {
 		return err

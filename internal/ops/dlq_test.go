@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -68,6 +69,17 @@ func devDLQServer(t *testing.T) (*devhost.Queue, workflow.Store, string) {
 	st := store.NewMemory()
 	mux := http.NewServeMux()
 	mux.Handle("GET /_dev/failures/", devrun.FailuresHandler(st))
+	mux.Handle("GET /_dev/onboardings", devrun.OnboardingsHandler(st))
+	// the status function as the handler answers it: the record, or 404
+	mux.HandleFunc("GET /api/onboarding/{key}", func(w http.ResponseWriter, r *http.Request) {
+		rec, err := st.Load(r.Context(), r.PathValue("key"))
+		if err != nil {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"error":"no onboarding for `+r.PathValue("key")+`"}`)
+			return
+		}
+		json.NewEncoder(w).Encode(rec)
+	})
 	mux.Handle("/", devhost.NewAdminHandler(b, nil))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -262,6 +274,13 @@ func TestWriteStatus(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("want %q in\n%s", want, b.String())
 		}
+	}
+	// a failure recorded without a message id shows no empty one
+	rec.Failure.MessageID = ""
+	b.Reset()
+	writeStatus(&b, rec, now)
+	if want := "failure       policy: roles[0]: privileged (12:00:10)\n"; !strings.Contains(b.String(), want) || strings.Contains(b.String(), "message ,") {
+		t.Errorf("want %q in\n%s", want, b.String())
 	}
 }
 
