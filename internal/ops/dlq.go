@@ -151,7 +151,7 @@ func openDLQ(ctx context.Context, target Target, get config.Getenv, stderr io.Wr
 		return &devDLQ{client: c, base: strings.TrimRight(target.DevURL, "/"), queue: target.devQueue(ctx, c, get),
 			http: &http.Client{Timeout: 30 * time.Second}}, func() {}, nil
 	}
-	client, conn, err := serviceBusClient(get)
+	client, conn, err := serviceBusClient(ctx, get)
 	if err != nil {
 		return nil, nil, err
 	}

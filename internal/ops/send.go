@@ -54,7 +54,7 @@ func Send(ctx context.Context, o SendOptions, stdout, stderr io.Writer) error {
 	}
 
 	if target.useServiceBus(get) {
-		client, conn, err := serviceBusClient(get)
+		client, conn, err := serviceBusClient(ctx, get)
 		if err != nil {
 			return err
 		}
