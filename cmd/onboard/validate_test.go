@@ -160,3 +160,23 @@ func TestSendValidatesFirst(t *testing.T) {
 		})
 	}
 }
+
+// TestDevRefusesInvalidOverriddenSettings: dev replaces REMINDER_SCHEDULE
+// and GRAPH_AUTH with its own values, but a value that is wrong on its own
+// stops it (exit 1) naming the setting and the rule, instead of being
+// silently ignored.
+func TestDevRefusesInvalidOverriddenSettings(t *testing.T) {
+	cleanSettings(t)
+	t.Setenv("REMINDER_SCHEDULE", "abc")
+	t.Setenv("GRAPH_AUTH", "bogus")
+	var stdout, stderr strings.Builder
+	code := run(context.Background(), []string{"dev", "--in-memory", "--addr", "127.0.0.1:0"}, &stdout, &stderr)
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d\nstderr: %s", code, exitFailure, stderr.String())
+	}
+	for _, want := range []string{`REMINDER_SCHEDULE: entry 1: invalid duration "abc"`, `GRAPH_AUTH: must be one of managedidentity, default, none, got "bogus"`} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr %q lacks %q", stderr.String(), want)
+		}
+	}
+}

@@ -90,17 +90,8 @@ func levelName(l slog.Level) string {
 	return "DEBUG"
 }
 
-func levelTone(l slog.Level) string {
-	switch {
-	case l >= slog.LevelError:
-		return "error"
-	case l >= slog.LevelWarn:
-		return "warn"
-	case l >= slog.LevelInfo:
-		return "info"
-	}
-	return "debug"
-}
+// levelTone is the colour tone of a level (logging.Colorize).
+func levelTone(l slog.Level) string { return strings.ToLower(levelName(l)) }
 
 // outcomeRe finds the outcome in an invocation line (invocationLog):
 // "→ 200 completed", "→ 404", "→ 500 abandoned", "dead-lettered after 10

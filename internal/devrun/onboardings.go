@@ -17,8 +17,7 @@ func OnboardingsHandler(store workflow.Store) http.Handler {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		recs, err := store.List(r.Context())
 		if err != nil {
-			w.WriteHeader(http.StatusInternalServerError)
-			json.NewEncoder(w).Encode(map[string]string{"error": "state store: " + err.Error()})
+			writeError(w, http.StatusInternalServerError, "state store: "+err.Error())
 			return
 		}
 		if recs == nil {
