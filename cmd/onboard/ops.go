@@ -34,9 +34,10 @@ func newSend() *cobra.Command {
 		Long: `Sends one structured-mode CloudEvent to the onboarding queue with
 MessageId = the event id, to the dev runtime (--dev-url) or, with
 --servicebus or a ServiceBusConnection* setting, to Service Bus.
-The event is checked first, as ` + "`onboard validate`" + ` does (against dev's
-settings for the dev runtime, yours for Service Bus); with a problem it
-lists each, sends nothing and exits 1. --no-validate sends it unchecked.
+The event is checked first, as ` + "`onboard validate`" + ` does: by the running
+dev runtime with its own settings, or by yours for Service Bus. With a
+problem it lists each, sends nothing and exits 1. --no-validate sends it
+unchecked.
 Prints the message id.`,
 		Example: `  onboard send examples/partner-approved.json
   onboard send --type partner-approved --data @examples/ada.json`,

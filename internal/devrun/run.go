@@ -193,6 +193,7 @@ func (r *runtime) serve(ctx context.Context, a *app.App, broker *devhost.Broker)
 	mux := http.NewServeMux()
 	mux.Handle("GET /_dev/failures/", FailuresHandler(a.Store))
 	mux.Handle("GET /_dev/onboardings", OnboardingsHandler(a.Store))
+	mux.Handle("POST /_dev/validate", ValidateHandler(r.cfg.Policy, r.cfg.Workflow))
 	mux.Handle("/", host.Handler())
 
 	quiet := slog.New(slog.DiscardHandler)

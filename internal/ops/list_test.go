@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	neturl "net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/b2b-onboarding/onboard/internal/devrun"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -111,4 +116,54 @@ func TestStatusOfAnUnknownAddress(t *testing.T) {
 			t.Errorf("%s: stdout %q, want %q", tc.key, out.String(), tc.out)
 		}
 	}
+}
+
+// TestSendAsksTheRunningDev: send judges an event by the settings of the
+// dev runtime that will handle it (its POST /_dev/validate), not by the
+// shell's: a privileged role the running dev allows is sent, one it
+// refuses is not.
+func TestSendAsksTheRunningDev(t *testing.T) {
+	clean(t)
+	const globalAdmin = "62e90394-69f5-4237-9190-012177145e10"
+	event := writeFile(t, "e.json", `{"specversion":"1.0","type":"partner-approved","source":"/procurement/partners","id":"pa-1",
+ "data":{"requestId":"PR-1","email":"ada@fabrikam.com","roles":["`+globalAdmin+`"]}}`)
+	for _, tc := range []struct {
+		name   string
+		policy workflow.Policy
+		sent   bool
+	}{
+		{"dev allows it", workflow.Policy{AllowedSources: []string{"*"}, AllowedRoles: []string{globalAdmin}, AllowedPrivilegedRoles: []string{globalAdmin}}, true},
+		{"dev refuses it", workflow.Policy{AllowedSources: []string{"*"}, AllowedRoles: []string{"*"}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, url := devOps(t)
+			mux := http.NewServeMux()
+			mux.Handle("POST /_dev/validate", devrun.ValidateHandler(tc.policy, workflow.Config{}))
+			mux.Handle("/", proxyTo(t, url))
+			srv := httptest.NewServer(mux)
+			defer srv.Close()
+			var out, errOut bytes.Buffer
+			err := Send(context.Background(), SendOptions{Event: EventSpec{File: event}, Target: Target{DevURL: srv.URL, DevURLGiven: true, Queue: "onboarding"}}, &out, &errOut)
+			q, qerr := b.Queue("onboarding")
+			if qerr != nil {
+				t.Fatal(qerr)
+			}
+			if sent := q.Stats().Active == 1; sent != tc.sent || (err == nil) != tc.sent {
+				t.Fatalf("sent %v (%v), want %v\nstderr: %s", sent, err, tc.sent, errOut.String())
+			}
+			if !tc.sent && !strings.Contains(errOut.String(), "policy: roles[0]: role "+globalAdmin+" (Global Administrator) is privileged") {
+				t.Errorf("stderr %q: want the running dev's reason", errOut.String())
+			}
+		})
+	}
+}
+
+// proxyTo forwards requests to url.
+func proxyTo(t *testing.T, url string) http.Handler {
+	t.Helper()
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return httputil.NewSingleHostReverseProxy(u)
 }

@@ -56,7 +56,7 @@ func Validate(o ValidateOptions, stdout io.Writer) error {
 			continue
 		}
 		bad++
-		writeProblems(stdout, f, err)
+		writeProblems(stdout, f, problems(err))
 	}
 	if bad > 0 {
 		return fmt.Errorf("%w: %d of %d file(s) have problems", ErrInvalid, bad, len(o.Files))
@@ -65,8 +65,7 @@ func Validate(o ValidateOptions, stdout io.Writer) error {
 }
 
 // writeProblems prints "NAME: N problem(s)" and one indented line each.
-func writeProblems(w io.Writer, name string, err error) {
-	list := problems(err)
+func writeProblems(w io.Writer, name string, list []string) {
 	fmt.Fprintf(w, "%s: %d problem%s\n", name, len(list), plural(len(list)))
 	for _, p := range list {
 		fmt.Fprintf(w, "  %s\n", p)
