@@ -137,7 +137,7 @@ func (r *runtime) loadSettings() error {
 	if r.cfg, err = config.Load(r.get); err != nil {
 		return err
 	}
-	color, err := logging.UseColor(r.o.Color, r.stderr, os.Getenv("NO_COLOR"))
+	color, err := logging.UseColor(r.o.Color, r.stderr, os.Getenv(logging.NoColorVar))
 	if err != nil {
 		return err
 	}

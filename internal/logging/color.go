@@ -15,6 +15,12 @@ const (
 	ColorNever  = "never"
 )
 
+// NoColorVar is the environment variable of the no-color.org convention.
+// It is the terminal user's preference, read by every CLI that colours,
+// not an app setting: it is not in config.Settings (nor in the app
+// settings of the templates), and only `dev`'s console reads it.
+const NoColorVar = "NO_COLOR"
+
 // UseColor decides whether log lines written to w are coloured: mode is
 // --color's value; with auto, colour is on only when w is a terminal and
 // the NO_COLOR environment variable is unset or empty (no-color.org).
