@@ -47,6 +47,11 @@ type Config struct {
 
 	LogFormat string // text | json
 	LogLevel  string
+
+	// Warnings are settings that are valid but probably not what was
+	// meant (a privileged role among POLICY_ALLOWED_ROLES); serve and dev
+	// log each at start-up.
+	Warnings []string
 }
 
 // Getenv reads one setting; ok is false when it is not set.
@@ -62,33 +67,90 @@ func Load(getenv Getenv) (Config, error) {
 	c := Config{
 		Port:          r.get("FUNCTIONS_CUSTOMHANDLER_PORT"),
 		GraphBaseURL:  strings.TrimRight(r.get("GRAPH_BASE_URL"), "/"),
-		GraphAuth:     r.oneOf("GRAPH_AUTH", "managedidentity", "default", "none"),
+		GraphAuth:     r.oneOf("GRAPH_AUTH", choices["GRAPH_AUTH"]...),
 		AzureClientID: r.get("AZURE_CLIENT_ID"),
-		Scheduler:     r.oneOf("SCHEDULER", "servicebus", "memory"),
+		Scheduler:     r.oneOf("SCHEDULER", choices["SCHEDULER"]...),
 		Queue:         r.get("ONBOARDING_QUEUE"),
-		StateStore:    r.oneOf("STATE_STORE", "tables", "memory"),
+		StateStore:    r.oneOf("STATE_STORE", choices["STATE_STORE"]...),
 		TableName:     r.get("STATE_TABLE_NAME"),
-		LogFormat:     r.oneOf("LOG_FORMAT", "text", "json"),
-		LogLevel:      r.oneOf("LOG_LEVEL", "debug", "info", "warn", "error"),
+		LogFormat:     r.oneOf("LOG_FORMAT", choices["LOG_FORMAT"]...),
+		LogLevel:      r.oneOf("LOG_LEVEL", choices["LOG_LEVEL"]...),
 	}
-	if p, err := strconv.Atoi(c.Port); err != nil || p < 1 || p > 65535 {
-		r.bad("FUNCTIONS_CUSTOMHANDLER_PORT", "must be a TCP port number, got %q", c.Port)
-	}
+	r.port("FUNCTIONS_CUSTOMHANDLER_PORT")
 	r.graph(&c)
 	r.serviceBus(&c)
 	r.stateStore(&c)
 	r.policy(&c)
 	r.workflow(&c)
+	c.Warnings = r.warnings
 	if len(r.problems) > 0 {
 		return c, errors.New("invalid settings:\n  " + strings.Join(r.problems, "\n  "))
 	}
 	return c, nil
 }
 
+// choices are the values of the settings that take one of a few words.
+var choices = map[string][]string{
+	"GRAPH_AUTH":  {"managedidentity", "default", "none"},
+	"SCHEDULER":   {"servicebus", "memory"},
+	"STATE_STORE": {"tables", "memory"},
+	"LOG_FORMAT":  {"text", "json"},
+	"LOG_LEVEL":   {"debug", "info", "warn", "error"},
+}
+
+// CheckValue returns the rule a value of the setting name breaks, or ""
+// when it is valid on its own (rules between settings are Load's).
+// `onboard dev` checks with it the settings it overrides, so that a
+// mistake in them is reported instead of hidden by the override.
+func CheckValue(name, value string) string {
+	r := &reader{getenv: FromMap(map[string]string{name: value})}
+	switch name {
+	case "REMINDER_SCHEDULE":
+		if _, err := ParseSchedule(r.get(name)); err != nil {
+			r.bad(name, "%v", err)
+		}
+	case "REMINDER_EXPIRE_AFTER":
+		r.dur(name)
+	case "GRAPH_BASE_URL":
+		c := Config{GraphBaseURL: strings.TrimRight(r.get(name), "/"), GraphAuth: "default"}
+		r.graph(&c)
+	case "FUNCTIONS_CUSTOMHANDLER_PORT":
+		r.port(name)
+	default:
+		if allowed, ok := choices[name]; ok {
+			r.oneOf(name, allowed...)
+		}
+	}
+	return strings.Join(r.problems, "; ")
+}
+
+// LoadPolicy reads and validates only the settings that judge an event
+// (the policy, event type aliases, the default redirect URL and the
+// reminder settings), for the commands that check events without running
+// the workflow (`onboard validate`, `onboard send`): an operator's shell
+// need not hold the app's Graph, store or Service Bus settings.
+func LoadPolicy(getenv Getenv) (workflow.Policy, workflow.Config, error) {
+	r := &reader{getenv: getenv}
+	var c Config
+	r.policy(&c)
+	r.workflow(&c)
+	if len(r.problems) > 0 {
+		return c.Policy, c.Workflow, errors.New("invalid settings:\n  " + strings.Join(r.problems, "\n  "))
+	}
+	return c.Policy, c.Workflow, nil
+}
+
 // reader reads settings for Load and collects every problem.
 type reader struct {
 	getenv   Getenv
 	problems []string
+	warnings []string
+}
+
+func (r *reader) port(name string) {
+	if p, err := strconv.Atoi(r.get(name)); err != nil || p < 1 || p > 65535 {
+		r.bad(name, "must be a TCP port number, got %q", r.get(name))
+	}
 }
 
 func (r *reader) bad(name, rule string, args ...any) {
@@ -126,7 +188,7 @@ func (r *reader) dur(name string) time.Duration {
 	if err != nil {
 		r.bad(name, "%v", err)
 	} else if d <= 0 {
-		r.bad(name, "must be positive")
+		r.bad(name, "must be positive, got %q", r.get(name))
 	}
 	return d
 }
@@ -216,6 +278,7 @@ func (r *reader) policy(c *Config) {
 	for _, p := range c.Policy.Validate() {
 		r.problems = append(r.problems, p.Error())
 	}
+	r.warnings = append(r.warnings, c.Policy.Warnings()...)
 }
 
 // workflow reads the reminder schedule, retries and event type aliases.
@@ -237,7 +300,8 @@ func (r *reader) workflow(c *Config) {
 	}
 	w.ExpireAfter = r.dur("REMINDER_EXPIRE_AFTER")
 	if n := len(w.ReminderSchedule); n > 0 && w.ExpireAfter <= w.ReminderSchedule[n-1] {
-		r.bad("REMINDER_EXPIRE_AFTER", "must be later than the last reminder (%s), got %s", w.ReminderSchedule[n-1], w.ExpireAfter)
+		sched := List(r.get("REMINDER_SCHEDULE"))
+		r.bad("REMINDER_EXPIRE_AFTER", "must be later than the last reminder of REMINDER_SCHEDULE (%s), got %s", sched[len(sched)-1], r.get("REMINDER_EXPIRE_AFTER"))
 	}
 	if w.RetryMax < w.RetryInitial {
 		r.bad("RETRY_MAX_DELAY", "must not be smaller than RETRY_INITIAL_DELAY")
@@ -308,21 +372,23 @@ func ParseDuration(s string) (time.Duration, error) {
 	if s == "" {
 		return 0, errors.New("empty duration")
 	}
+	bad := fmt.Errorf("invalid duration %q (use e.g. 90s, 15m, 12h, 3d or 1d12h)", s)
+	rest := s
 	var total time.Duration
-	if i := strings.Index(s, "d"); i > 0 {
-		days, err := strconv.ParseFloat(s[:i], 64)
+	if i := strings.Index(rest, "d"); i > 0 {
+		days, err := strconv.ParseFloat(rest[:i], 64)
 		if err != nil {
-			return 0, fmt.Errorf("invalid duration %q", s)
+			return 0, bad
 		}
 		total = time.Duration(days * float64(24*time.Hour))
-		s = s[i+1:]
-		if s == "" {
+		rest = rest[i+1:]
+		if rest == "" {
 			return total, nil
 		}
 	}
-	d, err := time.ParseDuration(s)
+	d, err := time.ParseDuration(rest)
 	if err != nil {
-		return 0, fmt.Errorf("invalid duration %q (use e.g. 90s, 15m, 12h, 3d)", s)
+		return 0, bad
 	}
 	return total + d, nil
 }
@@ -331,7 +397,8 @@ func ParseDuration(s string) (time.Duration, error) {
 // positive durations, e.g. "3d,7d,14d". An empty schedule means no reminders.
 func ParseSchedule(s string) ([]time.Duration, error) {
 	var out []time.Duration
-	for i, part := range List(s) {
+	parts := List(s)
+	for i, part := range parts {
 		d, err := ParseDuration(part)
 		if err != nil {
 			return nil, fmt.Errorf("entry %d: %w", i+1, err)
@@ -340,7 +407,8 @@ func ParseSchedule(s string) ([]time.Duration, error) {
 			return nil, fmt.Errorf("entry %d: must be positive", i+1)
 		}
 		if i > 0 && d <= out[i-1] {
-			return nil, fmt.Errorf("entry %d (%s): must be later than entry %d (%s)", i+1, d, i, out[i-1])
+			// echoed as written: 14d, not 336h0m0s
+			return nil, fmt.Errorf("entry %d (%s): must be later than entry %d (%s)", i+1, part, i, parts[i-1])
 		}
 		out = append(out, d)
 	}

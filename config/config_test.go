@@ -20,7 +20,7 @@ var base = []string{"SCHEDULER", "memory", "STATE_STORE", "memory",
 
 func TestLoadValid(t *testing.T) {
 	c, err := Load(env(append(base, "REMINDER_SCHEDULE", "20s,40s,80s", "REMINDER_EXPIRE_AFTER", "100s",
-		"POLICY_ALLOWED_GROUPS", " g1, g2 ,", "POLICY_ALLOWED_DOMAINS", "Fabrikam.COM",
+		"POLICY_ALLOWED_GROUPS", " 9f0c0000-0000-4000-8000-000000000001, 9f0c0000-0000-4000-8000-000000000002 ,", "POLICY_ALLOWED_DOMAINS", "Fabrikam.COM",
 		"EVENT_TYPE_ALIASES", "com.contoso.procurement.partner-approved=partner-approved")...))
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +28,7 @@ func TestLoadValid(t *testing.T) {
 	if got := c.Workflow.ReminderSchedule; len(got) != 3 || got[2] != 80*time.Second {
 		t.Errorf("schedule = %v", got)
 	}
-	if got := c.Policy.AllowedGroups; len(got) != 2 || got[1] != "g2" {
+	if got := c.Policy.AllowedGroups; len(got) != 2 || got[1] != "9f0c0000-0000-4000-8000-000000000002" {
 		t.Errorf("groups = %q", got)
 	}
 	if c.Policy.AllowedDomains[0] != "fabrikam.com" {
@@ -71,9 +71,19 @@ func TestLoadInvalid(t *testing.T) {
 		{"bad scheduler", "SCHEDULER", "cron", "SCHEDULER: must be one of servicebus, memory"},
 		{"bad store", "STATE_STORE", "sql", "STATE_STORE: must be one of"},
 		{"bad port", "FUNCTIONS_CUSTOMHANDLER_PORT", "70000", "FUNCTIONS_CUSTOMHANDLER_PORT: must be a TCP port"},
-		{"decreasing schedule", "REMINDER_SCHEDULE", "7d,3d", "REMINDER_SCHEDULE: entry 2"},
+		{"decreasing schedule", "REMINDER_SCHEDULE", "7d,3d", "REMINDER_SCHEDULE: entry 2 (3d): must be later than entry 1 (7d)"},
+		{"schedule not a duration", "REMINDER_SCHEDULE", "abc", `REMINDER_SCHEDULE: entry 1: invalid duration "abc"`},
+		{"group not a GUID", "POLICY_ALLOWED_GROUPS", "9f0c0000-0000-4000-8000-000000000001,not-a-guid", `POLICY_ALLOWED_GROUPS: entries must be group object ids (GUIDs) or *, got "not-a-guid"`},
+		{"role by name", "POLICY_ALLOWED_ROLES", "Guest Inviter", `POLICY_ALLOWED_ROLES: entries must be role definition ids (GUIDs) or *, got "Guest Inviter"`},
+		{"allowed domain not a domain", "POLICY_ALLOWED_DOMAINS", "fabrikam", `POLICY_ALLOWED_DOMAINS: entries must be domain names such as fabrikam.com (no @, scheme or path), got "fabrikam"`},
+		{"allowed domain as address", "POLICY_ALLOWED_DOMAINS", "ada@fabrikam.com", `POLICY_ALLOWED_DOMAINS: entries must be domain names`},
+		{"allowed domain as URL", "POLICY_ALLOWED_DOMAINS", "https://fabrikam.com", `POLICY_ALLOWED_DOMAINS: entries must be domain names`},
+		{"blocked domain *", "POLICY_BLOCKED_DOMAINS", "*", `POLICY_BLOCKED_DOMAINS: entries must be domain names`},
+		{"cc domain with port", "POLICY_ALLOWED_CC_DOMAINS", "contoso.com:25", `POLICY_ALLOWED_CC_DOMAINS: entries must be domain names`},
+		{"redirect host with path", "POLICY_ALLOWED_REDIRECT_HOSTS", "myapps.microsoft.com/x", "POLICY_ALLOWED_REDIRECT_HOSTS: entries must be host names"},
+		{"source with a space", "POLICY_ALLOWED_SOURCES", "/procurement partners", `POLICY_ALLOWED_SOURCES: entries must be CloudEvent sources`},
 		{"bad duration", "REMINDER_SCHEDULE", "3 days", "REMINDER_SCHEDULE: entry 1: invalid duration"},
-		{"expiry before last reminder", "REMINDER_EXPIRE_AFTER", "10d", "REMINDER_EXPIRE_AFTER: must be later than the last reminder"},
+		{"expiry before last reminder", "REMINDER_EXPIRE_AFTER", "10d", "REMINDER_EXPIRE_AFTER: must be later than the last reminder of REMINDER_SCHEDULE (14d), got 10d"},
 		{"bad expiry action", "EXPIRY_ACTION", "archive", "EXPIRY_ACTION: must be one of none, disable, delete"},
 		{"bad alias", "EVENT_TYPE_ALIASES", "x=approve", "EVENT_TYPE_ALIASES: each entry"},
 		{"bad table", "STATE_TABLE_NAME", "on-boarding", "STATE_TABLE_NAME: must be 3-63"},
@@ -87,7 +97,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"member flag", "POLICY_ALLOW_MEMBER_USER_TYPE", "yes please", "POLICY_ALLOW_MEMBER_USER_TYPE: must be true or false"},
 		{"body limit unit", "MAX_INVOCATION_BYTES", "1MB", "MAX_INVOCATION_BYTES: must be a positive number of bytes"},
 		{"body limit too small", "MAX_INVOCATION_BYTES", "1KiB", "MAX_INVOCATION_BYTES: must be between 64KiB and 256MiB"},
-		{"negative retry", "RETRY_INITIAL_DELAY", "-1s", "RETRY_INITIAL_DELAY: must be positive"},
+		{"negative retry", "RETRY_INITIAL_DELAY", "-1s", `RETRY_INITIAL_DELAY: must be positive, got "-1s"`},
 		{"bad existing users", "POLICY_EXISTING_USERS", "take-over", "POLICY_EXISTING_USERS: must be one of adopt-guests, refuse, adopt-all"},
 		{"bad settle window", "REPLICATION_SETTLE_WINDOW", "0s", "REPLICATION_SETTLE_WINDOW: must be positive"},
 	}
@@ -102,6 +112,76 @@ func TestLoadInvalid(t *testing.T) {
 }
 
 // TestLoadPolicyDefaults: an unset policy is the safe one.
+// TestLoadValidLists: every list setting accepts what it documents.
+func TestLoadValidLists(t *testing.T) {
+	for _, kv := range [][2]string{
+		{"POLICY_ALLOWED_GROUPS", "*"},
+		{"POLICY_ALLOWED_ROLES", "*"},
+		{"POLICY_ALLOWED_ROLES", "95e79109-95c0-4d8e-aee3-d01accf2d47b"},
+		{"POLICY_ALLOWED_DOMAINS", "fabrikam.com, @contoso.com,*"},
+		{"POLICY_BLOCKED_DOMAINS", "evil.example"},
+		{"POLICY_ALLOWED_CC_DOMAINS", "Contoso.com"},
+		{"POLICY_ALLOWED_SOURCES", "/procurement/partners,urn:contoso:procurement,https://erp.contoso.com/events,*"},
+		{"POLICY_ALLOWED_REDIRECT_HOSTS", "myapps.microsoft.com,portal.contoso.com:8443"},
+	} {
+		if _, err := Load(env(append(append([]string{}, base...), kv[0], kv[1])...)); err != nil {
+			t.Errorf("%s=%q: %v", kv[0], kv[1], err)
+		}
+	}
+}
+
+// TestLoadWarnings: valid settings that grant more than they seem to are
+// reported as warnings, naming the setting and the role.
+func TestLoadWarnings(t *testing.T) {
+	const globalAdmin, guestInviter = "62e90394-69f5-4237-9190-012177145e10", "95e79109-95c0-4d8e-aee3-d01accf2d47b"
+	for _, tc := range []struct {
+		name string
+		kv   []string
+		want []string // substrings, one per warning
+	}{
+		{"none", []string{"POLICY_ALLOWED_ROLES", guestInviter}, nil},
+		{"privileged role allowed", []string{"POLICY_ALLOWED_ROLES", guestInviter + "," + globalAdmin},
+			[]string{"POLICY_ALLOWED_ROLES: " + globalAdmin + " (Global Administrator) is a privileged role; events asking for it are refused unless POLICY_ALLOWED_PRIVILEGED_ROLES"}},
+		{"privileged role allowed twice", []string{"POLICY_ALLOWED_ROLES", globalAdmin, "POLICY_ALLOWED_PRIVILEGED_ROLES", globalAdmin},
+			[]string{"(Global Administrator) is a privileged role, and POLICY_ALLOWED_PRIVILEGED_ROLES allows it too"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(env(append(append([]string{}, base...), tc.kv...)...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(c.Warnings) != len(tc.want) {
+				t.Fatalf("warnings %q, want %d", c.Warnings, len(tc.want))
+			}
+			for i, w := range tc.want {
+				if !strings.Contains(c.Warnings[i], w) {
+					t.Errorf("warning %q lacks %q", c.Warnings[i], w)
+				}
+			}
+		})
+	}
+}
+
+// TestCheckValue: the settings dev overrides are still checked on their own.
+func TestCheckValue(t *testing.T) {
+	for _, tc := range []struct{ name, value, want string }{
+		{"REMINDER_SCHEDULE", "3d,7d,14d", ""},
+		{"REMINDER_SCHEDULE", "abc", `REMINDER_SCHEDULE: entry 1: invalid duration "abc"`},
+		{"REMINDER_EXPIRE_AFTER", "0s", "REMINDER_EXPIRE_AFTER: must be positive"},
+		{"GRAPH_AUTH", "bogus", "GRAPH_AUTH: must be one of managedidentity, default, none"},
+		{"GRAPH_AUTH", "none", ""},
+		{"GRAPH_BASE_URL", "graph", "GRAPH_BASE_URL: must be an absolute http(s) URL"},
+		{"STATE_STORE", "sql", "STATE_STORE: must be one of tables, memory"},
+		{"SCHEDULER", "memory", ""},
+		{"LOG_FORMAT", "xml", "LOG_FORMAT: must be one of text, json"},
+		{"FUNCTIONS_CUSTOMHANDLER_PORT", "x", "FUNCTIONS_CUSTOMHANDLER_PORT: must be a TCP port"},
+	} {
+		if got := CheckValue(tc.name, tc.value); (tc.want == "") != (got == "") || !strings.HasPrefix(got, tc.want) {
+			t.Errorf("CheckValue(%s, %q) = %q, want %q…", tc.name, tc.value, got, tc.want)
+		}
+	}
+}
+
 func TestLoadPolicyDefaults(t *testing.T) {
 	c, err := Load(env(base...))
 	if err != nil {

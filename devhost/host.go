@@ -92,6 +92,10 @@ type Invocation struct {
 	DeliveryCount  int
 	// StatusCode is the handler's HTTP status (0 if it did not answer).
 	StatusCode int
+	// ResponseStatus is, for an HTTP function, the status its caller got:
+	// the one of the function's http output binding, not the handler's
+	// own answer to the host (which is 200 whenever the invocation ran).
+	ResponseStatus int
 	// Err is nil when the invocation succeeded; otherwise a *HandlerError.
 	Err error
 	// Settlement is what happened to the message: "completed",

@@ -236,14 +236,16 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	env := httpEnvelope(rt.binding.Name, r, body, params, sys)
 	status, res, err := h.invoke(r.Context(), rt.fn.Name, invID, env)
 	inv := Invocation{Function: rt.fn.Name, InvocationID: invID, Trigger: rt.binding.Type, StatusCode: status, Err: err, Logs: res.logs}
+	sw := &statusWriter{ResponseWriter: w}
 	if err == nil {
-		err = writeHTTPOutput(w, rt.fn, res)
+		err = writeHTTPOutput(sw, rt.fn, res)
 		if err != nil {
 			inv.Err = &HandlerError{Function: rt.fn.Name, InvocationID: invID, Kind: "body", StatusCode: status, Detail: "http output", Err: err}
 		}
 	} else {
-		w.WriteHeader(http.StatusInternalServerError)
+		sw.WriteHeader(http.StatusInternalServerError)
 	}
+	inv.ResponseStatus = sw.status
 	inv.Duration = time.Since(start)
 	h.report(inv)
 }
@@ -364,13 +366,13 @@ func (h *Host) forward(w http.ResponseWriter, r *http.Request, rt *route) {
 		ModifyResponse: func(resp *http.Response) error { status = resp.StatusCode; return nil },
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
 			w.WriteHeader(http.StatusInternalServerError)
-			h.report(Invocation{Function: rt.fn.Name, InvocationID: invID, Trigger: rt.binding.Type,
+			h.report(Invocation{Function: rt.fn.Name, InvocationID: invID, Trigger: rt.binding.Type, ResponseStatus: http.StatusInternalServerError,
 				Err: &HandlerError{Function: rt.fn.Name, InvocationID: invID, Kind: "transport", Err: err}, Duration: time.Since(start)})
 		},
 	}
 	proxy.ServeHTTP(w, r)
 	if status != 0 {
-		h.report(Invocation{Function: rt.fn.Name, InvocationID: invID, Trigger: rt.binding.Type, StatusCode: status, Duration: time.Since(start)})
+		h.report(Invocation{Function: rt.fn.Name, InvocationID: invID, Trigger: rt.binding.Type, StatusCode: status, ResponseStatus: status, Duration: time.Since(start)})
 	}
 }
 
@@ -416,4 +418,25 @@ func (h *Host) Handler() http.Handler {
 	})
 	mux.Handle("/", h)
 	return mux
+}
+
+// statusWriter remembers the status written to the caller of an HTTP
+// function (200 when the body is written without a header first).
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
 }

@@ -165,6 +165,11 @@ func TestHTTPTriggerBodyAndOutputs(t *testing.T) {
 			if resp.StatusCode != tc.wantStatus || string(body) != tc.wantBody || (tc.wantCT != "" && resp.Header.Get("Content-Type") != tc.wantCT) {
 				t.Fatalf("answer = %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 			}
+			// the invocation reports the status the caller got, not the handler's 200
+			eventually(t, 2*time.Second, "the invocation", func() bool { return len(h.invocations()) == 1 })
+			if inv := h.invocations()[0]; inv.ResponseStatus != tc.wantStatus || inv.StatusCode != 200 {
+				t.Errorf("invocation status %d, response status %d; want 200 and %d", inv.StatusCode, inv.ResponseStatus, tc.wantStatus)
+			}
 			var env struct {
 				Data struct {
 					Req map[string]any `json:"req"`

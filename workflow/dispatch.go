@@ -1,45 +1,30 @@
 package workflow
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // Dispatch routes a delivery to the reconcile for its event type (after
 // TypeAliases) and returns the reconcile's outcome as it is: no failure
 // log, no retry, no panic recovery. Handle wraps it in those (Handler).
+// An event is checked first (CheckEvent's rules); its error lists every
+// problem, and that is the reason the failure log records.
 func (e *Engine) Dispatch(ctx context.Context, d Delivery) (Result, error) {
-	typ := d.Event.Type
-	if t, ok := e.Config.TypeAliases[typ]; ok {
-		typ = t
-	}
-	switch typ {
+	switch eventType(d.Event.Type, e.Config) {
 	case TypePartnerApproved:
-		if err := e.Policy.CheckSource(d.Event.Source); err != nil {
-			return Result{}, err
-		}
-		spec, err := ParsePartnerApproved(d.Event.Data, e.Config.DefaultRedirectURL)
+		spec, err := e.Policy.checkPartnerApproved(d.Event, e.Config.DefaultRedirectURL)
 		if err != nil {
-			return Result{}, err
-		}
-		if err := e.Policy.Check(spec); err != nil {
+			if e.Policy.CheckSource(d.Event.Source) != nil {
+				// an event from a source we do not accept names no onboarding
+				spec.Email = ""
+			}
 			return Result{Key: spec.Email}, err
 		}
 		return e.partnerApproved(ctx, spec)
 	case TypeReminderDue:
-		if d.Event.Source != Source {
-			if err := e.Policy.CheckSource(d.Event.Source); err != nil {
-				return Result{}, err
-			}
-		}
-		var r ReminderData
-		if err := decodeStrict(d.Event.Data, &r); err != nil {
+		r, err := e.Policy.checkReminderDue(d.Event)
+		if err != nil {
 			return Result{}, err
-		}
-		if r.Key == "" || r.Number < 1 {
-			return Result{}, &ValidationError{Field: "key/number", Rule: "a reminder-due event needs key and a number ≥ 1"}
 		}
 		return e.reminderDue(ctx, r)
 	}
-	return Result{}, &ValidationError{Field: "type", Rule: fmt.Sprintf("unsupported event type %q (expected %s or %s)", d.Event.Type, TypePartnerApproved, TypeReminderDue)}
+	return Result{}, unsupportedType(d.Event.Type)
 }

@@ -264,6 +264,30 @@ func (p Policy) Validate() []error {
 	bad := func(setting, rule string, args ...any) {
 		errs = append(errs, &ValidationError{Field: setting, Rule: fmt.Sprintf(rule, args...)})
 	}
+	ids := func(setting string, list []string, what string) {
+		for _, id := range list {
+			if id != "*" && !guidRe.MatchString(id) {
+				bad(setting, "entries must be %s ids (GUIDs) or *, got %q", what, id)
+			}
+		}
+	}
+	ids("POLICY_ALLOWED_GROUPS", p.AllowedGroups, "group object")
+	ids("POLICY_ALLOWED_ROLES", p.AllowedRoles, "role definition")
+	domains := func(setting string, list []string, star bool) {
+		for _, d := range list {
+			if (d != "*" || !star) && !validDomain(strings.TrimPrefix(d, "@")) {
+				bad(setting, "entries must be domain names such as fabrikam.com (no @, scheme or path), got %q", d)
+			}
+		}
+	}
+	domains("POLICY_ALLOWED_DOMAINS", p.AllowedDomains, true)
+	domains("POLICY_BLOCKED_DOMAINS", p.BlockedDomains, false)
+	domains("POLICY_ALLOWED_CC_DOMAINS", p.AllowedCCDomains, true)
+	for _, s := range p.AllowedSources {
+		if u, err := url.Parse(s); err != nil || strings.ContainsAny(s, " \t") || (s != "*" && u.String() == "") {
+			bad("POLICY_ALLOWED_SOURCES", "entries must be CloudEvent sources (URI-references such as /procurement/partners) or *, got %q", s)
+		}
+	}
 	for _, r := range p.AllowedPrivilegedRoles {
 		switch {
 		case r == "*":
@@ -284,6 +308,30 @@ func (p Policy) Validate() []error {
 		}
 	}
 	return errs
+}
+
+// Warnings lists the entries of the policy that are valid but grant more
+// than one would expect: privileged roles among AllowedRoles (each needs
+// AllowedPrivilegedRoles too, so one there alone grants nothing, which is
+// as surprising). Serve and dev log them at start-up.
+func (p Policy) Warnings() []string {
+	var out []string
+	for _, id := range p.AllowedRoles {
+		if id == "*" || !guidRe.MatchString(id) || !IsPrivilegedRole(id) {
+			continue
+		}
+		if names(p.AllowedPrivilegedRoles, id) {
+			out = append(out, fmt.Sprintf("POLICY_ALLOWED_ROLES: %s (%s) is a privileged role, and POLICY_ALLOWED_PRIVILEGED_ROLES allows it too: events may grant it", id, roleName(id)))
+		} else {
+			out = append(out, fmt.Sprintf("POLICY_ALLOWED_ROLES: %s (%s) is a privileged role; events asking for it are refused unless POLICY_ALLOWED_PRIVILEGED_ROLES names it too", id, roleName(id)))
+		}
+	}
+	return out
+}
+
+// validDomain reports whether d is a DNS name of at least two labels.
+func validDomain(d string) bool {
+	return !strings.Contains(d, ":") && validHost(d)
 }
 
 // validHost reports whether h is a DNS host name, optionally with a port.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 )
@@ -15,6 +16,13 @@ import (
 // fails.
 func TestExitCodes(t *testing.T) {
 	t.Chdir(t.TempDir()) // no local.settings.json
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdin := os.Stdin
+	os.Stdin = devNull // not a terminal: dlq purge cannot ask
+	t.Cleanup(func() { os.Stdin = stdin; devNull.Close() })
 	for _, name := range []string{"ServiceBusConnection", "ServiceBusConnection__fullyQualifiedNamespace", "ONBOARDING_QUEUE"} {
 		t.Setenv(name, "")
 	}
@@ -40,9 +48,15 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"dlq", "show"}, exitUsage, "", "one MESSAGE-ID"},
 		{[]string{"dlq", "list", "x"}, exitUsage, "", "want no arguments"},
 		{[]string{"dlq", "replay", "a", "b"}, exitUsage, "", "one MESSAGE-ID"},
+		{[]string{"dlq", "purge", "--dev-url", "http://127.0.0.1:1"}, exitUsage, "", "confirm with --yes"},
+		{[]string{"list", "--phase", "Done"}, exitUsage, "", `--phase "Done": must be one of New, Invited`},
+		{[]string{"list", "x"}, exitUsage, "", `unexpected argument "x"`},
+		{[]string{"list", "--dev-url", "http://127.0.0.1:1"}, exitFailure, "", "is `onboard dev` running?"},
+		{[]string{"list", "--help"}, exitOK, "--phase", ""},
 		{[]string{"dev", "--lock-duration", "0s"}, exitUsage, "", "--lock-duration: must be more than 0"},
 		{[]string{"dev", "--addr", "0.0.0.0:7071"}, exitUsage, "", "must be a loopback address"},
 		{[]string{"dev", "--max-delivery-count", "many"}, exitUsage, "", "invalid argument \"many\""},
+		{[]string{"dev", "--color", "sometimes"}, exitUsage, "", `--color "sometimes": must be auto, always or never`},
 		{[]string{"send", "missing.json", "--dev-url", "http://127.0.0.1:1"}, exitFailure, "", "FILE missing.json: no such file"},
 		{[]string{"status", "ada@fabrikam.com", "--dev-url", "http://127.0.0.1:1"}, exitFailure, "", "is `onboard dev` running"},
 	} {

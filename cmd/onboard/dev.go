@@ -38,5 +38,6 @@ See docs/dev.md.`,
 	f.StringVar(&o.ReminderSchedule, "reminder-schedule", o.ReminderSchedule, "when reminders are due after the invitation (REMINDER_SCHEDULE, time-scaled for dev)")
 	f.StringVar(&o.ExpireAfter, "expire-after", o.ExpireAfter, "when an unaccepted invitation expires (REMINDER_EXPIRE_AFTER)")
 	f.StringVar(&o.LogFormat, "log-format", "", "text (readable lines) or json (structured slog); default LOG_FORMAT, else text")
+	f.StringVar(&o.Color, "color", "auto", "colour the text log's levels and outcomes: auto (on a terminal, unless NO_COLOR is set), always or never")
 	return cmd
 }

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"errors"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/b2b-onboarding/onboard/devhost"
+	"github.com/b2b-onboarding/onboard/internal/logging"
 	"github.com/b2b-onboarding/onboard/internal/ops"
 )
 
@@ -31,6 +34,10 @@ func newSend() *cobra.Command {
 		Long: `Sends one structured-mode CloudEvent to the onboarding queue with
 MessageId = the event id, to the dev runtime (--dev-url) or, with
 --servicebus or a ServiceBusConnection* setting, to Service Bus.
+The event is checked first, as ` + "`onboard validate`" + ` does: by the running
+dev runtime with its own settings, or by yours for Service Bus. With a
+problem it lists each, sends nothing and exits 1. --no-validate sends it
+unchecked.
 Prints the message id.`,
 		Example: `  onboard send examples/partner-approved.json
   onboard send --type partner-approved --data @examples/ada.json`,
@@ -47,12 +54,83 @@ Prints the message id.`,
 	f.StringVar(&spec.Source, "source", "", "CloudEvent source (default "+ops.DefaultSource+" for built events; overrides a file's)")
 	f.StringVar(&spec.ID, "id", "", "CloudEvent id and MessageId (default: a new UUID for built events; overrides a file's)")
 	f.StringVar(&spec.Subject, "subject", "", "CloudEvent subject (optional)")
+	noValidate := f.Bool("no-validate", false, "send without checking the event first (to test how the handler treats a bad one)")
 	target := addTarget(f)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if len(args) == 1 {
 			spec.File = args[0]
 		}
-		return ops.Send(cmd.Context(), ops.SendOptions{Event: spec, Target: target()}, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		o := ops.SendOptions{Event: spec, Target: target(), NoValidate: *noValidate}
+		return ops.Send(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+	}
+	return cmd
+}
+
+func newValidate() *cobra.Command {
+	var o ops.ValidateOptions
+	cmd := &cobra.Command{
+		Use:   "validate FILE... [flags]",
+		Short: "Check events as the handler would (schema and policy, no Graph) and list every problem",
+		Long: `Checks each FILE as the handler checks the message ` + "`onboard send FILE`" + `
+makes of it: the CloudEvent, its type, its source, the data (every field
+against its rule) and the policy, without Graph or the state store. Every
+problem is listed with its field and rule. A file holding only event data
+(no "specversion") is checked as the data of a partner-approved event.
+
+--settings dev (default) judges by the settings ` + "`onboard dev`" + ` runs with
+(yours over dev's defaults); --settings serve by your settings alone, as
+the deployed handler reads them (environment and ./local.settings.json).
+
+Exit status: 0 when every file is valid, 1 when any has a problem, 2 for
+a usage error.`,
+		Example: `  onboard validate examples/*.json
+  onboard validate --settings serve examples/partner-approved.json`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("want at least one FILE (a CloudEvent JSON file, or partner-approved data)")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Settings != ops.JudgeDev && o.Settings != ops.JudgeServe {
+				return usagef("--settings %q: must be dev or serve", o.Settings)
+			}
+			o.Files = args
+			return ops.Validate(o, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&o.Settings, "settings", ops.JudgeDev, "settings to judge by: dev (those `onboard dev` runs with) or serve (yours, as deployed)")
+	return cmd
+}
+
+func newList() *cobra.Command {
+	var o ops.ListOptions
+	cmd := &cobra.Command{
+		Use:   "list [flags]",
+		Short: "List the onboardings in the state store (key, phase, guest, emails, next reminder, last error)",
+		Long: `Lists every onboarding record: its key (the address), phase, guest id,
+emails sent, next reminder and last error, as a table, or the records as
+JSON. From the dev runtime (--dev-url), or, with --servicebus or a
+ServiceBusConnection* setting, from the state table the settings name
+(STATE_TABLE_*). An event that was refused or invalid has no record: see
+` + "`onboard dlq list`" + `.`,
+		Example: `  onboard list
+  onboard list --phase Failed
+  onboard list --json | jq '.[].key'`,
+		Args: noArgs,
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Phase, "phase", "", "only onboardings in this phase: New, Invited, Provisioned, Completed, Expired or Failed")
+	f.BoolVar(&o.JSON, "json", false, "print the records as JSON (for scripts)")
+	target := addTarget(f)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if o.Phase != "" {
+			if _, err := ops.ParsePhase(o.Phase); err != nil {
+				return usageError{err}
+			}
+		}
+		o.Target = target()
+		return ops.List(cmd.Context(), o, cmd.OutOrStdout(), time.Now())
 	}
 	return cmd
 }
@@ -80,7 +158,7 @@ failures. --json prints the record itself.`,
 }
 
 func newDLQ() *cobra.Command {
-	var asJSON bool
+	var asJSON, yes bool
 	cmd := &cobra.Command{
 		Use:   "dlq list|show|replay|purge [MESSAGE-ID] [flags]",
 		Short: "List, show, replay or purge dead letters, with the recorded reasons",
@@ -105,11 +183,18 @@ letter is shown with the reason the workflow recorded for its MessageId
 			c.Args = exactArgs(1, "one MESSAGE-ID (see `onboard dlq list`)")
 		}
 		c.RunE = func(c *cobra.Command, args []string) error {
-			o := ops.DLQOptions{Action: name, JSON: asJSON, Target: target()}
+			o := ops.DLQOptions{Action: name, JSON: asJSON, Target: target(), Yes: yes}
 			if withID {
 				o.ID = args[0]
 			}
-			return ops.DLQ(c.Context(), o, c.OutOrStdout(), c.ErrOrStderr(), time.Now())
+			if in, ok := c.InOrStdin().(*os.File); ok && logging.IsTerminal(in) {
+				o.Confirm = in
+			}
+			err := ops.DLQ(c.Context(), o, c.OutOrStdout(), c.ErrOrStderr(), time.Now())
+			if errors.Is(err, ops.ErrNotConfirmed) {
+				return usageError{err}
+			}
+			return err
 		}
 		return c
 	}
@@ -117,7 +202,8 @@ letter is shown with the reason the workflow recorded for its MessageId
 		action(ops.DLQList, "List the dead letters with their recorded reasons", false),
 		action(ops.DLQShow, "Show one dead letter with its body", true),
 		action(ops.DLQReplay, "Resubmit a dead letter with a fresh MessageId and print it", true),
-		action(ops.DLQPurge, "Delete every dead letter (no question asked) and print the count", false),
+		action(ops.DLQPurge, "Delete every dead letter (asks first on a terminal; --yes to skip the question) and print the count", false),
 	)
+	cmd.PersistentFlags().BoolVar(&yes, "yes", false, "purge: delete without asking (required when not on a terminal)")
 	return cmd
 }

@@ -56,7 +56,13 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, over Overri
 	if err != nil {
 		return nil, fmt.Errorf("graph: %w", err)
 	}
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
 	if a.Store == nil {
+		if cfg.StateStore == "memory" {
+			log.Warn("STATE_STORE=memory: onboarding records and the failure log live in this process only and are lost when it stops; use it for local tests")
+		}
 		if a.Store, err = OpenStore(ctx, cfg, creds.App); err != nil {
 			return nil, fmt.Errorf("state store: %w", err)
 		}

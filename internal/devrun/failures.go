@@ -21,14 +21,18 @@ func FailuresHandler(store workflow.Store) http.Handler {
 		f, err := store.Failure(r.Context(), id)
 		switch {
 		case errors.Is(err, workflow.ErrNotFound):
-			w.WriteHeader(http.StatusNotFound)
-			json.NewEncoder(w).Encode(map[string]string{"error": "no failure recorded for message " + id})
+			writeError(w, http.StatusNotFound, "no failure recorded for message "+id)
 		case err != nil:
-			w.WriteHeader(http.StatusInternalServerError)
-			json.NewEncoder(w).Encode(map[string]string{"error": "state store: " + err.Error()})
+			writeError(w, http.StatusInternalServerError, "state store: "+err.Error())
 		default:
 			json.NewEncoder(w).Encode(f)
 		}
 	})
 	return mux
+}
+
+// writeError answers {"error": msg} with status code.
+func writeError(w http.ResponseWriter, code int, msg string) {
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }

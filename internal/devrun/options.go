@@ -10,6 +10,7 @@ import (
 	"github.com/b2b-onboarding/onboard/config"
 	"github.com/b2b-onboarding/onboard/infra"
 	"github.com/b2b-onboarding/onboard/internal/httpx"
+	"github.com/b2b-onboarding/onboard/internal/logging"
 )
 
 // Options are what `onboard dev`'s flags say.
@@ -24,6 +25,7 @@ type Options struct {
 	ReminderSchedule string
 	ExpireAfter      string
 	LogFormat        string // "", text or json
+	Color            string // --color: auto (default), always or never
 }
 
 // DefaultOptions are dev's defaults: the deployed queue's delivery count
@@ -57,6 +59,9 @@ func (o Options) Validate() error {
 	}
 	if _, err := config.ParseDuration(o.ExpireAfter); err != nil {
 		return fmt.Errorf("--expire-after %q: %w", o.ExpireAfter, err)
+	}
+	if _, err := logging.UseColor(o.Color, nil, ""); err != nil {
+		return err
 	}
 	if o.LogFormat != "" && o.LogFormat != "text" && o.LogFormat != "json" {
 		return fmt.Errorf("--log-format %q: must be text or json", o.LogFormat)

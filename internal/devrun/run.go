@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -21,6 +22,7 @@ import (
 	"github.com/b2b-onboarding/onboard/internal/app"
 	"github.com/b2b-onboarding/onboard/internal/doctor"
 	"github.com/b2b-onboarding/onboard/internal/localqueue"
+	"github.com/b2b-onboarding/onboard/internal/logging"
 	"github.com/b2b-onboarding/onboard/internal/logkey"
 	"github.com/b2b-onboarding/onboard/store"
 	"github.com/b2b-onboarding/onboard/workflow"
@@ -128,11 +130,22 @@ func (r *runtime) loadSettings() error {
 	if r.sim != nil {
 		rt.GraphURL, rt.Graphsim = graphsim.BaseURL(r.simLn), true
 	}
+	over, err := overrides(rt, user)
+	if err != nil {
+		return err
+	}
 	r.get, r.fileValues = devSettings(rt, user), fileValues
 	if r.cfg, err = config.Load(r.get); err != nil {
 		return err
 	}
-	r.appLog, r.hostLog = devLoggers(r.stderr, r.cfg.LogFormat, r.cfg.LogLevel)
+	color, err := logging.UseColor(r.o.Color, r.stderr, os.Getenv(logging.NoColorVar))
+	if err != nil {
+		return err
+	}
+	r.appLog, r.hostLog = devLoggers(r.stderr, r.cfg.LogFormat, r.cfg.LogLevel, color)
+	for _, o := range over {
+		r.appLog.Info(fmt.Sprintf("dev overrides %s=%s with %s (%s)", o.Name, o.Yours, o.Dev, o.Why))
+	}
 	return nil
 }
 
@@ -171,14 +184,17 @@ func (r *runtime) serve(ctx context.Context, a *app.App, broker *devhost.Broker)
 	}
 	defer cleanup()
 	replies := newReplyLogs()
+	invocations := newInvocationLog(r.appLog, replies)
 	host, err := devhost.NewHost(devhost.HostOptions{AppRoot: root, HandlerURL: "http://" + r.handlerLn.Addr().String(),
 		Broker: broker, Settings: config.SettingsMap(r.get, r.fileValues), Logger: r.hostLog,
-		OnInvocation: func(inv devhost.Invocation) { logInvocation(r.appLog, replies, inv) }})
+		OnInvocation: invocations.Log})
 	if err != nil {
 		return fmt.Errorf("function app in %s: %w", rootSource, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /_dev/failures/", FailuresHandler(a.Store))
+	mux.Handle("GET /_dev/onboardings", OnboardingsHandler(a.Store))
+	mux.Handle("POST /_dev/validate", ValidateHandler(r.cfg.Policy, r.cfg.Workflow))
 	mux.Handle("/", host.Handler())
 
 	quiet := slog.New(slog.DiscardHandler)

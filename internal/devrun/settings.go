@@ -1,6 +1,7 @@
 package devrun
 
 import (
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
@@ -38,16 +39,9 @@ type devRuntime struct {
 // local.settings.json naming the real Graph must not make a local run
 // invite real people. --graph-url says so explicitly.
 func devSettings(rt devRuntime, user config.Getenv) config.Getenv {
-	forced := map[string]string{
-		"GRAPH_BASE_URL":               rt.GraphURL,
-		"SCHEDULER":                    "memory",
-		"STATE_STORE":                  "memory",
-		"FUNCTIONS_CUSTOMHANDLER_PORT": rt.HandlerPort,
-		"REMINDER_SCHEDULE":            rt.ReminderSchedule,
-		"REMINDER_EXPIRE_AFTER":        rt.ExpireAfter,
-	}
-	if rt.LogFormat != "" {
-		forced["LOG_FORMAT"] = rt.LogFormat
+	forced := map[string]string{}
+	for _, o := range devOwned(rt) {
+		forced[o.Name] = o.Dev
 	}
 	defaults := map[string]string{
 		"POLICY_ALLOWED_SOURCES": "*",
@@ -57,7 +51,6 @@ func devSettings(rt devRuntime, user config.Getenv) config.Getenv {
 		"REPLICATION_SETTLE_WINDOW": "30s",
 	}
 	if rt.Graphsim {
-		forced["GRAPH_AUTH"] = "none"
 		defaults["POLICY_ALLOWED_GROUPS"] = strings.Join(sampleGroups(), ",")
 		defaults["POLICY_ALLOWED_ROLES"] = strings.Join(sampleNonPrivilegedRoles(), ",")
 		defaults["POLICY_ALLOWED_APPS"] = strings.Join(sampleApps(), ",")
@@ -68,6 +61,65 @@ func devSettings(rt devRuntime, user config.Getenv) config.Getenv {
 		}
 	}
 	return config.Layered(config.FromMap(forced), user, config.FromMap(defaults))
+}
+
+// override is a setting dev sets whatever the user's settings say.
+type override struct {
+	Name  string
+	Dev   string // dev's value
+	Why   string // the flag or part of dev that decides it
+	Yours string // the user's value, when overridden
+}
+
+// devOwned is what dev owns (layer 1 of devSettings), with why.
+func devOwned(rt devRuntime) []override {
+	graph := "--graph-url"
+	if rt.Graphsim {
+		graph = "the embedded graphsim; --graph-url to choose another Graph"
+	}
+	out := []override{
+		{Name: "GRAPH_BASE_URL", Dev: rt.GraphURL, Why: graph},
+		{Name: "SCHEDULER", Dev: "memory", Why: "dev's queue delivers reminders and retries"},
+		{Name: "STATE_STORE", Dev: "memory", Why: "dev keeps state in --data-dir"},
+		{Name: "FUNCTIONS_CUSTOMHANDLER_PORT", Dev: rt.HandlerPort, Why: "dev's handler listener"},
+		{Name: "REMINDER_SCHEDULE", Dev: rt.ReminderSchedule, Why: "--reminder-schedule, dev's time scale"},
+		{Name: "REMINDER_EXPIRE_AFTER", Dev: rt.ExpireAfter, Why: "--expire-after, dev's time scale"},
+	}
+	if rt.LogFormat != "" {
+		out = append(out, override{Name: "LOG_FORMAT", Dev: rt.LogFormat, Why: "--log-format"})
+	}
+	if rt.Graphsim {
+		out = append(out, override{Name: "GRAPH_AUTH", Dev: "none", Why: "graphsim takes no token"})
+	}
+	return out
+}
+
+// overrides returns the user's settings dev replaces with its own value,
+// so that dev can say so, and refuses the ones whose value is invalid on
+// its own (REMINDER_SCHEDULE=abc, GRAPH_AUTH=bogus): the same settings
+// would break serve, and an override must not hide the mistake.
+func overrides(rt devRuntime, user config.Getenv) ([]override, error) {
+	var out []override
+	var problems []string
+	for _, o := range devOwned(rt) {
+		v, ok := user(o.Name)
+		v = strings.TrimSpace(v)
+		if !ok || v == "" {
+			continue
+		}
+		if rule := config.CheckValue(o.Name, v); rule != "" {
+			problems = append(problems, rule+" (dev sets it to "+o.Dev+", but the value is wrong wherever it is read)")
+			continue
+		}
+		if !strings.EqualFold(v, o.Dev) {
+			o.Yours = v
+			out = append(out, o)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, errors.New("invalid settings:\n  " + strings.Join(problems, "\n  "))
+	}
+	return out, nil
 }
 
 // sampleGroups is every group of graphsim's sample tenant that takes

@@ -81,7 +81,7 @@ func TestDevSettingsWithGraphURL(t *testing.T) {
 	}{
 		{"https://graph.microsoft.com/v1.0", "default", nil, nil},
 		{"http://127.0.0.1:9999/v1.0", "none", nil, nil},
-		{"https://graph.microsoft.com/v1.0", "managedidentity", map[string]string{"GRAPH_AUTH": "managedidentity", "POLICY_ALLOWED_GROUPS": "g1"}, []string{"g1"}},
+		{"https://graph.microsoft.com/v1.0", "managedidentity", map[string]string{"GRAPH_AUTH": "managedidentity", "POLICY_ALLOWED_GROUPS": "9f0c0000-0000-4000-8000-00000000000a"}, []string{"9f0c0000-0000-4000-8000-00000000000a"}},
 	} {
 		rt := devRuntime{GraphURL: tc.url, HandlerPort: "4001", ReminderSchedule: "20s", ExpireAfter: "100s"}
 		cfg, err := config.Load(devSettings(rt, config.FromMap(tc.env)))
@@ -150,5 +150,54 @@ func TestOptionsDefaultToTheDeployedQueue(t *testing.T) {
 		if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), tc.flag) {
 			t.Errorf("%+v: err = %v, want it to name %s", bad, err, tc.flag)
 		}
+	}
+}
+
+// TestDevOverrides: dev names each of your settings it replaces (and
+// not those it leaves alone or that already agree), and refuses a value
+// that is invalid on its own instead of hiding it behind the override.
+func TestDevOverrides(t *testing.T) {
+	rt := devRuntime{GraphURL: "http://127.0.0.1:4000/v1.0", Graphsim: true, HandlerPort: "4001",
+		ReminderSchedule: "20s,40s,80s", ExpireAfter: "100s"}
+	for _, tc := range []struct {
+		name    string
+		user    map[string]string
+		want    []string // "NAME=yours→dev"
+		wantErr []string // substrings
+	}{
+		{"nothing set", nil, nil, nil},
+		{"not dev's settings", map[string]string{"POLICY_ALLOWED_GROUPS": "*", "ONBOARDING_QUEUE": "q"}, nil, nil},
+		{"same value", map[string]string{"SCHEDULER": "Memory", "REMINDER_SCHEDULE": "20s,40s,80s"}, nil, nil},
+		{"sample settings", map[string]string{"GRAPH_BASE_URL": "https://graph.microsoft.com/v1.0", "GRAPH_AUTH": "default",
+			"STATE_STORE": "tables", "SCHEDULER": "servicebus", "REMINDER_SCHEDULE": "3d,7d,14d", "REMINDER_EXPIRE_AFTER": "30d"},
+			[]string{"GRAPH_BASE_URL=https://graph.microsoft.com/v1.0→http://127.0.0.1:4000/v1.0", "SCHEDULER=servicebus→memory",
+				"STATE_STORE=tables→memory", "REMINDER_SCHEDULE=3d,7d,14d→20s,40s,80s", "REMINDER_EXPIRE_AFTER=30d→100s", "GRAPH_AUTH=default→none"}, nil},
+		{"invalid values", map[string]string{"REMINDER_SCHEDULE": "abc", "GRAPH_AUTH": "bogus", "STATE_STORE": "tables"}, nil,
+			[]string{`REMINDER_SCHEDULE: entry 1: invalid duration "abc"`, `GRAPH_AUTH: must be one of managedidentity, default, none, got "bogus"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := overrides(rt, config.FromMap(tc.user))
+			if len(tc.wantErr) > 0 {
+				for _, w := range tc.wantErr {
+					if err == nil || !strings.Contains(err.Error(), w) {
+						t.Errorf("err = %v, want it to contain %q", err, w)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, o := range got {
+				if o.Why == "" {
+					t.Errorf("%s: no reason given", o.Name)
+				}
+				names = append(names, o.Name+"="+o.Yours+"→"+o.Dev)
+			}
+			if strings.Join(names, " ") != strings.Join(tc.want, " ") {
+				t.Errorf("overrides %q, want %q", names, tc.want)
+			}
+		})
 	}
 }

@@ -1,10 +1,12 @@
 package ops
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -39,7 +41,15 @@ type DLQOptions struct {
 	ID     string // the message id of show and replay
 	JSON   bool   // list/show: print JSON
 	Target Target
+	// Yes confirms purge without a question (--yes). Without it purge asks
+	// on Confirm (a terminal), and refuses when there is none.
+	Yes     bool
+	Confirm io.Reader // the answer to purge's question; nil when not a terminal
 }
+
+// ErrNotConfirmed is returned by purge without --yes and without a
+// terminal to ask on (a usage error: exit 2).
+var ErrNotConfirmed = errors.New("purge deletes every dead letter and cannot be undone: confirm with --yes (no terminal to ask on)")
 
 // DLQ works on the dead-letter queue of the dev runtime or of Service Bus.
 // Each dead letter is shown with the reason the workflow recorded for its
@@ -48,6 +58,9 @@ type DLQOptions struct {
 // MessageId and prints it; purge deletes every dead letter and prints the
 // count.
 func DLQ(ctx context.Context, o DLQOptions, stdout, stderr io.Writer, now time.Time) error {
+	if o.Action == DLQPurge && !o.Yes && o.Confirm == nil {
+		return ErrNotConfirmed // before anything is opened
+	}
 	get, _, err := config.UserSettings()
 	if err != nil {
 		return err
@@ -78,11 +91,39 @@ func DLQ(ctx context.Context, o DLQOptions, stdout, stderr io.Writer, now time.T
 		}
 		return err
 	case DLQPurge:
+		if !o.Yes {
+			if ok, err := confirmPurge(ctx, backend, o.Confirm, stderr); !ok || err != nil {
+				return err
+			}
+		}
 		n, err := backend.purge(ctx)
 		fmt.Fprintf(stdout, "purged %d dead letter%s from %s\n", n, plural(n), backend.where())
 		return err
 	}
 	return fmt.Errorf("unknown action %q: use list, show, replay or purge", o.Action)
+}
+
+// confirmPurge asks on in (a terminal) whether to delete the dead letters
+// backend holds; ok is false when there are none or the answer is not yes.
+func confirmPurge(ctx context.Context, backend dlqBackend, in io.Reader, stderr io.Writer) (ok bool, err error) {
+	if in == nil {
+		return false, ErrNotConfirmed
+	}
+	dls, err := backend.list(ctx)
+	if err != nil {
+		return false, err
+	}
+	if len(dls) == 0 {
+		fmt.Fprintf(stderr, "no dead letters in %s: nothing to purge\n", backend.where())
+		return false, nil
+	}
+	fmt.Fprintf(stderr, "Delete %d dead letter%s from %s? This cannot be undone. [y/N] ", len(dls), plural(len(dls)), backend.where())
+	answer, _ := bufio.NewReader(in).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, errors.New("purge cancelled: nothing deleted")
 }
 
 func dlqList(ctx context.Context, backend dlqBackend, asJSON bool, stdout io.Writer, now time.Time) error {
@@ -110,7 +151,7 @@ func openDLQ(ctx context.Context, target Target, get config.Getenv, stderr io.Wr
 		return &devDLQ{client: c, base: strings.TrimRight(target.DevURL, "/"), queue: target.devQueue(ctx, c, get),
 			http: &http.Client{Timeout: 30 * time.Second}}, func() {}, nil
 	}
-	client, conn, err := serviceBusClient(get)
+	client, conn, err := serviceBusClient(ctx, get)
 	if err != nil {
 		return nil, nil, err
 	}

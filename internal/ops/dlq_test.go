@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -67,6 +69,17 @@ func devDLQServer(t *testing.T) (*devhost.Queue, workflow.Store, string) {
 	st := store.NewMemory()
 	mux := http.NewServeMux()
 	mux.Handle("GET /_dev/failures/", devrun.FailuresHandler(st))
+	mux.Handle("GET /_dev/onboardings", devrun.OnboardingsHandler(st))
+	// the status function as the handler answers it: the record, or 404
+	mux.HandleFunc("GET /api/onboarding/{key}", func(w http.ResponseWriter, r *http.Request) {
+		rec, err := st.Load(r.Context(), r.PathValue("key"))
+		if err != nil {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"error":"no onboarding for `+r.PathValue("key")+`"}`)
+			return
+		}
+		json.NewEncoder(w).Encode(rec)
+	})
 	mux.Handle("/", devhost.NewAdminHandler(b, nil))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -181,9 +194,32 @@ func TestDLQCommandsOnDevRuntime(t *testing.T) {
 		t.Errorf("replayed message %+v ok=%v: want id %s, same body, first delivery", m.MessageID, ok, newID)
 	}
 
-	out, _, err = run("purge")
-	if err != nil || strings.TrimSpace(out) != "purged 1 dead letter from queue onboarding at "+url {
-		t.Errorf("purge: %q %v", out, err)
+	// purge: refused without --yes and without a terminal, asks on one
+	purge := func(yes bool, answer *string) (string, string, error) {
+		var out, errOut bytes.Buffer
+		o := DLQOptions{Action: DLQPurge, Target: Target{DevURL: url, DevURLGiven: true}, Yes: yes}
+		if answer != nil {
+			o.Confirm = strings.NewReader(*answer)
+		}
+		err := DLQ(ctx, o, &out, &errOut, now)
+		return out.String(), errOut.String(), err
+	}
+	no, yes := "n\n", "y\n"
+	if _, _, err := purge(false, nil); !errors.Is(err, ErrNotConfirmed) || q.Stats().DeadLetter != 1 {
+		t.Errorf("purge without --yes or a terminal: %v (%d dead letters left)", err, q.Stats().DeadLetter)
+	}
+	if _, errOut, err := purge(false, &no); err == nil || !strings.Contains(errOut, "Delete 1 dead letter from queue onboarding at "+url+"? This cannot be undone. [y/N]") || q.Stats().DeadLetter != 1 {
+		t.Errorf("purge answered no: %v %q (%d dead letters left)", err, errOut, q.Stats().DeadLetter)
+	}
+	if out, _, err := purge(false, &yes); err != nil || strings.TrimSpace(out) != "purged 1 dead letter from queue onboarding at "+url {
+		t.Errorf("purge answered yes: %q %v", out, err)
+	}
+	if out, errOut, err := purge(false, &yes); err != nil || out != "" || !strings.Contains(errOut, "nothing to purge") {
+		t.Errorf("purge of an empty queue: %q %q %v", out, errOut, err)
+	}
+	poison(t, q, "again", body)
+	if out, _, err := purge(true, nil); err != nil || strings.TrimSpace(out) != "purged 1 dead letter from queue onboarding at "+url {
+		t.Errorf("purge --yes: %q %v", out, err)
 	}
 	out, _, _ = run("list")
 	if !strings.HasPrefix(out, "no dead letters in queue onboarding") {
@@ -238,6 +274,13 @@ func TestWriteStatus(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("want %q in\n%s", want, b.String())
 		}
+	}
+	// a failure recorded without a message id shows no empty one
+	rec.Failure.MessageID = ""
+	b.Reset()
+	writeStatus(&b, rec, now)
+	if want := "failure       policy: roles[0]: privileged (12:00:10)\n"; !strings.Contains(b.String(), want) || strings.Contains(b.String(), "message ,") {
+		t.Errorf("want %q in\n%s", want, b.String())
 	}
 }
 

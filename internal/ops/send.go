@@ -1,10 +1,17 @@
 package ops
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"strings"
 	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/b2b-onboarding/onboard/config"
 	"github.com/b2b-onboarding/onboard/devhost"
@@ -15,6 +22,10 @@ import (
 type SendOptions struct {
 	Event  EventSpec
 	Target Target
+	// NoValidate sends the event unchecked; by default it is checked as
+	// `onboard validate` does (dev's settings for the dev runtime, yours as
+	// serve reads them for Service Bus) and not sent when it has problems.
+	NoValidate bool
 }
 
 // Send sends one structured-mode CloudEvent to the onboarding queue with
@@ -34,9 +45,19 @@ func Send(ctx context.Context, o SendOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if !o.NoValidate {
+		list, err := sendProblems(ctx, target, get, e, body)
+		if err != nil {
+			return fmt.Errorf("%w (--no-validate sends without checking)", err)
+		}
+		if len(list) > 0 {
+			writeProblems(stderr, "event "+e.ID(), list)
+			return fmt.Errorf("%w event: nothing sent; `onboard validate FILE` checks without sending, --no-validate sends anyway", ErrInvalid)
+		}
+	}
 
 	if target.useServiceBus(get) {
-		client, conn, err := serviceBusClient(get)
+		client, conn, err := serviceBusClient(ctx, get)
 		if err != nil {
 			return err
 		}
@@ -68,4 +89,55 @@ func Send(ctx context.Context, o SendOptions, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, res.MessageID)
 	return nil
+}
+
+// sendProblems checks an event before send sends it: the running dev
+// runtime judges it by its own settings (POST /_dev/validate); a dev
+// runtime without that route, and Service Bus, by the settings here
+// (dev's layering, or yours as serve reads them).
+func sendProblems(ctx context.Context, target Target, get config.Getenv, e event.Event, body []byte) ([]string, error) {
+	which := JudgeServe
+	if !target.useServiceBus(get) {
+		which = JudgeDev
+		list, err := devProblems(ctx, target.DevURL, body)
+		if !errors.Is(err, errNoValidateRoute) {
+			return list, err
+		}
+	}
+	j, err := loadJudge(which)
+	if err != nil {
+		return nil, err
+	}
+	if err := j.check(e); err != nil {
+		return problems(err), nil
+	}
+	return nil, nil
+}
+
+// errNoValidateRoute: the dev runtime has no POST /_dev/validate.
+var errNoValidateRoute = errors.New("no validate route")
+
+// devProblems asks the dev runtime at base for the problems of body.
+func devProblems(ctx context.Context, base string, body []byte) ([]string, error) {
+	base = strings.TrimRight(base, "/")
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/_dev/validate", bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("--dev-url %q: %w", base, err)
+	}
+	req.Header.Set("Content-Type", servicebus.ContentTypeCloudEventsJSON)
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("dev runtime at %s: %w (is `onboard dev` running?)", base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed {
+		return nil, errNoValidateRoute
+	}
+	var answer struct {
+		Problems []string `json:"problems"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&answer) != nil {
+		return nil, fmt.Errorf("POST %s/_dev/validate: unexpected answer %s", base, resp.Status)
+	}
+	return answer.Problems, nil
 }

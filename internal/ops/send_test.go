@@ -174,7 +174,7 @@ func TestSendCommandToDevRuntime(t *testing.T) {
 	// --type/--data, queue taken from the runtime when not given (none
 	// has a trigger here, so the default)
 	out.Reset()
-	if err := Send(ctx, SendOptions{Event: EventSpec{Type: "partner-approved", Data: `{"email":"x@y.com"}`}, Target: Target{DevURL: url, DevURLGiven: true}}, &out, &errOut); err != nil {
+	if err := Send(ctx, SendOptions{Event: EventSpec{Type: "partner-approved", Data: `{"requestId":"PR-1","email":"x@y.com"}`}, Target: Target{DevURL: url, DevURLGiven: true}}, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
 	if st := q.Stats(); st.Active != 1 {
@@ -196,8 +196,9 @@ func TestSendPicksServiceBusFromSettings(t *testing.T) {
 	}
 	t.Setenv("ServiceBusConnection", "")
 	var out, errOut bytes.Buffer
-	// a ServiceBusConnection* setting selects Service Bus: its bad value is reported by name
-	err := Send(context.Background(), SendOptions{Event: EventSpec{File: example}, Target: Target{DevURL: devhost.DefaultDevURL}}, &out, &errOut)
+	// a ServiceBusConnection* setting selects Service Bus: its bad value is
+	// reported by name (unchecked: no policy settings here)
+	err := Send(context.Background(), SendOptions{Event: EventSpec{File: example}, Target: Target{DevURL: devhost.DefaultDevURL}, NoValidate: true}, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "ServiceBusConnection__fullyQualifiedNamespace") {
 		t.Fatalf("err = %v; want the setting named", err)
 	}

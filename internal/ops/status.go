@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/b2b-onboarding/onboard/config"
 	"github.com/b2b-onboarding/onboard/devhost"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
@@ -45,6 +46,9 @@ func Status(ctx context.Context, o StatusOptions, stdout io.Writer, now time.Tim
 		return err
 	}
 	raw, err := fetchStatus(ctx, u, key)
+	if errors.Is(err, errNoOnboarding) {
+		return notFound(ctx, o, key, stdout, now)
+	}
 	if err != nil {
 		return err
 	}
@@ -63,6 +67,76 @@ func Status(ctx context.Context, o StatusOptions, stdout io.Writer, now time.Tim
 	}
 	writeStatus(stdout, rec, now)
 	return nil
+}
+
+// errNoOnboarding: the status function knows no onboarding for the key.
+var errNoOnboarding = errors.New("no onboarding found")
+
+// notFound explains a key without an onboarding: an event that was
+// refused or invalid leaves none, only a dead letter. On the dev runtime
+// the dead letters whose event names the key (its address or request id)
+// are shown; the error points to `onboard dlq list`.
+func notFound(ctx context.Context, o StatusOptions, key string, stdout io.Writer, now time.Time) error {
+	err := fmt.Errorf("no onboarding found for %s; an event that was refused or invalid leaves none: its dead letter says why (`onboard dlq list`)", key)
+	if o.URL != "" || o.JSON {
+		return err
+	}
+	get, _, gerr := config.UserSettings()
+	if gerr != nil {
+		return err
+	}
+	target := Target{DevURL: o.DevURL, DevURLGiven: true}
+	backend, closeFn, berr := openDLQ(ctx, target, get, io.Discard)
+	if berr != nil {
+		return err
+	}
+	defer closeFn()
+	dls, lerr := backend.list(ctx)
+	if lerr != nil {
+		return err
+	}
+	var found []deadLetter
+	for _, dl := range dls {
+		if namesKey(dl, key) {
+			found = append(found, dl)
+		}
+	}
+	if len(found) == 0 {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: no onboarding; dead-lettered event%s naming it:\n", key, plural(len(found)))
+	for _, dl := range found {
+		fmt.Fprintf(stdout, "  message %s  %s, %d deliveries: %s\n", dl.MessageID, stamp(dl.DeadLetteredAt, now), dl.DeliveryCount, recordedReason(dl))
+		fmt.Fprintf(stdout, "    onboard dlq show %s\n", dl.MessageID)
+	}
+	return fmt.Errorf("no onboarding found for %s (%d dead letter%s above)", key, len(found), plural(len(found)))
+}
+
+// namesKey reports whether a dead letter is about key: the onboarding the
+// workflow recorded for it, or the address or request id in its event's
+// data (a refused source records no onboarding).
+func namesKey(dl deadLetter, key string) bool {
+	norm, _ := workflow.NormalizeEmail(key)
+	if dl.Recorded != nil && dl.Recorded.Key != "" && (dl.Recorded.Key == norm || strings.EqualFold(dl.Recorded.Key, key)) {
+		return true
+	}
+	var doc map[string]json.RawMessage
+	if json.Unmarshal(dl.Body, &doc) != nil {
+		return false
+	}
+	if d, ok := doc["data"]; ok {
+		doc = nil
+		if json.Unmarshal(d, &doc) != nil {
+			return false
+		}
+	}
+	var email, requestID string
+	json.Unmarshal(doc["email"], &email)
+	json.Unmarshal(doc["requestId"], &requestID)
+	if e, err := workflow.NormalizeEmail(email); err == nil && norm != "" && e == norm {
+		return true
+	}
+	return requestID != "" && requestID == key
 }
 
 // statusURL is GET <base>/api/onboarding/{key}[?code=…].
@@ -110,7 +184,7 @@ func fetchStatus(ctx context.Context, u, key string) ([]byte, error) {
 	switch resp.StatusCode {
 	case http.StatusNotFound:
 		if strings.Contains(msg, "no onboarding") {
-			return nil, fmt.Errorf("no onboarding found for %s", key)
+			return nil, errNoOnboarding
 		}
 		return nil, fmt.Errorf("GET %s: 404 %s (no status function there?)", redactCode(u), msg)
 	case http.StatusUnauthorized, http.StatusForbidden:
@@ -185,8 +259,12 @@ func writeStatus(w io.Writer, rec workflow.Record, now time.Time) {
 	if rec.LastError != "" {
 		row("last error", "%s", rec.LastError)
 	}
-	if rec.Failure != nil {
-		row("failure", "%s (message %s, %s)", rec.Failure.Reason, rec.Failure.MessageID, stamp(rec.Failure.At, now))
+	if f := rec.Failure; f != nil {
+		if f.MessageID != "" {
+			row("failure", "%s (message %s, %s)", f.Reason, f.MessageID, stamp(f.At, now))
+		} else {
+			row("failure", "%s (%s)", f.Reason, stamp(f.At, now))
+		}
 	}
 	row("updated", "%s", stamp(rec.UpdatedAt, now))
 	if len(rec.History) > 0 {

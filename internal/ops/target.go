@@ -2,8 +2,11 @@ package ops
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 
@@ -74,10 +77,13 @@ func (t Target) devQueue(ctx context.Context, c *devhost.Client, get config.Gete
 // name: with the connection string, or with the app's identity
 // (config.IdentityFrom; DefaultAzureCredential, your `az login`, unless
 // the settings name a managed identity).
-func serviceBusClient(get config.Getenv) (*azservicebus.Client, config.ServiceBusConnection, error) {
+func serviceBusClient(ctx context.Context, get config.Getenv) (*azservicebus.Client, config.ServiceBusConnection, error) {
 	conn, err := config.ParseServiceBus(get, config.ServiceBusPrefix)
 	if err != nil {
 		return nil, conn, fmt.Errorf("--servicebus: %w", err)
+	}
+	if err := checkResolves(ctx, conn.Namespace()); err != nil {
+		return nil, conn, err
 	}
 	sc := servicebus.Connection{Setting: conn.Prefix, ConnectionString: conn.ConnectionString, FullyQualifiedNamespace: conn.FullyQualifiedNamespace}
 	if sc.ConnectionString == "" {
@@ -90,4 +96,37 @@ func serviceBusClient(get config.Getenv) (*azservicebus.Client, config.ServiceBu
 		return nil, conn, fmt.Errorf("service bus: %w", err)
 	}
 	return client, conn, nil
+}
+
+// resolveTimeout bounds the DNS check of a Service Bus namespace: the SDK
+// retries a name that does not resolve for about 50 s, in silence.
+var resolveTimeout = 3 * time.Second
+
+// lookupHost resolves a host name; tests replace it.
+var lookupHost = net.DefaultResolver.LookupHost
+
+// checkResolves fails fast, naming the namespace, when its host name does
+// not resolve within resolveTimeout (a mistyped namespace, or no network),
+// instead of letting the SDK retry for most of a minute.
+func checkResolves(ctx context.Context, namespace string) error {
+	host := namespace
+	if h, _, err := net.SplitHostPort(namespace); err == nil {
+		host = h
+	}
+	if host == "" || strings.HasPrefix(host, "(") {
+		return nil // no host to check: the SDK reports the connection string's problem
+	}
+	ctx, cancel := context.WithTimeout(ctx, resolveTimeout)
+	defer cancel()
+	if _, err := lookupHost(ctx, host); err != nil {
+		var dnsErr *net.DNSError
+		switch {
+		case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+			return fmt.Errorf("--servicebus: namespace %s does not exist (DNS: no such host); check %s__fullyQualifiedNamespace or the connection string's Endpoint", host, config.ServiceBusPrefix)
+		case ctx.Err() != nil:
+			return fmt.Errorf("--servicebus: namespace %s did not resolve within %s (no network or DNS?)", host, resolveTimeout)
+		}
+		return fmt.Errorf("--servicebus: namespace %s does not resolve: %w", host, err)
+	}
+	return nil
 }
