@@ -12,6 +12,8 @@ type Engine struct {
 	Directory Directory
 	Store     Store
 	Scheduler Scheduler
+	// Publisher sends outcome events; nil records and publishes none.
+	Publisher Publisher
 	Clock     Clock
 	Policy    Policy
 	Config    Config
