@@ -129,13 +129,21 @@ func (e *Engine) message(o Outcome) Message {
 		Subject: o.Data.RequestID, Time: o.At, Data: data}}
 }
 
+// maxRequestID is the longest requestId an event may carry.
+const maxRequestID = 256
+
 // requestIDOf reads the requestId of an event's data, best effort: a
 // partner-failed outcome names the approval it answers even when the
-// event was refused before it was parsed.
+// event was refused before it was parsed. One longer than validation
+// allows is left out (it may be why the event was refused, and must not
+// make the failure too large to record).
 func requestIDOf(ev Event) string {
 	var v struct {
 		RequestID string `json:"requestId"`
 	}
 	_ = json.Unmarshal(ev.Data, &v)
+	if len(v.RequestID) > maxRequestID {
+		return ""
+	}
 	return v.RequestID
 }

@@ -154,7 +154,7 @@ func (v *validator) guest(in PartnerApproved, s *Spec, defaultRedirect string) {
 	if strings.TrimSpace(in.RequestID) == "" {
 		v.fail("requestId", "required")
 	}
-	v.maxLen("requestId", in.RequestID, 256)
+	v.maxLen("requestId", in.RequestID, maxRequestID)
 
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {
