@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 )
 
 // Engine runs the onboarding reconcile for each delivered event.
@@ -18,6 +19,8 @@ type Engine struct {
 	Policy    Policy
 	Config    Config
 	Log       *slog.Logger
+
+	sponsors sync.Map // sponsor object id → sponsorVerdict (learnSponsors)
 }
 
 func (e *Engine) logger() *slog.Logger {
