@@ -63,28 +63,13 @@ func (s *Server) addSponsor(req *request, p params) *response {
 // listSponsors is GET /users/{id}/sponsors: users and groups, each with
 // its @odata.type.
 func (s *Server) listSponsors(req *request, p params) *response {
-	q, e := parseQuery(req, entityType{name: "microsoft.graph.directoryObject", props: append(append([]string{}, userType.props...), "mailEnabled", "securityEnabled")})
-	if e != nil {
-		return errResponse(e)
-	}
-	u, r := s.readableUserOr404(p["id"])
-	if r != nil {
-		return r
-	}
-	var items []map[string]any
-	for _, id := range u.sponsors {
-		obj := s.renderObject(id)
-		if obj == nil || !q.match(obj) {
-			continue
+	return s.listObjects(req, func() ([]string, *response) {
+		u, r := s.readableUserOr404(p["id"])
+		if r != nil {
+			return nil, r
 		}
-		if q.sel != nil {
-			typ := obj["@odata.type"]
-			obj = project(obj, q.sel, nil)
-			obj["@odata.type"] = typ
-		}
-		items = append(items, obj)
-	}
-	return listResponse(req, "directoryObjects", q, items)
+		return u.sponsors, nil
+	})
 }
 
 // removeSponsor is DELETE /users/{id}/sponsors/{sponsorId}/$ref.
