@@ -57,13 +57,17 @@ func outcomeMessageID(key string, n int) string {
 	return fmt.Sprintf("%s/outcome/%d", onboardingID(key, 0), n)
 }
 
-// failureOutcomeID is the MessageId of the partner-failed outcome of a
-// message that failed without a record to keep it.
-func failureOutcomeID(messageID string) string {
-	id := "failed/" + messageID
-	if len(id) > maxMessageID {
-		sum := sha256.Sum256([]byte(messageID))
-		id = "failed/sha256-" + hex.EncodeToString(sum[:16])
+// failureOutcomeID is the MessageId of the partner-failed outcome of an
+// event (bodyHash: EventHash) that failed for reason. It is keyed by the
+// event, not by the message: the same CloudEvent sent again as another
+// message (a redelivery by the sender, a retry, a replayed dead letter)
+// and refused for the same reason is one failure, whose repeat the
+// topic drops; another reason is news.
+func failureOutcomeID(key, bodyHash, reason string) string {
+	sum := sha256.Sum256([]byte(bodyHash + "\x00" + reason))
+	id := "failed/" + hex.EncodeToString(sum[:16])
+	if key != "" {
+		id = onboardingID(key, 0) + "/" + id
 	}
 	return id
 }

@@ -160,6 +160,16 @@ func TestOutcomeFailedWithoutRecord(t *testing.T) {
 	if topic.seen[m.ID] != 1 {
 		t.Fatalf("published %d times", topic.seen[m.ID])
 	}
+	// the same CloudEvent sent again as another message is the same
+	// failure: published under the same id, dropped by the topic
+	again := d
+	again.MessageID = "bad-1/again"
+	if _, err := e.eng.Handle(context.Background(), again); !workflow.IsPermanent(err) {
+		t.Fatalf("poisoned event again: %v", err)
+	}
+	if got := topic.types(); len(got) != 1 || topic.seen[m.ID] != 2 {
+		t.Fatalf("outcomes %v, %s published %d times: want the repeat under the same id", got, m.ID, topic.seen[m.ID])
+	}
 }
 
 // A second, refused approval of an onboarding under way is reported as

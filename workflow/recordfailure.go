@@ -37,7 +37,7 @@ func (e *Engine) recordFailure(ctx context.Context, d Delivery, key string, caus
 	if e.Publisher != nil && (key != "" || f.RequestID != "" && typ == TypePartnerApproved) {
 		// the partner-failed outcome is saved with the failure itself,
 		// whether or not a record exists to keep it
-		f.Outbox = []Outcome{{ID: failureOutcomeID(d.MessageID), Type: OutcomeFailed, At: f.At,
+		f.Outbox = []Outcome{{ID: failureOutcomeID(key, hash, f.Reason), Type: OutcomeFailed, At: f.At,
 			Data: OutcomeData{Key: key, RequestID: f.RequestID, Phase: PhaseFailed, Reason: f.Reason}}}
 	}
 	if err := e.Store.SaveFailure(ctx, f); err != nil {
