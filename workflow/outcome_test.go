@@ -250,3 +250,28 @@ func TestOutcomesRepublishedUnderTheSameIDs(t *testing.T) {
 		t.Fatalf("outbox %+v", r.Outbox)
 	}
 }
+
+// A delivery already coming back (a transient failure of its own) is not
+// retried a second time for a topic that cannot be reached: the retry
+// publishes what waits in the outbox.
+func TestFailingTopicAddsNoSecondRetry(t *testing.T) {
+	e, topic := newOutcomeEnv(t)
+	topic.failing = errors.New("topic unreachable")
+	e.dir.fail["apply:group:"+groupA] = []error{&workflow.TransientError{Op: "add member", Err: context.DeadlineExceeded}}
+	res, err := e.eng.Handle(context.Background(), approved("m1", adaData))
+	if err != nil || res.Action != workflow.ActionRetryScheduled {
+		t.Fatalf("%+v %v", res, err)
+	}
+	var retries []string
+	for _, id := range ids(e.sched.all()) {
+		if strings.HasPrefix(id, "m1/retry/") {
+			retries = append(retries, id)
+		}
+	}
+	if !slices.Equal(retries, []string{"m1/retry/1"}) {
+		t.Fatalf("retries %v, want m1/retry/1 only", retries)
+	}
+	if r := e.record(t, "ada@fabrikam.com"); len(r.Outbox) == 0 {
+		t.Fatal("the invitation's outcome is not waiting in the outbox")
+	}
+}

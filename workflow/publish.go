@@ -77,8 +77,8 @@ func (e *Engine) PublishOutcomes(next HandlerFunc) HandlerFunc {
 			return res, err
 		}
 		e.logger().Warn("outcome events not published; published again later", logkey.MessageID, MaskEmails(d.MessageID), logkey.Error, MaskEmails(perr.Error()))
-		if err != nil {
-			return res, err
+		if err != nil || res.Action == ActionRetryScheduled {
+			return res, err // failed, or coming back anyway: that delivery publishes
 		}
 		rres, rerr := e.retry(ctx, d, res, &TransientError{Op: "publish outcomes", Err: perr})
 		if IsPermanent(rerr) {
