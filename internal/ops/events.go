@@ -13,12 +13,13 @@ import (
 	"github.com/b2b-onboarding/onboard/config"
 	"github.com/b2b-onboarding/onboard/devhost"
 	"github.com/b2b-onboarding/onboard/handlers"
+	"github.com/b2b-onboarding/onboard/internal/app"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
 // DefaultSubscription is the outcomes topic's subscription `onboard
 // events` reads when none is named (the one infra/main.bicep deploys).
-const DefaultSubscription = "procurement"
+const DefaultSubscription = app.OutcomesSubscription
 
 // EventsOptions are what `onboard events` was asked.
 type EventsOptions struct {
