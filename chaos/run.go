@@ -34,15 +34,17 @@ type Result struct {
 	WorkDir               string   // data directory and logs
 }
 
-// Failures is the sum of the six counts; a run passes when it is 0.
+// Failures is the sum of the eight counts; a run passes when it is 0.
 func (r Result) Failures() int { return r.failures() }
 
 // Line is the one-line summary of the run.
 func (r Result) Line() string {
 	return fmt.Sprintf("chaos: onboardings=%d kills=%d duplicate_guests=%d extra_emails=%d lost=%d incomplete=%d poison_leaks=%d panics=%d "+
-		"(poisoned=%d messages=%d acked=%d accepted=%d; completed=%d expired=%d pending=%d in_flight=%d dead_lettered=%d unacked=%d quiesced=%t; took %s)",
+		"outcome_missing=%d outcome_duplicates=%d "+
+		"(poisoned=%d messages=%d acked=%d accepted=%d outcomes=%d; completed=%d expired=%d pending=%d in_flight=%d dead_lettered=%d unacked=%d quiesced=%t; took %s)",
 		r.Onboardings, r.Kills, r.DuplicateGuests, r.ExtraEmails, r.Lost, r.Incomplete, r.PoisonLeaks, r.Panics,
-		r.Poisoned, r.Messages, r.Acked, r.Accepted, r.Completed, r.Expired, r.Pending, r.InFlight, r.DeadLettered, r.Unacked,
+		r.OutcomeMissing, r.OutcomeDuplicates,
+		r.Poisoned, r.Messages, r.Acked, r.Accepted, r.Outcomes, r.Completed, r.Expired, r.Pending, r.InFlight, r.DeadLettered, r.Unacked,
 		r.Quiesced, r.Took.Round(time.Second))
 }
 
@@ -179,6 +181,9 @@ func Run(ctx context.Context, c Config, logf func(format string, args ...any)) (
 		return res, err
 	}
 	if obs.DeadLetters, err = deadLetters(ctx, bin, devURL, work, env); err != nil {
+		return res, err
+	}
+	if obs.Outcomes, err = outcomesByKey(ctx, client); err != nil {
 		return res, err
 	}
 	if err := devGone(); err != nil {

@@ -25,6 +25,9 @@ type observation struct {
 	// ended without being killed.
 	PanicLines      []string
 	UnexpectedExits []string
+	// Outcomes are the outcome events on the procurement subscription,
+	// by onboarding key.
+	Outcomes map[string][]outcome
 }
 
 // queued is a message in the main queue.
@@ -74,13 +77,18 @@ type counts struct {
 	Incomplete      int // completed, expired or provisioned, but the guest lacks something desired
 	PoisonLeaks     int // poisoned addresses that got a guest
 	Panics          int // panic lines in the dev logs plus dev exits nobody caused
+	// OutcomeMissing counts transitions a settled onboarding's record shows
+	// without their outcome event; OutcomeDuplicates events reporting a
+	// transition a second time (judgeOutcomes).
+	OutcomeMissing, OutcomeDuplicates int
+	Outcomes                          int // outcome events read
 
 	Completed, Expired, Pending, InFlight, DeadLettered, Unacked int
 }
 
 // failures is the sum of the counts that fail the run.
 func (c counts) failures() int {
-	return c.DuplicateGuests + c.ExtraEmails + c.Lost + c.Incomplete + c.PoisonLeaks + c.Panics
+	return c.DuplicateGuests + c.ExtraEmails + c.Lost + c.Incomplete + c.PoisonLeaks + c.Panics + c.OutcomeMissing + c.OutcomeDuplicates
 }
 
 // judge counts what went wrong. Each finding is also described in one line
@@ -216,6 +224,7 @@ func judge(p *plan, obs observation, schedule []time.Duration, grace time.Durati
 			finding("incomplete %s: phase %s, guest %s lacks %s%s", o.Addr, phase, guest.ID, strings.Join(missing, ", "), recordHint(rec))
 		}
 	}
+	judgeOutcomes(p, obs, &c, finding)
 	for _, l := range obs.PanicLines {
 		c.Panics++
 		finding("panic: %s", l)

@@ -47,7 +47,7 @@ func world() (*plan, observation) {
 			Emails:             map[string][]graphsim.Email{addr: {{To: addr, SentAt: t0}, {To: addr, SentAt: t0.Add(10 * time.Second)}}},
 		},
 		Records: map[string]*workflow.Record{addr: {Key: addr, Phase: workflow.PhaseCompleted, GuestID: guest,
-			Invite:    workflow.InviteState{IntentAt: t0, SentAt: t0, EmailsSent: 2, ResendIntent: 1},
+			Invite:    workflow.InviteState{IntentAt: t0, SentAt: t0, EmailsSent: 2, ResendIntent: 1, Status: workflow.StateAccepted},
 			Reminders: workflow.ReminderState{Sent: 1}}},
 	}
 	return p, obs

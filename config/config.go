@@ -30,6 +30,8 @@ type Config struct {
 
 	Scheduler string // servicebus | memory
 	Queue     string
+	// OutcomesTopic is the topic outcome events are published to.
+	OutcomesTopic string
 	// ServiceBus is the parsed ServiceBusConnection* settings (zero
 	// unless SCHEDULER=servicebus).
 	ServiceBus ServiceBusConnection
@@ -71,6 +73,7 @@ func Load(getenv Getenv) (Config, error) {
 		AzureClientID: r.get("AZURE_CLIENT_ID"),
 		Scheduler:     r.oneOf("SCHEDULER", choices["SCHEDULER"]...),
 		Queue:         r.get("ONBOARDING_QUEUE"),
+		OutcomesTopic: r.get("OUTCOMES_TOPIC"),
 		StateStore:    r.oneOf("STATE_STORE", choices["STATE_STORE"]...),
 		TableName:     r.get("STATE_TABLE_NAME"),
 		LogFormat:     r.oneOf("LOG_FORMAT", choices["LOG_FORMAT"]...),
@@ -292,6 +295,7 @@ func (r *reader) workflow(c *Config) {
 		ExistingUsers:      workflow.ExistingMode(r.oneOf("POLICY_EXISTING_USERS", string(workflow.ExistingAdoptGuests), string(workflow.ExistingRefuse), string(workflow.ExistingAdoptAll))),
 		DefaultRedirectURL: r.get("INVITE_REDIRECT_URL"),
 		TypeAliases:        map[string]string{},
+		OutcomeTypePrefix:  r.get("OUTCOME_TYPE_PREFIX"),
 	}
 	if sched, err := ParseSchedule(r.get("REMINDER_SCHEDULE")); err != nil {
 		r.bad("REMINDER_SCHEDULE", "%v", err)

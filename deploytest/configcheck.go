@@ -335,6 +335,7 @@ func (c *checker) bicep(raw, queueJSON []byte) {
 	}
 
 	c.queue(f, queueJSON)
+	c.outcomesTopic(f)
 	c.stateTable(f)
 	c.functionApp(f)
 	c.alert(f)

@@ -108,16 +108,29 @@ func (s *Server) renderObject(id string) map[string]any {
 }
 
 func (s *Server) listMembers(req *request, p params) *response {
+	return s.listObjects(req, func() ([]string, *response) {
+		g, r := s.groupOr404(p["id"])
+		if r != nil {
+			return nil, r
+		}
+		return g.members, nil
+	})
+}
+
+// listObjects answers a listing of directory objects (a group's members, a
+// user's sponsors): the ids objects returns, each with its @odata.type,
+// filtered and projected as the query asks.
+func (s *Server) listObjects(req *request, objects func() ([]string, *response)) *response {
 	q, e := parseQuery(req, entityType{name: "microsoft.graph.directoryObject", props: append(append([]string{}, userType.props...), "mailEnabled", "securityEnabled", "appId")})
 	if e != nil {
 		return errResponse(e)
 	}
-	g, r := s.groupOr404(p["id"])
+	ids, r := objects()
 	if r != nil {
 		return r
 	}
 	var items []map[string]any
-	for _, m := range g.members {
+	for _, m := range ids {
 		obj := s.renderObject(m)
 		if obj == nil || !q.match(obj) {
 			continue

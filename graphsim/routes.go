@@ -37,6 +37,9 @@ func init() {
 	add("GET", "/users/{id}/memberOf", (*Server).listMemberOf)
 	add("GET", "/users/{id}/appRoleAssignments", (*Server).listUserAppRoleAssignments)
 	add("POST", "/users/{id}/appRoleAssignments", (*Server).postUserAppRoleAssignment)
+	add("GET", "/users/{id}/sponsors", (*Server).listSponsors)
+	add("POST", "/users/{id}/sponsors/$ref", (*Server).addSponsor)
+	add("DELETE", "/users/{id}/sponsors/{sponsorId}/$ref", (*Server).removeSponsor)
 
 	add("GET", "/policies/authorizationPolicy", (*Server).getAuthorizationPolicy)
 	add("GET", "/organization", (*Server).listOrganization)

@@ -40,6 +40,7 @@ type tenant struct {
 type user struct {
 	props     map[string]any
 	managerID string
+	sponsors  []string  // object ids of the sponsoring users and groups
 	visibleAt time.Time // replication lag: other endpoints 404 before this
 }
 
@@ -385,6 +386,7 @@ func (t *tenant) deleteUser(u *user) {
 		if strings.EqualFold(o.managerID, id) {
 			o.managerID = ""
 		}
+		o.sponsors = removeFold(o.sponsors, id)
 	}
 	ra := t.roleAssignments[:0:0]
 	for _, a := range t.roleAssignments {

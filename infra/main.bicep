@@ -42,6 +42,14 @@ param queueName string = 'onboarding'
 // numbers: docs/deploy.md. deploytest checks the queue below takes each from this variable.
 var queueSettings = loadJsonContent('queue.json')
 
+// ---------------------------------------------------------------- outcome events (topic)
+
+@description('Topic the outcome events are published to (OUTCOMES_TOPIC); procurement reads them from the `procurement` subscription.')
+param outcomesTopicName string = 'onboarding-outcomes'
+
+@description('Prefix of the outcome events\' CloudEvent types, e.g. `com.contoso.onboarding.` (OUTCOME_TYPE_PREFIX).')
+param outcomeTypePrefix string = ''
+
 // ---------------------------------------------------------------- state
 
 @description('Table holding onboarding records and the failure log (STATE_TABLE_NAME).')
@@ -249,6 +257,32 @@ resource queue 'Microsoft.ServiceBus/namespaces/queues@2021-11-01' = {
   }
 }
 
+// Outcome events: published with deterministic MessageIds, so duplicate
+// detection (the same window as the queue's) drops a repeated publication.
+resource outcomesTopic 'Microsoft.ServiceBus/namespaces/topics@2021-11-01' = {
+  parent: serviceBus
+  name: outcomesTopicName
+  properties: {
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: queueSettings.duplicateDetectionHistoryTimeWindow // as the queue's
+    defaultMessageTimeToLive: queueSettings.defaultMessageTimeToLive // as the queue's
+    enablePartitioning: false
+    maxSizeInMegabytes: 1024
+  }
+}
+
+// The subscription procurement listens on (README, "Listening for outcomes").
+resource procurementSubscription 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2021-11-01' = {
+  parent: outcomesTopic
+  name: 'procurement'
+  properties: {
+    lockDuration: 'PT1M'
+    maxDeliveryCount: queueSettings.maxDeliveryCount
+    deadLetteringOnMessageExpiration: true
+    defaultMessageTimeToLive: queueSettings.defaultMessageTimeToLive // as the queue's
+  }
+}
+
 // ================================================================ storage
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
@@ -307,6 +341,17 @@ resource sbReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 resource sbSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: serviceBus
   name: guid(serviceBus.id, identity.id, roles.serviceBusDataSender)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Outcome events: Data Sender on the outcomes topic only.
+resource topicSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: outcomesTopic
+  name: guid(outcomesTopic.id, identity.id, roles.serviceBusDataSender)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
     principalId: identity.properties.principalId
@@ -422,6 +467,8 @@ var appSettings = {
   ServiceBusConnection__clientId: identity.properties.clientId
   ONBOARDING_QUEUE: queueName
   SCHEDULER: 'servicebus'
+  OUTCOMES_TOPIC: outcomesTopic.name
+  OUTCOME_TYPE_PREFIX: outcomeTypePrefix
 
   // The app's identity (state table, Service Bus); Microsoft Graph with the Graph identity only.
   GRAPH_BASE_URL: graphBaseUrl

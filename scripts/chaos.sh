@@ -3,8 +3,8 @@
 # with 20 % faults and 3 s replication lag, `onboard dev` killed with
 # SIGKILL every 6-14 s and restarted, 2,000 onboardings with duplicates,
 # merges, poisoned events and acceptances. Prints one summary line
-#   chaos: onboardings=2000 kills=23 duplicate_guests=0 extra_emails=0 lost=0 incomplete=0 poison_leaks=0 panics=0 (...)
-# and exits non-zero when any of the six counts is above 0.
+#   chaos: onboardings=2000 kills=23 duplicate_guests=0 extra_emails=0 lost=0 incomplete=0 poison_leaks=0 panics=0 outcome_missing=0 outcome_duplicates=0 (...)
+# and exits non-zero when any of the eight counts is above 0.
 #
 # usage: scripts/chaos.sh [--onboardings N] [--min-kills N] [--NAME VALUE ...]
 #   --name value (or --name=value) sets CHAOS_NAME, e.g. --failure-rate 0.2

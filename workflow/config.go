@@ -37,6 +37,9 @@ type Config struct {
 	TypeAliases map[string]string
 	// DefaultRedirectURL is used when an event gives no redirectUrl.
 	DefaultRedirectURL string
+	// OutcomeTypePrefix is put before each outcome event's type, e.g.
+	// "com.contoso.onboarding." gives "com.contoso.onboarding.partner-invited".
+	OutcomeTypePrefix string
 }
 
 // ExpiryAction is what expiry does to a guest this onboarding created (the

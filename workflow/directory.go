@@ -49,6 +49,7 @@ const (
 	ChangeGroup      ChangeKind = "group"      // POST /groups/{id}/members/$ref
 	ChangeRole       ChangeKind = "role"       // POST /roleManagement/directory/roleAssignments
 	ChangeApp        ChangeKind = "app"        // POST /servicePrincipals/{id}/appRoleAssignedTo
+	ChangeSponsor    ChangeKind = "sponsor"    // POST /users/{id}/sponsors/$ref
 )
 
 // DefaultAppRoleID is the app role id of "Default Access".
@@ -64,7 +65,16 @@ type Change struct {
 	AppRoleID string
 	// Properties are the user properties for ChangeProperties.
 	Properties UserProperties
+	// SponsorType is SponsorUser or SponsorGroup for ChangeSponsor, as the
+	// sponsor check read it: the reference names users/{id} or groups/{id}.
+	SponsorType string
 }
+
+// The kinds of sponsor (Change.SponsorType).
+const (
+	SponsorUser  = "user"
+	SponsorGroup = "group"
+)
 
 // Key identifies the change in the record's list of done steps.
 func (c Change) Key() string {

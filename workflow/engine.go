@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 )
 
 // Engine runs the onboarding reconcile for each delivered event.
@@ -12,10 +13,14 @@ type Engine struct {
 	Directory Directory
 	Store     Store
 	Scheduler Scheduler
+	// Publisher sends outcome events; nil records and publishes none.
+	Publisher Publisher
 	Clock     Clock
 	Policy    Policy
 	Config    Config
 	Log       *slog.Logger
+
+	sponsors sync.Map // sponsor object id → sponsorVerdict (learnSponsors)
 }
 
 func (e *Engine) logger() *slog.Logger {

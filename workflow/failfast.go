@@ -17,6 +17,7 @@ func (e *Engine) FailFast(next HandlerFunc) HandlerFunc {
 		f, err := e.Store.Failure(ctx, d.MessageID)
 		switch {
 		case err == nil && f.failsFast(EventHash(d.Event)):
+			pending(ctx).noteFailure(f) // its outcome, if a crash kept it from being published
 			return Result{Key: f.Key, Action: ActionFailed}, &PermanentError{Op: "known failure", Reason: f.Reason}
 		case err != nil && !errors.Is(err, ErrNotFound):
 			return Result{}, storeError("read failure log", err)

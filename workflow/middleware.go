@@ -23,6 +23,8 @@ func Chain(h HandlerFunc, mws ...Middleware) HandlerFunc {
 
 // Handler is the chain Handle runs, outermost first:
 //
+//   - PublishOutcomes: the outcome events the delivery's saves put into an
+//     outbox (and any left there earlier) are published after it;
 //   - FailFast: a redelivery of a message that already failed permanently
 //     fails again at once, before any other work;
 //   - RecordFailures: a permanent failure is written to the failure log and
@@ -36,7 +38,7 @@ func Chain(h HandlerFunc, mws ...Middleware) HandlerFunc {
 // docs/retries.md explains how this rescheduling relates to the retries in
 // the Graph adapter and to Service Bus redelivery.
 func (e *Engine) Handler() HandlerFunc {
-	return Chain(e.Dispatch, e.FailFast, e.RecordFailures, e.RecoverPanics, e.RetryTransient)
+	return Chain(e.Dispatch, e.PublishOutcomes, e.FailFast, e.RecordFailures, e.RecoverPanics, e.RetryTransient)
 }
 
 // Handle processes one delivery by running Handler. A nil error means the

@@ -142,7 +142,7 @@ func (p Policy) assignmentRule(c Change) (sub, rule string) {
 		return "", p.roleRule(c.ID)
 	case ChangeApp:
 		return p.appRule(c.ID, c.AppRoleID)
-	case ChangeProperties, ChangeManager:
+	case ChangeProperties, ChangeManager, ChangeSponsor: // sponsors: checkSponsors reads who they are
 	default:
 		return "", fmt.Sprintf("unknown kind of change %s", shown(string(c.Kind)))
 	}

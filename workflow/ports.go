@@ -73,6 +73,16 @@ type Scheduler interface {
 	Schedule(ctx context.Context, msg Message, at time.Time) error
 }
 
+// Publisher sends outcome events to the outcomes topic. Message.ID is the
+// Service Bus MessageId; the topic's duplicate detection drops a message
+// published twice under the same id, which is what makes a repeated
+// publication (after a crash before the outbox was cleared) harmless.
+// An error means some or all of msgs may not have been sent; they are
+// published again later under the same ids.
+type Publisher interface {
+	Publish(ctx context.Context, msgs []Message) error
+}
+
 // Clock is the source of time, replaceable in tests.
 type Clock interface {
 	Now() time.Time

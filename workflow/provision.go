@@ -31,6 +31,9 @@ func desiredChanges(s Spec) []Change {
 	for _, a := range s.Apps {
 		cs = append(cs, Change{Kind: ChangeApp, ID: a.ServicePrincipalID, AppRoleID: a.AppRoleID})
 	}
+	for _, id := range s.Sponsors {
+		cs = append(cs, Change{Kind: ChangeSponsor, ID: id})
+	}
 	return cs
 }
 
@@ -67,6 +70,13 @@ func (e *Engine) outstanding(r Record) (todo []Change, refused []Missing) {
 			refused = append(refused, Missing{Change: c.Key(), State: MissingRefused, Reason: err.Error()})
 			continue
 		}
+		if c.Kind == ChangeSponsor {
+			var why string
+			if c, why, _ = e.sponsorCheck(c); why != "" {
+				refused = append(refused, Missing{Change: c.Key(), State: MissingRefused, Reason: "policy: " + why})
+				continue
+			}
+		}
 		todo = append(todo, c)
 	}
 	return todo, refused
@@ -84,6 +94,9 @@ func (e *Engine) outstanding(r Record) (todo []Change, refused []Missing) {
 func (e *Engine) provision(ctx context.Context, rec Record) (int, error) {
 	if rec.GuestID == "" || rec.UserOrigin == "" {
 		return 0, nil // the user is not established yet: nothing is written
+	}
+	if err := e.learnSponsors(ctx, rec.Spec); err != nil {
+		return 0, err
 	}
 	todo, _ := e.outstanding(rec)
 	var (

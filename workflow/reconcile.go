@@ -67,6 +67,9 @@ func (e *Engine) mergeApproval(r *Record, spec Spec) error {
 		r.note(e, "approved", "request "+spec.RequestID)
 		changed = true
 	} else if merged := mergeSpec(r.Spec, spec); !specEqual(merged, r.Spec) {
+		if len(merged.Sponsors) > MaxSponsors {
+			return &ValidationError{Field: "sponsors", Rule: fmt.Sprintf("at most %d sponsors per guest, counting those of earlier approvals; this one would make %d", MaxSponsors, len(merged.Sponsors))}
+		}
 		r.Spec = merged
 		r.note(e, "merged", "request "+spec.RequestID)
 		changed = true
@@ -119,6 +122,7 @@ func mergeSpec(old, add Spec) Spec {
 		m.ManagerID = add.ManagerID
 	}
 	m.Groups = union(old.Groups, add.Groups)
+	m.Sponsors = union(old.Sponsors, add.Sponsors)
 	m.Roles = union(old.Roles, add.Roles)
 	m.Apps = slices.Clone(old.Apps)
 	for _, a := range add.Apps {
@@ -143,7 +147,7 @@ func specEqual(a, b Spec) bool {
 	a.RequestID, b.RequestID = "", ""
 	return a.Email == b.Email && a.DisplayName == b.DisplayName && a.Properties == b.Properties &&
 		a.ManagerID == b.ManagerID && slices.Equal(a.Groups, b.Groups) && slices.Equal(a.Roles, b.Roles) &&
-		slices.Equal(a.Apps, b.Apps)
+		slices.Equal(a.Apps, b.Apps) && slices.Equal(a.Sponsors, b.Sponsors)
 }
 
 // reenable allows sign-in again for a guest disabled on an earlier expiry.

@@ -54,6 +54,11 @@ type Record struct {
 	// Failure is set when the onboarding failed permanently.
 	Failure *Failure `json:"failure,omitempty"`
 
+	// Outbox holds the outcome events of transitions saved but not yet
+	// published (see Outcome); OutcomeSeq numbers them.
+	Outbox     []Outcome `json:"outbox,omitempty"`
+	OutcomeSeq int       `json:"outcomeSeq,omitempty"`
+
 	History   []HistoryEntry `json:"history,omitempty"`
 	CreatedAt time.Time      `json:"createdAt"`
 	UpdatedAt time.Time      `json:"updatedAt"`
@@ -147,6 +152,12 @@ type Failure struct {
 	Transient bool `json:"transient,omitempty"`
 	// Retry counts the retries of a transiently failing message.
 	Retry *RetryState `json:"retry,omitempty"`
+	// RequestID is the procurement request id of the failed event, when
+	// it has one: the subject of its partner-failed outcome.
+	RequestID string `json:"requestId,omitempty"`
+	// Outbox holds the partner-failed outcome of a message that failed
+	// without a record to keep it, until it is published.
+	Outbox []Outcome `json:"outbox,omitempty"`
 }
 
 // RetryState is the retry bookkeeping of one message.

@@ -25,13 +25,27 @@ func (e *Engine) RecordFailures(next HandlerFunc) HandlerFunc {
 // the dead-letter listing can show it) and on the record, when there is one.
 func (e *Engine) recordFailure(ctx context.Context, d Delivery, key string, cause error) {
 	hash := EventHash(d.Event)
-	f := Failure{MessageID: d.MessageID, Key: key, EventType: d.Event.Type, Reason: cause.Error(), At: e.Clock.Now().UTC(), BodyHash: hash}
+	f := Failure{MessageID: d.MessageID, Key: key, EventType: d.Event.Type, Reason: cause.Error(), At: e.Clock.Now().UTC(), BodyHash: hash,
+		RequestID: requestIDOf(d.Event)}
 	if old, err := e.Store.Failure(ctx, d.MessageID); err == nil {
 		f.Retry = old.Retry // keep the retry count under this id
 	}
+	typ := d.Event.Type
+	if t, ok := e.Config.TypeAliases[typ]; ok {
+		typ = t
+	}
+	if e.Publisher != nil && (key != "" || f.RequestID != "" && typ == TypePartnerApproved) {
+		// the partner-failed outcome is saved with the failure itself,
+		// whether or not a record exists to keep it
+		f.Outbox = []Outcome{{ID: failureOutcomeID(key, hash, f.Reason), Type: OutcomeFailed, At: f.At,
+			Data: OutcomeData{Key: key, RequestID: f.RequestID, Phase: PhaseFailed, Reason: f.Reason}}}
+	}
 	if err := e.Store.SaveFailure(ctx, f); err != nil {
 		e.logger().Error("could not record failure", logkey.MessageID, MaskEmails(d.MessageID), logkey.Error, MaskEmails(err.Error()))
+	} else {
+		pending(ctx).noteFailure(f)
 	}
+	f.Outbox = nil
 	if key == "" {
 		return
 	}

@@ -134,6 +134,7 @@ func (e *Engine) reminderDue(ctx context.Context, rd ReminderData) (Result, erro
 	} else if err != nil {
 		return res, storeError("load record", err)
 	}
+	pending(ctx).note(rec) // outcomes an earlier delivery left unpublished
 	if rec.UserOrigin == "" && rec.GuestID != "" && !rec.Invite.SentAt.IsZero() {
 		// a record from before user origins were kept: establish it first
 		if rec, err = e.establishOrigin(ctx, rec); err != nil {

@@ -18,6 +18,9 @@ type PartnerApproved struct {
 	Groups           []string         `json:"groups,omitempty"`
 	Roles            []string         `json:"roles,omitempty"`
 	Applications     []AppAssignment  `json:"applications,omitempty"`
+	// Sponsors are the internal users or groups (object ids, at most
+	// MaxSponsors) responsible for the guest (POST /users/{id}/sponsors/$ref).
+	Sponsors []string `json:"sponsors,omitempty"`
 }
 
 // InvitationInput is the "Invitation message" part of the form.
@@ -89,4 +92,5 @@ type Spec struct {
 	Groups        []string        `json:"groups,omitempty"`
 	Roles         []string        `json:"roles,omitempty"`
 	Apps          []AppAssignment `json:"apps,omitempty"`
+	Sponsors      []string        `json:"sponsors,omitempty"`
 }

@@ -15,7 +15,10 @@ const maxHistory = 50
 // update loads the record for key (a fresh one when none exists), applies
 // mutate and saves it with optimistic concurrency, reloading and re-applying
 // mutate on a conflict. mutate must therefore be safe to apply again to a
-// newer record. When mutate returns errNoChange nothing is saved.
+// newer record. When mutate returns errNoChange nothing is saved. The
+// outcome events of the transition mutate made are added to the record's
+// outbox in the same save (noteOutcomes), and the record is handed to the
+// delivery's publisher (PublishOutcomes).
 func (e *Engine) update(ctx context.Context, key string, mutate func(*Record) error) (Record, error) {
 	for attempt := 0; attempt < maxSaveAttempts; attempt++ {
 		rec, err := e.Store.Load(ctx, key)
@@ -25,17 +28,21 @@ func (e *Engine) update(ctx context.Context, key string, mutate func(*Record) er
 		} else if err != nil {
 			return Record{}, storeError("load record", err)
 		}
+		before := rec // for noteOutcomes; mutate replaces Failure, never edits it
 		if err := mutate(&rec); errors.Is(err, errNoChange) {
+			pending(ctx).note(rec)
 			return rec, nil
 		} else if err != nil {
 			return rec, err
 		}
+		e.noteOutcomes(before, &rec)
 		rec.UpdatedAt = e.Clock.Now().UTC()
 		if n := len(rec.History); n > maxHistory {
 			rec.History = append([]HistoryEntry(nil), rec.History[n-maxHistory:]...)
 		}
 		err = e.Store.Save(ctx, &rec)
 		if err == nil {
+			pending(ctx).note(rec)
 			return rec, nil
 		}
 		if !errors.Is(err, ErrConflict) {

@@ -19,6 +19,7 @@ const (
 	MaxGroups        = 20
 	MaxRoles         = 20
 	MaxApps          = 20
+	MaxSponsors      = 5 // Graph: at most five sponsors per guest (graph-b2b.md §16)
 	MaxMessageLength = 4000
 )
 
@@ -142,6 +143,7 @@ func (in PartnerApproved) Normalize(defaultRedirect string) (Spec, error) {
 	s.Groups = v.ids("groups", in.Groups, MaxGroups)
 	s.Roles = v.ids("roles", in.Roles, MaxRoles)
 	s.Apps = v.apps(in.Applications)
+	s.Sponsors = v.ids("sponsors", in.Sponsors, MaxSponsors)
 	if len(v.errs) > 0 {
 		return Spec{}, JoinErrors(v.errs...)
 	}
@@ -154,7 +156,7 @@ func (v *validator) guest(in PartnerApproved, s *Spec, defaultRedirect string) {
 	if strings.TrimSpace(in.RequestID) == "" {
 		v.fail("requestId", "required")
 	}
-	v.maxLen("requestId", in.RequestID, 256)
+	v.maxLen("requestId", in.RequestID, maxRequestID)
 
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {

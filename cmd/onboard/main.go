@@ -85,7 +85,7 @@ operator commands around it. See README.md and docs/dev.md.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newServe(), newDev(), newSend(), newValidate(), newStatus(), newList(), newDLQ(), newGraphsim(), newDoctor())
+	root.AddCommand(newServe(), newDev(), newSend(), newValidate(), newStatus(), newList(), newDLQ(), newGraphsim(), newDoctor(), newEvents())
 	return root
 }
 

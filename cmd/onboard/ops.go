@@ -207,3 +207,32 @@ letter is shown with the reason the workflow recorded for its MessageId
 	cmd.PersistentFlags().BoolVar(&yes, "yes", false, "purge: delete without asking (required when not on a terminal)")
 	return cmd
 }
+
+func newEvents() *cobra.Command {
+	var o ops.EventsOptions
+	cmd := &cobra.Command{
+		Use:   "events [flags]",
+		Short: "Show the outcome events on the outcomes topic (dev runtime or Service Bus)",
+		Long: `Shows the outcome events (partner-invited, partner-provisioned,
+partner-accepted, partner-reminded, partner-expired, partner-failed)
+waiting in a subscription of the outcomes topic, without taking them
+(peek): from the dev runtime (--dev-url) or, with --servicebus or a
+ServiceBusConnection* setting, from Service Bus.`,
+		Example: `  onboard events
+  onboard events --follow --json
+  onboard events --servicebus --subscription procurement`,
+		Args: exactArgs(0, "no arguments"),
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.Follow, "follow", "f", false, "keep printing new events until interrupted")
+	f.BoolVar(&o.JSON, "json", false, "print one JSON object per event and line")
+	f.StringVar(&o.Topic, "topic", "", "outcomes topic (default: OUTCOMES_TOPIC, else onboarding-outcomes)")
+	f.StringVar(&o.Subscription, "subscription", ops.DefaultSubscription, "subscription of the topic to read")
+	target := addTarget(f)
+	_ = f.MarkHidden("queue") // events read a topic, not the queue
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		o.Target = target()
+		return ops.Events(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+	}
+	return cmd
+}

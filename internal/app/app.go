@@ -34,6 +34,9 @@ type App struct {
 type Overrides struct {
 	Store     workflow.Store
 	Scheduler workflow.Scheduler
+	// Publisher receives the outcome events; nil with a Scheduler
+	// override publishes none.
+	Publisher workflow.Publisher
 }
 
 // Build wires Directory, Store, Scheduler and Engine behind the Functions
@@ -78,9 +81,12 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, over Overri
 }
 
 // scheduler is the override, the local queue (SCHEDULER=memory) or a
-// Service Bus sender on the onboarding queue.
+// Service Bus sender on the onboarding queue. It sets the engine's
+// outcome Publisher alongside: the override's, the local topic, or a
+// Service Bus sender on OUTCOMES_TOPIC.
 func (a *App) scheduler(cfg config.Config, cred azcore.TokenCredential, over Overrides) (workflow.Scheduler, error) {
 	if over.Scheduler != nil {
+		a.Engine.Publisher = over.Publisher
 		return over.Scheduler, nil
 	}
 	if cfg.Scheduler == "memory" {
@@ -91,6 +97,7 @@ func (a *App) scheduler(cfg config.Config, cred azcore.TokenCredential, over Ove
 		}
 		a.local = lq
 		a.stop = append(a.stop, lq.close)
+		a.Engine.Publisher = lq.publisher
 		return lq.scheduler, nil
 	}
 	client, err := servicebus.NewClient(servicebus.Connection{Setting: cfg.ServiceBus.Prefix,
@@ -104,6 +111,12 @@ func (a *App) scheduler(cfg config.Config, cred azcore.TokenCredential, over Ove
 		return nil, fmt.Errorf("service bus sender for queue %q: %w", cfg.Queue, err)
 	}
 	a.stop = append(a.stop, sender.Close)
+	topic, err := client.NewSender(cfg.OutcomesTopic, nil)
+	if err != nil {
+		return nil, fmt.Errorf("service bus sender for topic %q (OUTCOMES_TOPIC): %w", cfg.OutcomesTopic, err)
+	}
+	a.stop = append(a.stop, topic.Close)
+	a.Engine.Publisher = servicebus.NewPublisher(topic)
 	return servicebus.NewScheduler(sender, workflow.SystemClock{}, a.log), nil
 }
 

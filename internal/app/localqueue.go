@@ -24,9 +24,14 @@ import (
 type localQueue struct {
 	broker    *devhost.Broker
 	scheduler localqueue.Scheduler
+	publisher localqueue.Publisher // the outcomes topic, with a "procurement" subscription
 	settings  map[string]string
 	log       *slog.Logger
 }
+
+// OutcomesSubscription is the subscription the local outcomes topic is
+// opened with, as infra/main.bicep deploys it.
+const OutcomesSubscription = "procurement"
 
 func newLocalQueue(cfg config.Config, log *slog.Logger) (*localQueue, error) {
 	p, err := infra.Queue()
@@ -44,7 +49,12 @@ func newLocalQueue(cfg config.Config, log *slog.Logger) (*localQueue, error) {
 		broker.Close()
 		return nil, fmt.Errorf("ONBOARDING_QUEUE: %w", err)
 	}
-	return &localQueue{broker: broker, scheduler: localqueue.Scheduler{Queue: q},
+	topic, err := broker.Topic(cfg.OutcomesTopic, OutcomesSubscription)
+	if err != nil {
+		broker.Close()
+		return nil, fmt.Errorf("OUTCOMES_TOPIC: %w", err)
+	}
+	return &localQueue{broker: broker, scheduler: localqueue.Scheduler{Queue: q}, publisher: localqueue.Publisher{Topic: topic},
 		settings: map[string]string{"ONBOARDING_QUEUE": cfg.Queue}, log: log}, nil
 }
 

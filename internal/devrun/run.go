@@ -71,8 +71,13 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 		return fmt.Errorf("ONBOARDING_QUEUE: %w", err)
 	}
 	r.queue, r.store = queue, st
-	// the custom handler, as serve wires it, over dev's queue and store
-	a, err := app.Build(ctx, r.cfg, r.appLog, app.Overrides{Store: newStepLog(st, r.appLog), Scheduler: localqueue.Scheduler{Queue: queue}})
+	topic, err := broker.Topic(r.cfg.OutcomesTopic, app.OutcomesSubscription)
+	if err != nil {
+		return fmt.Errorf("OUTCOMES_TOPIC: %w", err)
+	}
+	// the custom handler, as serve wires it, over dev's queue, topic and store
+	a, err := app.Build(ctx, r.cfg, r.appLog, app.Overrides{Store: newStepLog(st, r.appLog),
+		Scheduler: localqueue.Scheduler{Queue: queue}, Publisher: localqueue.Publisher{Topic: topic}})
 	if err != nil {
 		return err
 	}
