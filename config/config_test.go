@@ -119,8 +119,8 @@ func TestLoadPolicyDefaults(t *testing.T) {
 	if c.MaxInvocationBytes != 1<<20 {
 		t.Errorf("MAX_INVOCATION_BYTES default = %d, want 1 MiB", c.MaxInvocationBytes)
 	}
-	if c.InviteRateLimit != 140 {
-		t.Errorf("INVITE_RATE_LIMIT default = %d, want 140", c.InviteRateLimit)
+	if c.InviteRateLimit != 145 {
+		t.Errorf("INVITE_RATE_LIMIT default = %d, want 145", c.InviteRateLimit)
 	}
 	for in, want := range map[string]int{"70": 70, "0": -1} {
 		if c, err := Load(env(append(base, "INVITE_RATE_LIMIT", in)...)); err != nil || c.InviteRateLimit != want {

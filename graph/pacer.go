@@ -20,7 +20,7 @@ const GraphInviteWindow = 5 * time.Second
 // DefaultInviteLimit is the invitations one instance sends per
 // GraphInviteWindow unless Options.InviteLimit says otherwise: below the
 // tenant's 150, leaving room for clock skew between us and Graph.
-const DefaultInviteLimit = 140
+const DefaultInviteLimit = 145
 
 // invitePacer paces POST /invitations for every invocation of an
 // instance: a sliding-window limiter (at most limit invitations in any
