@@ -27,6 +27,7 @@ import (
 	"github.com/b2b-onboarding/onboard/graph"
 	"github.com/b2b-onboarding/onboard/graphsim"
 	"github.com/b2b-onboarding/onboard/handlers"
+	"github.com/b2b-onboarding/onboard/internal/azurite"
 	"github.com/b2b-onboarding/onboard/store"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
@@ -72,8 +73,17 @@ func run() error {
 	if err := startup(bins); err != nil {
 		return err
 	}
-	return throughput(bins)
+	if err := throughput(bins); err != nil {
+		return err
+	}
+	if len(unmet) > 0 {
+		fmt.Printf("\n%d figure(s) not met: %s\n", len(unmet), strings.Join(unmet, "; "))
+	}
+	return nil
 }
+
+// unmet lists the figures that missed their goal.
+var unmet []string
 
 // row prints one figure; ratio is measured/baseline when baseline > 0.
 func row(name string, measured, baseline float64, unit, goal string, ok bool) {
@@ -88,6 +98,7 @@ func row(name string, measured, baseline float64, unit, goal string, ok bool) {
 	verdict := "MET"
 	if !ok {
 		verdict = "NOT MET"
+		unmet = append(unmet, name)
 	}
 	fmt.Printf("%-52s %14s %14s %12s %s [%s]\n", name, fmt.Sprintf("%.2f %s", measured, unit), b, ratio, goal, verdict)
 }
@@ -105,6 +116,10 @@ type rig struct {
 }
 
 func newRig(k graphsim.Knobs, storeDelay time.Duration) (*rig, error) {
+	return newRigStore(k, store.NewMemory(), storeDelay)
+}
+
+func newRigStore(k graphsim.Knobs, base workflow.Store, storeDelay time.Duration) (*rig, error) {
 	sim, err := graphsim.New(graphsim.Config{Knobs: &k})
 	if err != nil {
 		return nil, err
@@ -115,7 +130,7 @@ func newRig(k graphsim.Knobs, storeDelay time.Duration) (*rig, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.store = &store.Instrumented{Store: store.NewMemory(), Delay: storeDelay}
+	r.store = &store.Instrumented{Store: base, Delay: storeDelay}
 	eng := &workflow.Engine{Directory: dir, Store: r.store, Scheduler: nopScheduler{}, Clock: workflow.SystemClock{},
 		Policy: workflow.Policy{AllowedGroups: []string{"*"}, AllowedRoles: []string{"*"}, AllowedApps: []string{"*/*"}, AllowedSources: []string{source}},
 		Config: workflow.Config{ReminderSchedule: []time.Duration{72 * time.Hour}, ExpireAfter: 336 * time.Hour, RetryInitial: 30 * time.Second,
@@ -208,31 +223,66 @@ func roundTrips() error {
 }
 
 // timeToProvisioned: one delivery at a time, Graph 50 ms per request,
-// the store 5 ms per call; baseline is the goal's formula 2×50 + 3×5 ms.
+// the store 5 ms per call (the memory store, and Table Storage on Azurite
+// when it can be started); baseline is the goal's formula 2×50 + 3×5 ms.
 func timeToProvisioned() error {
 	samples := 40
 	if *quick {
 		samples = 10
 	}
-	r, err := newRig(graphsim.Knobs{Latency: 50 * time.Millisecond}, 5*time.Millisecond)
-	if err != nil {
-		return err
+	stores := []struct {
+		name string
+		open func() (workflow.Store, func(), error)
+	}{
+		{"memory store", func() (workflow.Store, func(), error) { return store.NewMemory(), func() {}, nil }},
+		{"Azurite tables", openAzurite},
 	}
-	defer r.close()
-	var ds []time.Duration
-	for i := 0; i < samples; i++ {
-		env := envelope(eventData(i, 2, 1, true, true), fmt.Sprint("ttp-", i), 1)
-		start := time.Now()
-		if err := r.deliver(env); err != nil {
+	for _, st := range stores {
+		base, done, err := st.open()
+		if err != nil {
+			fmt.Printf("%-52s skipped: %v\n", "time to provisioned, "+st.name, err)
+			continue
+		}
+		r, err := newRigStore(graphsim.Knobs{Latency: 50 * time.Millisecond}, base, 5*time.Millisecond)
+		if err != nil {
+			done()
 			return err
 		}
-		ds = append(ds, time.Since(start))
+		var ds []time.Duration
+		for i := 0; i < samples; i++ {
+			env := envelope(eventData(i, 2, 1, true, true), fmt.Sprint("ttp-", i), 1)
+			start := time.Now()
+			if err := r.deliver(env); err != nil {
+				r.close()
+				done()
+				return err
+			}
+			ds = append(ds, time.Since(start))
+		}
+		r.close()
+		done()
+		base2 := float64(2*50 + 3*5)
+		p50, p95 := ms(pct(ds, 50)), ms(pct(ds, 95))
+		row("time to provisioned p50, "+st.name+" +5 ms/call", p50, base2, "ms", "≤ 1.3x (2×50+3×5 ms)", p50 <= 1.3*base2)
+		row("time to provisioned p95, "+st.name+" +5 ms/call", p95, base2, "ms", "(informational)", true)
 	}
-	base := float64(2*50 + 3*5)
-	p50, p95 := ms(pct(ds, 50)), ms(pct(ds, 95))
-	row("time to provisioned p50 (Graph 50 ms, store 5 ms)", p50, base, "ms", "≤ 1.3x (2×50+3×5 ms)", p50 <= 1.3*base)
-	row("time to provisioned p95 (Graph 50 ms, store 5 ms)", p95, base, "ms", "(informational)", true)
 	return nil
+}
+
+// openAzurite starts Azurite (scripts/install-azurite.sh puts it in
+// .tools) and opens a Table Storage store on it.
+func openAzurite() (workflow.Store, func(), error) {
+	ctx := context.Background()
+	srv, err := azurite.Start(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := store.NewTables(ctx, store.TablesConfig{ConnectionString: srv.ConnectionString(), Table: "bench"})
+	if err != nil {
+		srv.Stop()
+		return nil, nil, err
+	}
+	return t, func() { srv.Stop() }, nil
 }
 
 // handlerOverhead: invocation time minus time inside Graph requests, with
