@@ -243,8 +243,13 @@ func throughput(bins map[string]string) error {
 		invited := sim.RequestCount("POST /invitations") - sim.RequestCount("POST /invitations (throttled)")
 		share := 100 * float64(throttled(sim)) / float64(graphCalls(sim))
 		gs.Close()
-		row(fmt.Sprintf("%d onboardings through serve, %s", *n, m.name), elapsed, floor, "s", "≤ 1.05x floor", elapsed <= 1.05*floor)
-		row("  Graph calls answered 429", share, 0, "%", "< 0.2 %", share < 0.2)
+		if m.limit != "" { // the baseline: judged by nothing
+			row(fmt.Sprintf("%d onboardings through serve, %s", *n, m.name), elapsed, floor, "s", "(baseline)", true)
+			row("  Graph calls answered 429", share, 0, "%", "(baseline)", true)
+		} else {
+			row(fmt.Sprintf("%d onboardings through serve, %s", *n, m.name), elapsed, floor, "s", "≤ 1.05x floor", elapsed <= 1.05*floor)
+			row("  Graph calls answered 429", share, 0, "%", "< 0.2 %", share < 0.2)
+		}
 		row("  failed deliveries / guests invited", float64(failed.Load()), 0, fmt.Sprintf("/ %d", invited), "0 failed", failed.Load() == 0)
 		row("  serve CPU per onboarding", ms(cpu)/float64(*n), 0, "ms", "(informational)", true)
 		row("  peak RSS of serve", rss, 0, "MB", "< 48 MB", rss < 48)
