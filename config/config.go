@@ -44,6 +44,10 @@ type Config struct {
 	Policy   workflow.Policy
 	Workflow workflow.Config
 
+	// InviteRateLimit is the invitations this instance sends per 5 s
+	// (INVITE_RATE_LIMIT); negative: not paced.
+	InviteRateLimit int
+
 	// MaxInvocationBytes bounds the body of one invocation (MAX_INVOCATION_BYTES).
 	MaxInvocationBytes int64
 
@@ -213,6 +217,14 @@ func (r *reader) graph(c *Config) {
 		if u.RawQuery != "" || u.Fragment != "" {
 			r.bad("GRAPH_BASE_URL", "must not carry a query or fragment, got %q", c.GraphBaseURL)
 		}
+	}
+	switch n, err := strconv.Atoi(r.get("INVITE_RATE_LIMIT")); {
+	case err != nil || n < 0 || n >= 150:
+		r.bad("INVITE_RATE_LIMIT", "must be a whole number from 0 (no pacing) to 149 (Graph allows 150 per 5 s per tenant), got %q", r.get("INVITE_RATE_LIMIT"))
+	case n == 0:
+		c.InviteRateLimit = -1
+	default:
+		c.InviteRateLimit = n
 	}
 	c.Identity = identityOf(c.GraphAuth, c.AzureClientID)
 	c.GraphIdentity = r.graphIdentity(c.GraphAuth, c.Identity)

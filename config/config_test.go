@@ -97,6 +97,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"member flag", "POLICY_ALLOW_MEMBER_USER_TYPE", "yes please", "POLICY_ALLOW_MEMBER_USER_TYPE: must be true or false"},
 		{"body limit unit", "MAX_INVOCATION_BYTES", "1MB", "MAX_INVOCATION_BYTES: must be a positive number of bytes"},
 		{"body limit too small", "MAX_INVOCATION_BYTES", "1KiB", "MAX_INVOCATION_BYTES: must be between 64KiB and 256MiB"},
+		{"invite pacing at the tenant limit", "INVITE_RATE_LIMIT", "150", "INVITE_RATE_LIMIT: must be a whole number from 0"},
+		{"invite pacing not a number", "INVITE_RATE_LIMIT", "fast", "INVITE_RATE_LIMIT: must be a whole number from 0"},
 		{"negative retry", "RETRY_INITIAL_DELAY", "-1s", `RETRY_INITIAL_DELAY: must be positive, got "-1s"`},
 		{"bad existing users", "POLICY_EXISTING_USERS", "take-over", "POLICY_EXISTING_USERS: must be one of adopt-guests, refuse, adopt-all"},
 		{"bad settle window", "REPLICATION_SETTLE_WINDOW", "0s", "REPLICATION_SETTLE_WINDOW: must be positive"},
@@ -196,6 +198,14 @@ func TestLoadPolicyDefaults(t *testing.T) {
 	}
 	if c.MaxInvocationBytes != 1<<20 {
 		t.Errorf("MAX_INVOCATION_BYTES default = %d, want 1 MiB", c.MaxInvocationBytes)
+	}
+	if c.InviteRateLimit != 145 {
+		t.Errorf("INVITE_RATE_LIMIT default = %d, want 145", c.InviteRateLimit)
+	}
+	for in, want := range map[string]int{"70": 70, "0": -1} {
+		if c, err := Load(env(append(base, "INVITE_RATE_LIMIT", in)...)); err != nil || c.InviteRateLimit != want {
+			t.Errorf("INVITE_RATE_LIMIT=%s: %d, %v; want %d", in, c.InviteRateLimit, err, want)
+		}
 	}
 	c, err = Load(env(append(base, "POLICY_ALLOW_MEMBER_USER_TYPE", "TRUE", "POLICY_ALLOWED_CC_DOMAINS", "Contoso.com",
 		"POLICY_ALLOWED_REDIRECT_HOSTS", "portal.contoso.com", "INVITE_REDIRECT_URL", "https://portal.contoso.com/welcome",

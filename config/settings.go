@@ -91,6 +91,8 @@ var Settings = []Setting{
 		Doc: "Largest backoff between retries."},
 	{Name: "RETRY_MAX_ELAPSED", Default: "24h", Optional: true,
 		Doc: "Total time after the first failure past which a transient failure becomes permanent."},
+	{Name: "INVITE_RATE_LIMIT", Default: "145", Optional: true,
+		Doc: "Invitations one instance sends per 5 s (Graph allows 150 per tenant): with N instances set it below 150/N; `0` turns pacing off (docs/retries.md)."},
 	{Name: "MAX_INVOCATION_BYTES", Default: "1MiB", Optional: true,
 		Doc: "Largest invocation body the handler reads (bytes, or KiB/MiB); fits a 256 KB Standard-tier message, base64-encoded, with its metadata."},
 	{Name: "REPLICATION_SETTLE_WINDOW", Default: "5m", Optional: true,

@@ -27,6 +27,7 @@ type Directory struct {
 	base    string // Options.BaseURL without trailing slash
 	opts    Options
 	log     *slog.Logger
+	pacer   *invitePacer // nil: invitations are not paced
 
 	groupKinds sync.Map // group id (lower-cased) → workflow.GroupKind, read once
 }
@@ -56,7 +57,8 @@ func New(ctx context.Context, opts Options) (*Directory, error) {
 	if err != nil {
 		return nil, err
 	}
-	httpClient := newHTTPClient(o)
+	pacer := newInvitePacer(o.InviteLimit, o.InviteWindow)
+	httpClient := newHTTPClient(o, pacer)
 	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, nil, nil, httpClient)
 	if err != nil {
 		return nil, fmt.Errorf("graph: request adapter: %w", err)
@@ -74,6 +76,7 @@ func New(ctx context.Context, opts Options) (*Directory, error) {
 		base:    o.BaseURL,
 		opts:    o,
 		log:     o.Logger.With(slog.String(logkey.Component, "graph")),
+		pacer:   pacer,
 	}
 	d.log.Info("graph directory ready", slog.String(logkey.BaseURL, o.BaseURL), slog.String(logkey.Auth, authName(o)),
 		slog.Int(logkey.BatchConcurrency, o.BatchConcurrency))

@@ -22,9 +22,9 @@ import (
 // request copies the handlers make with WithContext, so even the "inside
 // retry" order is not safe; "before retry" only works since #184. Off is the
 // one order with no such failure mode.
-func middlewares(o Options) []khttp.Middleware {
+func middlewares(o Options, pacer *invitePacer) []khttp.Middleware {
 	clientOpts := msgraphsdk.GetDefaultClientOptions()
-	return []khttp.Middleware{
+	mws := []khttp.Middleware{
 		msgraphgocore.NewGraphTelemetryHandler(&clientOpts),       // SdkVersion, client-request-id
 		khttp.NewRetryHandlerWithOptions(*retryOptions(o, false)), // 429/503/504 of whole requests, Retry-After wins
 		khttp.NewRedirectHandler(),
@@ -32,6 +32,10 @@ func middlewares(o Options) []khttp.Middleware {
 		khttp.NewUserAgentHandler(),
 		khttp.NewHeadersInspectionHandler(),
 	}
+	if pacer != nil {
+		mws = append(mws, throttleObserver{pacer}) // sees each attempt the retry handler makes
+	}
+	return mws
 }
 
 // retryOptions are the SDK retry handler's options: up to
@@ -58,7 +62,7 @@ func retryOptions(o Options, only429 bool) *khttp.RetryHandlerOptions {
 
 // newHTTPClient wraps the caller's transport (or Go's default) with the
 // pipeline. Redirects are left to the redirect handler.
-func newHTTPClient(o Options) *http.Client {
+func newHTTPClient(o Options, pacer *invitePacer) *http.Client {
 	var parent http.RoundTripper
 	timeout := 100 * time.Second
 	if o.HTTPClient != nil {
@@ -71,7 +75,7 @@ func newHTTPClient(o Options) *http.Client {
 		parent = khttp.GetDefaultTransport()
 	}
 	return &http.Client{
-		Transport: khttp.NewCustomTransportWithParentTransport(parent, middlewares(o)...),
+		Transport: khttp.NewCustomTransportWithParentTransport(parent, middlewares(o, pacer)...),
 		Timeout:   timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse

@@ -34,7 +34,7 @@ func TestRetriedPostSurvivesThePipeline(t *testing.T) {
 		mw      []khttp.Middleware
 		wantErr string
 	}{
-		{"ours: fixed order, no request compression", middlewares(Options{RequestRetries: 2, RetryDelay: time.Second, ItemRetryBudget: 30 * time.Second}), ""},
+		{"ours: fixed order, no request compression", middlewares(Options{RequestRetries: 2, RetryDelay: time.Second, ItemRetryBudget: 30 * time.Second}, nil), ""},
 		{"compression inside retry", []khttp.Middleware{retry(), khttp.NewCompressionHandler()}, "labelled Content-Encoding: gzip but is not gzip"},
 	}
 	for _, tc := range cases {

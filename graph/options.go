@@ -49,6 +49,17 @@ type Options struct {
 	// RetryDelay is the retry handler's base back-off when Graph sends no
 	// Retry-After (whole seconds, default 3s). Item retries use it too.
 	RetryDelay time.Duration
+	// InviteLimit is how many POST /invitations this Directory sends in
+	// any InviteWindow (5 s), shared by every invocation using it; default
+	// DefaultInviteLimit, negative disables pacing. Graph allows 150 per
+	// tenant: with several instances each gets its share (docs/retries.md).
+	// An invitation that would wait longer than ItemRetryBudget for its
+	// turn (or for a 429's Retry-After) is not sent: Invite returns a
+	// refused *workflow.TransientError carrying the wait.
+	InviteLimit int
+	// InviteWindow is the window InviteLimit counts in; default (and
+	// Graph's) 5 s. Tests shorten it.
+	InviteWindow time.Duration
 	// Logger receives structured logs; default slog.Default().
 	Logger *slog.Logger
 	// HTTPClient, when set, supplies the transport under the middleware
@@ -92,6 +103,12 @@ func (o Options) withDefaults() (Options, *url.URL, error) {
 	}
 	if o.RetryDelay < time.Second {
 		o.RetryDelay = time.Second // the SDK retry handler counts whole seconds
+	}
+	if o.InviteLimit == 0 {
+		o.InviteLimit = DefaultInviteLimit
+	}
+	if o.InviteWindow <= 0 {
+		o.InviteWindow = GraphInviteWindow
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

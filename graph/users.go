@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/groups"
@@ -61,6 +62,17 @@ func (d *Directory) Invite(ctx context.Context, inv workflow.Invitation) (workfl
 			info.SetCcRecipients([]models.Recipientable{rcpt}) // Graph supports exactly one
 		}
 		body.SetInvitedUserMessageInfo(info)
+	}
+	if d.pacer != nil {
+		slot, wait, err := d.pacer.wait(ctx, d.opts.ItemRetryBudget)
+		switch {
+		case err != nil:
+			return workflow.InviteResult{}, &workflow.TransientError{Op: op, Refused: true, Err: err}
+		case slot == nil: // not sent: the workflow reschedules the event after the wait
+			return workflow.InviteResult{}, &workflow.TransientError{Op: op, RetryAfter: wait, Refused: true,
+				Err: fmt.Errorf("invitations paced (%d per %s per instance, or throttled by Graph): next turn in %s", d.opts.InviteLimit, d.opts.InviteWindow, wait.Round(time.Millisecond))}
+		}
+		defer d.pacer.done(slot)
 	}
 	// Only a 429 is re-sent in-process: any other failure may come after
 	// Graph sent the mail, and the workflow decides what to do then.

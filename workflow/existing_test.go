@@ -2,6 +2,7 @@ package workflow_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -198,7 +199,11 @@ func TestGuestOfAConcurrentInvitationIsNotAdopted(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	e.eng.Directory = &racingDirectory{fakeDirectory: e.dir, before: func() {
-		r := e.record(t, "ada@fabrikam.com")
+		// the other delivery's record (ours is not written before the lookup)
+		r, err := e.store.Load(ctx, "ada@fabrikam.com")
+		if errors.Is(err, workflow.ErrNotFound) {
+			r = workflow.Record{Key: "ada@fabrikam.com", Phase: workflow.PhaseNew}
+		}
 		r.Invite.IntentAt, r.Invite.FirstIntentAt = e.clock.Now().UTC(), e.clock.Now().UTC()
 		if err := e.store.Save(ctx, &r); err != nil {
 			t.Fatal(err)

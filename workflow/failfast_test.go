@@ -12,6 +12,7 @@ import (
 
 func TestFailFast(t *testing.T) {
 	d := approved("m1", adaData)
+	d.DeliveryCount = 2 // a redelivery: the first is not looked up (TestFailFastSkipsFirstDelivery)
 	hash := workflow.EventHash(d.Event)
 	known := workflow.Failure{MessageID: "m1", Key: "ada@fabrikam.com", Reason: "policy: roles[0]: privileged", BodyHash: hash}
 	for _, tc := range []struct {
@@ -68,5 +69,24 @@ func TestFailFast(t *testing.T) {
 				t.Errorf("err = %v, want it to wrap the store's error", err)
 			}
 		})
+	}
+}
+
+// A first delivery cannot have failed under its id before: it goes to the
+// reconcile without a read of the failure log (a store round trip saved
+// on every healthy delivery), even where an entry exists.
+func TestFailFastSkipsFirstDelivery(t *testing.T) {
+	d := approved("m1", adaData)
+	e := newEnv(t)
+	fs := newFaultStore(e.store)
+	e.eng.Store = fs
+	known := workflow.Failure{MessageID: "m1", Key: "ada@fabrikam.com", Reason: "policy", BodyHash: workflow.EventHash(d.Event)}
+	if err := e.store.SaveFailure(context.Background(), known); err != nil {
+		t.Fatal(err)
+	}
+	fs.inject("failure", errors.New("the failure log must not be read"))
+	next := &stub{res: workflow.Result{Key: "from-next", Action: "invited"}}
+	if res, err := e.eng.FailFast(next.handle)(context.Background(), d); next.calls != 1 || err != nil || res != next.res {
+		t.Fatalf("first delivery: next called %d times, %+v %v", next.calls, res, err)
 	}
 }

@@ -142,6 +142,7 @@ func TestOutcomeFailedWithoutRecord(t *testing.T) {
 	e, topic := newOutcomeEnv(t)
 	d := approved("bad-1", `{"requestId":"PR-9","email":"eve@fabrikam.com","roles":["`+globalAdmin+`"]}`)
 	for i := 0; i < 2; i++ { // the redelivery fails fast and publishes nothing new
+		d.DeliveryCount = i + 1 // as Service Bus counts them
 		if _, err := e.eng.Handle(context.Background(), d); !workflow.IsPermanent(err) {
 			t.Fatalf("poisoned event: %v, want a permanent failure", err)
 		}

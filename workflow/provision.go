@@ -82,16 +82,18 @@ func (e *Engine) outstanding(r Record) (todo []Change, refused []Missing) {
 	return todo, refused
 }
 
-// provision applies the outstanding changes and records each confirmed
-// one, so a retry does only what is still missing; the record's Missing
-// says what is not in place and why. It returns how many it applied.
+// provision applies the outstanding changes and stages on p each
+// confirmed one, so a retry does only what is still missing; the record's
+// Missing says what is not in place and why. It returns how many it
+// applied; the caller commits p.
 //
 // A 404 is judged by reading what the change references (ObjectExists):
 // missing → permanent, naming kind and id; present → the guest is not
 // writable yet (replication lag), retried until the settle window after
 // the invitation has passed, permanent after it. A successful read of the
 // guest proves nothing about a write, so the guest is never the arbiter.
-func (e *Engine) provision(ctx context.Context, rec Record) (int, error) {
+func (e *Engine) provision(ctx context.Context, p *pending) (int, error) {
+	rec := p.rec
 	if rec.GuestID == "" || rec.UserOrigin == "" {
 		return 0, nil // the user is not established yet: nothing is written
 	}
@@ -130,7 +132,7 @@ func (e *Engine) provision(ctx context.Context, rec Record) (int, error) {
 			}
 		}
 	}
-	if _, err := e.update(ctx, rec.Key, func(r *Record) error { return e.recordProvisioning(r, applied, missing) }); err != nil {
+	if err := p.stage(func(r *Record) error { return e.recordProvisioning(r, applied, missing) }); err != nil {
 		return len(applied), err
 	}
 	if len(permanent) > 0 {

@@ -22,9 +22,9 @@ type outbox struct {
 
 type outboxKey struct{}
 
-// pending is the delivery's outbox; nil (whose methods do nothing) outside
+// outboxOf is the delivery's outbox; nil (whose methods do nothing) outside
 // PublishOutcomes.
-func pending(ctx context.Context) *outbox {
+func outboxOf(ctx context.Context) *outbox {
 	o, _ := ctx.Value(outboxKey{}).(*outbox)
 	return o
 }

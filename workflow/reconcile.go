@@ -11,37 +11,74 @@ import (
 
 // partnerApproved reconciles one partner-approved event: merge the desired
 // state, establish the user (look the address up, invite once, tell our
-// user from someone else's), make sure the next follow-up is scheduled,
-// apply what is missing.
+// user from someone else's), apply what is missing and make sure the next
+// follow-up is scheduled.
+//
+// The record is read once and written at most twice: the approval with
+// the invitation intent before POST /invitations, and everything that
+// followed (the invitation's result, the user's origin, what provisioning
+// confirmed, the reminder expected next) when the reconcile ends, also
+// when it ends in an error. A delivery with nothing to do reads it once
+// and writes nothing. The next reminder is scheduled after that write,
+// off provisioning's path but before the delivery completes, and only
+// from what is saved: a reminder scheduled for a result the store never
+// got would arrive at a record that does not expect it, and its
+// deterministic id would make the real one a dropped duplicate. A crash
+// before it is scheduled leaves the message to be redelivered, whose
+// ensureReminder schedules it.
 func (e *Engine) partnerApproved(ctx context.Context, spec Spec) (Result, error) {
-	res := Result{Key: spec.Email}
-	rec, err := e.update(ctx, spec.Email, func(r *Record) error { return e.mergeApproval(r, spec) })
+	p, err := e.load(ctx, spec.Email)
 	if err != nil {
+		return Result{Key: spec.Email}, err
+	}
+	res, err := e.approve(ctx, p, spec)
+	if cerr := p.commit(ctx); cerr != nil {
+		if err == nil || IsPermanent(err) {
+			err = cerr
+		}
 		return res, err
 	}
-	if rec.Reenable {
-		if rec, err = e.reenable(ctx, rec); err != nil {
+	// a failed schedule wins over a permanent failure: the retry
+	// provisions again (and fails the same way) and schedules it
+	if _, serr := e.ensureReminder(ctx, p.rec); serr != nil && (err == nil || IsPermanent(err)) {
+		err = serr
+	}
+	return res, err
+}
+
+// approve is partnerApproved on the record p, leaving the last write to
+// the caller.
+func (e *Engine) approve(ctx context.Context, p *pending, spec Spec) (Result, error) {
+	res := Result{Key: spec.Email}
+	if err := p.stage(func(r *Record) error { return e.mergeApproval(r, spec) }); err != nil {
+		return res, err
+	}
+	if p.rec.Reenable {
+		if err := e.reenable(ctx, p); err != nil {
 			return res, err
 		}
 	}
-	if rec.Invite.SentAt.IsZero() {
-		if rec, err = e.invite(ctx, rec); err != nil {
+	if p.rec.Invite.SentAt.IsZero() {
+		if err := e.invite(ctx, p); err != nil {
 			return res, err
 		}
 		res.Action = ActionInvited
-		if rec.UserOrigin == OriginAdopted {
+		if p.rec.UserOrigin == OriginAdopted {
 			res.Action = ActionAdopted
 		}
 	}
-	if rec.UserOrigin == "" {
-		if rec, err = e.establishOrigin(ctx, rec); err != nil {
+	if p.rec.UserOrigin == "" {
+		if err := e.establishOrigin(ctx, p); err != nil {
 			return res, err
 		}
 	}
-	if rec, err = e.ensureReminder(ctx, rec); err != nil {
-		return res, err
+	n, err := e.provision(ctx, p)
+	if next, due, ok := e.reminderToSchedule(p.rec); ok {
+		// saved with the result; scheduled by partnerApproved once saved
+		if serr := p.stage(e.noteReminder(p.rec.Cycle, next, due)); serr != nil && err == nil {
+			err = serr
+		}
 	}
-	n, err := e.provision(ctx, rec)
 	if err != nil {
 		return res, err
 	}
@@ -151,11 +188,11 @@ func specEqual(a, b Spec) bool {
 }
 
 // reenable allows sign-in again for a guest disabled on an earlier expiry.
-func (e *Engine) reenable(ctx context.Context, rec Record) (Record, error) {
-	if err := e.Directory.SetAccountEnabled(ctx, rec.GuestID, true); err != nil {
-		return rec, err
+func (e *Engine) reenable(ctx context.Context, p *pending) error {
+	if err := e.Directory.SetAccountEnabled(ctx, p.rec.GuestID, true); err != nil {
+		return err
 	}
-	return e.update(ctx, rec.Key, func(r *Record) error {
+	return p.stage(func(r *Record) error {
 		if !r.Reenable {
 			return errNoChange
 		}
@@ -187,26 +224,27 @@ var errInFlight = errors.New("an invitation attempt is in progress or its guest 
 // lost attempt may have sent it. An answer that proves nothing happened
 // (Refused) clears the intent; any other error leaves the outcome unknown
 // and keeps it.
-func (e *Engine) invite(ctx context.Context, rec Record) (Record, error) {
+func (e *Engine) invite(ctx context.Context, p *pending) error {
 	now := e.Clock.Now().UTC()
-	if !rec.Invite.IntentAt.IsZero() && now.Sub(rec.Invite.IntentAt) < e.settle() {
-		return rec, &TransientError{Op: "invite", Err: errInFlight}
+	if !p.rec.Invite.IntentAt.IsZero() && now.Sub(p.rec.Invite.IntentAt) < e.settle() {
+		return &TransientError{Op: "invite", Err: errInFlight}
 	}
-	if r, done, err := e.inviteExisting(ctx, rec); done || err != nil {
-		return r, err
+	if done, err := e.inviteExisting(ctx, p); done || err != nil {
+		return err
 	}
-	rec, unknown, err := e.recordInviteIntent(ctx, rec.Key, now)
+	unknown, err := e.recordInviteIntent(ctx, p, now)
 	if errors.Is(err, errInFlight) {
-		return rec, &TransientError{Op: "invite", Err: err}
+		return &TransientError{Op: "invite", Err: err}
 	}
-	if err != nil || !rec.Invite.SentAt.IsZero() {
-		return rec, err
+	if err != nil || !p.rec.Invite.SentAt.IsZero() {
+		return err
 	}
+	rec := p.rec
 	send := rec.Spec.SendMessage && !unknown
 	result, err := e.Directory.Invite(ctx, invitationFor(rec.Spec, send))
 	if err != nil {
-		e.recordInviteFailure(ctx, rec.Key, now, err)
-		return rec, err
+		_ = p.stage(e.inviteFailed(now, err)) // the mutation fails only with errNoChange
+		return err
 	}
 	var origin Origin
 	detail := ""
@@ -217,41 +255,41 @@ func (e *Engine) invite(ctx context.Context, rec Record) (Record, error) {
 		detail = "guest " + result.GuestID + ", invited again without mail: an earlier attempt may have sent it"
 	}
 	// the slot's email went out now, or is assumed to have gone out earlier
-	return e.invited(ctx, rec.Key, result, origin, rec.Spec.SendMessage, detail)
+	return p.stage(e.invited(result, origin, rec.Spec.SendMessage, detail))
 }
 
 // inviteExisting settles the invitation without sending one when the
 // address already has a user: an adopted user in a new cycle, the guest of
 // an interrupted invitation, or a user someone else created (which the
 // policy adopts or refuses). done is false when an invitation is needed.
-func (e *Engine) inviteExisting(ctx context.Context, rec Record) (_ Record, done bool, _ error) {
-	switch {
+func (e *Engine) inviteExisting(ctx context.Context, p *pending) (done bool, _ error) {
+	switch rec := p.rec; {
 	case rec.GuestID != "" && rec.UserOrigin == OriginAdopted:
 		// a new cycle for an adopted user: never our invitation to send
-		r, err := e.invited(ctx, rec.Key, InviteResult{GuestID: rec.GuestID}, OriginAdopted, false, "existing user kept for a new cycle; no invitation sent")
-		return r, true, err
+		return true, p.stage(e.invited(InviteResult{GuestID: rec.GuestID}, OriginAdopted, false, "existing user kept for a new cycle; no invitation sent"))
 	case rec.GuestID != "" && rec.UserOrigin == OriginCreated:
-		return rec, false, nil // a new cycle of our own guest: invite again
+		return false, nil // a new cycle of our own guest: invite again
 	}
-	u, found, err := e.Directory.FindUserByMail(ctx, rec.Key)
+	u, found, err := e.Directory.FindUserByMail(ctx, p.rec.Key)
 	if err != nil || !found {
-		return rec, false, err
+		return false, err
 	}
 	// Judge the user on the record as it is now, read after the lookup:
-	// rec may predate another delivery's invitation, whose guest the
-	// lookup just found, and would make our own guest look foreign.
-	if rec, err = e.Store.Load(ctx, rec.Key); err != nil {
-		return rec, false, storeError("load record", err)
+	// the record may predate another delivery's invitation, whose guest
+	// the lookup just found, and would make our own guest look foreign.
+	if err := p.refresh(ctx); err != nil {
+		return false, err
 	}
+	rec := p.rec
 	switch {
 	case !rec.Invite.SentAt.IsZero():
-		return rec, true, nil // another delivery recorded the invitation
+		return true, nil // another delivery recorded the invitation
 	case !rec.Invite.IntentAt.IsZero() && e.Clock.Now().UTC().Sub(rec.Invite.IntentAt) < e.settle():
-		return rec, false, &TransientError{Op: "invite", Err: errInFlight}
+		return false, &TransientError{Op: "invite", Err: errInFlight}
 	}
 	origin, err := e.originOf(rec, u)
 	if err != nil {
-		return rec, false, err
+		return false, err
 	}
 	result := InviteResult{GuestID: u.ID, Status: u.ExternalUserState}
 	detail := "found the guest of an interrupted invitation"
@@ -262,17 +300,16 @@ func (e *Engine) inviteExisting(ctx context.Context, rec Record) (_ Record, done
 		}
 	}
 	// the interrupted attempt that created our guest asked for mail
-	r, err := e.invited(ctx, rec.Key, result, origin, origin == OriginCreated && rec.Spec.SendMessage, detail)
-	return r, true, err
+	return true, p.stage(e.invited(result, origin, origin == OriginCreated && rec.Spec.SendMessage, detail))
 }
 
 // recordInviteIntent records that an invitation is about to be sent (intent
-// before effect). unknown reports that an earlier attempt never reported
-// back, so this one must not mail again. errInFlight: another delivery's
-// attempt may still be running; a record whose invitation is already sent
-// is returned unchanged.
-func (e *Engine) recordInviteIntent(ctx context.Context, key string, now time.Time) (rec Record, unknown bool, err error) {
-	rec, err = e.update(ctx, key, func(r *Record) error {
+// before effect), writing it with whatever p has staged. unknown reports
+// that an earlier attempt never reported back, so this one must not mail
+// again. errInFlight: another delivery's attempt may still be running; a
+// record whose invitation is already sent is left unchanged.
+func (e *Engine) recordInviteIntent(ctx context.Context, p *pending, now time.Time) (unknown bool, err error) {
+	err = p.stage(func(r *Record) error {
 		switch {
 		case !r.Invite.SentAt.IsZero():
 			return errNoChange // another delivery finished it
@@ -289,15 +326,18 @@ func (e *Engine) recordInviteIntent(ctx context.Context, key string, now time.Ti
 		unknown = r.Invite.OutcomeUnknown
 		return nil
 	})
-	return rec, unknown, err
+	if err != nil {
+		return false, err
+	}
+	return unknown, p.commit(ctx)
 }
 
-// recordInviteFailure records how the invitation attempt made at intentAt
+// inviteFailed records how the invitation attempt made at intentAt
 // failed: refused (nothing happened, the intent is cleared) or with an
 // unknown outcome (assumed sent).
-func (e *Engine) recordInviteFailure(ctx context.Context, key string, intentAt time.Time, cause error) {
+func (e *Engine) inviteFailed(intentAt time.Time, cause error) func(*Record) error {
 	refused := Refused(cause)
-	_, _ = e.update(ctx, key, func(r *Record) error {
+	return func(r *Record) error {
 		if !r.Invite.IntentAt.Equal(intentAt) {
 			return errNoChange
 		}
@@ -308,16 +348,16 @@ func (e *Engine) recordInviteFailure(ctx context.Context, key string, intentAt t
 			r.note(e, "invitation-unknown", "no answer to the invitation ("+cause.Error()+"); assuming it was sent")
 		}
 		return nil
-	})
+	}
 }
 
 // invited records the result of the first invitation of a cycle (or the
 // user found instead of inviting). origin may be "" when a read must still
 // tell whose user it is (establishOrigin); mailed counts the slot's email,
 // sent or assumed sent.
-func (e *Engine) invited(ctx context.Context, key string, result InviteResult, origin Origin, mailed bool, detail string) (Record, error) {
+func (e *Engine) invited(result InviteResult, origin Origin, mailed bool, detail string) func(*Record) error {
 	now := e.Clock.Now().UTC()
-	return e.update(ctx, key, func(r *Record) error {
+	return func(r *Record) error {
 		if !r.Invite.SentAt.IsZero() {
 			return errNoChange
 		}
@@ -336,7 +376,7 @@ func (e *Engine) invited(ctx context.Context, key string, result InviteResult, o
 		}
 		r.note(e, "invited", detail)
 		return nil
-	})
+	}
 }
 
 // establishOrigin reads the user an invitation answered with and decides
@@ -345,22 +385,23 @@ func (e *Engine) invited(ctx context.Context, key string, result InviteResult, o
 // only a user made by an invitation of this cycle counts as ours
 // (reference §15). Someone else's user is adopted or refused by the
 // policy; a refused one is forgotten and nothing is written to it.
-func (e *Engine) establishOrigin(ctx context.Context, rec Record) (Record, error) {
+func (e *Engine) establishOrigin(ctx context.Context, p *pending) error {
+	rec := p.rec
 	if rec.GuestID == "" {
-		return rec, nil
+		return nil
 	}
 	u, err := e.Directory.User(ctx, rec.GuestID)
 	var nf *NotFoundError
 	switch {
 	case errors.As(err, &nf) && e.Clock.Now().Before(rec.Invite.SentAt.Add(e.settleWindow())):
-		return rec, &TransientError{Op: "read invited user", RetryAfter: lagRetry, Err: fmt.Errorf("guest %s not readable yet (replication lag): %w", rec.GuestID, err)}
+		return &TransientError{Op: "read invited user", RetryAfter: lagRetry, Err: fmt.Errorf("guest %s not readable yet (replication lag): %w", rec.GuestID, err)}
 	case errors.As(err, &nf):
-		return rec, &PermanentError{Op: "read invited user", Reason: fmt.Sprintf("user %s answered by the invitation is still not found %s later", rec.GuestID, e.settleWindow()), Err: err}
+		return &PermanentError{Op: "read invited user", Reason: fmt.Sprintf("user %s answered by the invitation is still not found %s later", rec.GuestID, e.settleWindow()), Err: err}
 	case err != nil:
-		return rec, err
+		return err
 	}
 	origin, perr := e.originOf(rec, u)
-	rec, err = e.update(ctx, rec.Key, func(r *Record) error {
+	err = p.stage(func(r *Record) error {
 		if r.GuestID != u.ID || r.UserOrigin != "" {
 			return errNoChange
 		}
@@ -380,9 +421,9 @@ func (e *Engine) establishOrigin(ctx context.Context, rec Record) (Record, error
 		return nil
 	})
 	if err != nil {
-		return rec, err
+		return err
 	}
-	return rec, perr
+	return perr
 }
 
 func orDefault(s, def string) string {

@@ -43,7 +43,7 @@ func (e *Engine) recordFailure(ctx context.Context, d Delivery, key string, caus
 	if err := e.Store.SaveFailure(ctx, f); err != nil {
 		e.logger().Error("could not record failure", logkey.MessageID, MaskEmails(d.MessageID), logkey.Error, MaskEmails(err.Error()))
 	} else {
-		pending(ctx).noteFailure(f)
+		outboxOf(ctx).noteFailure(f)
 	}
 	f.Outbox = nil
 	if key == "" {

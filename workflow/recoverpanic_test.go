@@ -95,6 +95,7 @@ func TestHandleRecordsAPanicAndFailsFast(t *testing.T) {
 	ctx := context.Background()
 	d := approved("m1", adaData)
 	for delivery := 1; delivery <= 3; delivery++ {
+		d.DeliveryCount = delivery
 		res, err := e.eng.Handle(ctx, d)
 		if !workflow.IsPermanent(err) || res.Action != "failed" {
 			t.Fatalf("delivery %d: %+v %v, want a permanent failure", delivery, res, err)

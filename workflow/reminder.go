@@ -49,15 +49,12 @@ func (e *Engine) expectedReminder(rec Record) (n int, due time.Time, ok bool) {
 
 // ensureReminder makes sure the follow-up the record expects next is
 // scheduled. Every delivery that touches an onboarding (approval,
-// reminder, retry) calls it, so a reminder lost on its way — scheduled by
-// a process that died, never delivered — is scheduled again; the
-// deterministic MessageId makes a repeat a duplicate that Service Bus
-// drops.
+// reminder, retry) calls it, so
+// a reminder lost on its way — scheduled by a process that died, never
+// delivered — is scheduled again; the deterministic MessageId makes a
+// repeat a duplicate that Service Bus drops.
 func (e *Engine) ensureReminder(ctx context.Context, rec Record) (Record, error) {
-	if !remindersActive(rec) {
-		return rec, nil
-	}
-	n, due, ok := e.expectedReminder(rec)
+	n, due, ok := e.reminderToSchedule(rec)
 	if !ok {
 		return rec, nil
 	}
@@ -67,13 +64,28 @@ func (e *Engine) ensureReminder(ctx context.Context, rec Record) (Record, error)
 	if rec.Reminders.Next == n {
 		return rec, nil
 	}
-	return e.update(ctx, rec.Key, func(r *Record) error {
-		if r.Reminders.Next != 0 || r.Cycle != rec.Cycle || r.Reminders.Sent+1 != n {
+	return e.update(ctx, rec.Key, e.noteReminder(rec.Cycle, n, due))
+}
+
+// reminderToSchedule is the follow-up the record expects next, if any.
+func (e *Engine) reminderToSchedule(rec Record) (n int, due time.Time, ok bool) {
+	if !remindersActive(rec) {
+		return 0, time.Time{}, false
+	}
+	return e.expectedReminder(rec)
+}
+
+// noteReminder records that follow-up n of the cycle is the one expected
+// next: once it is scheduled, or (an approval) just before, with the
+// message redelivered to schedule it should the process die in between.
+func (e *Engine) noteReminder(cycle, n int, due time.Time) func(*Record) error {
+	return func(r *Record) error {
+		if r.Reminders.Next != 0 || r.Cycle != cycle || r.Reminders.Sent+1 != n {
 			return errNoChange
 		}
 		r.setNext(e, n, due)
 		return nil
-	})
+	}
 }
 
 // scheduleReminder schedules follow-up n of the record's cycle for due.
@@ -134,12 +146,18 @@ func (e *Engine) reminderDue(ctx context.Context, rd ReminderData) (Result, erro
 	} else if err != nil {
 		return res, storeError("load record", err)
 	}
-	pending(ctx).note(rec) // outcomes an earlier delivery left unpublished
+	outboxOf(ctx).note(rec) // outcomes an earlier delivery left unpublished
 	if rec.UserOrigin == "" && rec.GuestID != "" && !rec.Invite.SentAt.IsZero() {
 		// a record from before user origins were kept: establish it first
-		if rec, err = e.establishOrigin(ctx, rec); err != nil {
+		p := e.pendingFrom(rec)
+		err := e.establishOrigin(ctx, p)
+		if cerr := p.commit(ctx); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return res, err
 		}
+		rec = p.rec
 	}
 	n, due, configured := e.expectedReminder(rec)
 	now := e.Clock.Now().UTC()
@@ -236,7 +254,8 @@ func (e *Engine) honourReminder(ctx context.Context, rec Record, n int) (Result,
 // (recordProvisioning). A transient provisioning failure retries this
 // reminder; a permanent one fails it, and the record says what is missing.
 func (e *Engine) complete(ctx context.Context, rec Record) (Result, error) {
-	rec, err := e.update(ctx, rec.Key, func(r *Record) error {
+	p := e.pendingFrom(rec)
+	err := p.stage(func(r *Record) error {
 		if r.Invite.Status == StateAccepted {
 			return errNoChange
 		}
@@ -245,10 +264,13 @@ func (e *Engine) complete(ctx context.Context, rec Record) (Result, error) {
 		r.note(e, "accepted", "the guest accepted the invitation")
 		return nil
 	})
-	if err != nil {
-		return Result{Key: rec.Key}, err
+	if err == nil {
+		_, err = e.provision(ctx, p)
 	}
-	if _, err := e.provision(ctx, rec); err != nil {
+	if cerr := p.commit(ctx); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return Result{Key: rec.Key}, err
 	}
 	return Result{Key: rec.Key, Action: ActionCompleted}, nil

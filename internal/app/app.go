@@ -55,7 +55,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, over Overri
 	if err != nil {
 		return nil, err
 	}
-	dir, err := graph.New(ctx, graph.Options{BaseURL: cfg.GraphBaseURL, Logger: log, Credential: creds.Graph})
+	dir, err := graph.New(ctx, graph.Options{BaseURL: cfg.GraphBaseURL, Logger: log, Credential: creds.Graph, InviteLimit: cfg.InviteRateLimit})
 	if err != nil {
 		return nil, fmt.Errorf("graph: %w", err)
 	}
