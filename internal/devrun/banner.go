@@ -25,6 +25,9 @@ type banner struct {
 	Expire        string
 	Policy        workflow.Policy
 	LocalSettings bool
+	// NotOnPath: no `onboard` on PATH, so the try: lines would not run as
+	// written; the banner says how to install it (README: make install).
+	NotOnPath bool
 }
 
 func (b banner) write(w io.Writer) {
@@ -61,6 +64,9 @@ func (b banner) write(w io.Writer) {
 		fmt.Fprintf(&s, "  curl -X POST %s/_sim/users/grace.hopper@contoso.com/accept\n", b.Graphsim)
 	}
 	fmt.Fprintf(&s, "  onboard dlq list%s\n", devFlag)
+	if b.NotOnPath {
+		s.WriteString("(onboard is not on PATH: run `make install` in the checkout, see README.md, or type `go run ./cmd/onboard` for `onboard`)\n")
+	}
 	s.WriteString("Ctrl-C stops.\n\n")
 	io.WriteString(w, s.String())
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -210,6 +211,9 @@ func (r *runtime) announce(appRoot string) {
 	b := banner{DevURL: "http://" + r.devLn.Addr().String(), Graph: r.cfg.GraphBaseURL, Handler: r.handlerLn.Addr().String(),
 		Queue: r.cfg.Queue, MaxDelivery: r.o.MaxDelivery, AppRoot: appRoot, Reminders: r.o.ReminderSchedule, Expire: r.o.ExpireAfter,
 		Policy: r.cfg.Policy, LocalSettings: len(r.fileValues) > 0}
+	if _, err := exec.LookPath("onboard"); err != nil {
+		b.NotOnPath = true
+	}
 	if r.sim != nil {
 		b.Graphsim = "http://" + r.simLn.Addr().String()
 	}
