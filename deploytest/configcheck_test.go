@@ -145,9 +145,9 @@ func TestConfigCheckFailsWhenSomethingIsMissing(t *testing.T) {
 			name: "sample lacks a required setting",
 			file: SamplePath,
 			edit: func(t *testing.T, s string) string {
-				return replaceOnce(t, s, `    "POLICY_ALLOWED_GROUPS": "",`+"\n", "")
+				return replaceOnce(t, s, `    "STATE_TABLE_ENDPOINT": "",`+"\n", "")
 			},
-			want: []want{{SamplePath, "POLICY_ALLOWED_GROUPS", "required setting missing"}},
+			want: []want{{SamplePath, "STATE_TABLE_ENDPOINT", "required setting missing"}},
 		},
 		{
 			name: "sample has a misspelt setting",
