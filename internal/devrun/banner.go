@@ -16,6 +16,7 @@ type banner struct {
 	DevURL        string
 	Graph         string
 	Graphsim      string // graphsim root URL; empty with --graph-url
+	Tenant        string // where graphsim's tenant comes from and is kept
 	Handler       string
 	Queue         string
 	MaxDelivery   int
@@ -37,6 +38,7 @@ func (b banner) write(w io.Writer) {
 	row("dev url", "%s  (HTTP functions under /api, ops API under /_dev)", b.DevURL)
 	if b.Graphsim != "" {
 		row("graphsim", "%s  (Graph at %s; admin: %s/_sim/state)", b.Graphsim, b.Graph, b.Graphsim)
+		row("tenant", "%s", b.Tenant)
 	} else {
 		row("graph", "%s  (--graph-url)", b.Graph)
 	}
