@@ -21,7 +21,10 @@ phase() {
 	shift 2
 	t0=$(date +%s)
 	echo "==> $name${hint:+ ($hint)}"
-	(while sleep 60; do echo "    ... $name still running ($(($(date +%s) - t0))s)"; done) &
+	# sleep gets /dev/null, not our stdout: killing the loop leaves it
+	# running for up to a minute, and it must not hold a pipe open (e.g.
+	# ./scripts/test.sh | tee log would wait for it).
+	(while sleep 60 </dev/null >/dev/null 2>&1; do echo "    ... $name still running ($(($(date +%s) - t0))s)"; done) &
 	ticker=$!
 	"$@" || rc=$?
 	kill "$ticker" 2>/dev/null || true
