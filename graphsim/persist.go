@@ -34,47 +34,26 @@ import (
 const tenantFileVersion = 1
 
 type tenantFile struct {
-	Version            int                  `json:"version"`
-	Domain             string               `json:"domain"`
-	TenantID           string               `json:"tenantId"`
-	Users              []userFile           `json:"users"`
-	Groups             []groupFile          `json:"groups"`
-	ServicePrincipals  []spFile             `json:"servicePrincipals"`
-	RoleDefinitions    []SeedRoleDefinition `json:"roleDefinitions"`
-	RoleAssignments    []RoleAssignment     `json:"roleAssignments"`
-	AppRoleAssignments []appAssignmentFile  `json:"appRoleAssignments"`
-	Emails             map[string][]Email   `json:"emails"`
-	Invitations        int                  `json:"invitations"`
-	GroupPatterns      []string             `json:"groupAddressPatterns"`
-	AllowInvitesFrom   string               `json:"allowInvitesFrom"`
-	PrivacyURL         string               `json:"privacyStatementUrl"`
-}
-
-type spFile struct {
-	ID          string        `json:"id"`
-	AppID       string        `json:"appId"`
-	DisplayName string        `json:"displayName"`
-	AppRoles    []SeedAppRole `json:"appRoles"`
+	Version            int                    `json:"version"`
+	Domain             string                 `json:"domain"`
+	TenantID           string                 `json:"tenantId"`
+	Users              []userFile             `json:"users"`
+	Groups             []SeedGroup            `json:"groups"`
+	ServicePrincipals  []SeedServicePrincipal `json:"servicePrincipals"`
+	RoleDefinitions    []SeedRoleDefinition   `json:"roleDefinitions"`
+	RoleAssignments    []RoleAssignment       `json:"roleAssignments"`
+	AppRoleAssignments []appAssignmentFile    `json:"appRoleAssignments"`
+	Emails             map[string][]Email     `json:"emails"`
+	Invitations        int                    `json:"invitations"`
+	GroupPatterns      []string               `json:"groupAddressPatterns"`
+	AllowInvitesFrom   string                 `json:"allowInvitesFrom"`
+	PrivacyURL         string                 `json:"privacyStatementUrl"`
 }
 
 type userFile struct {
 	Props     map[string]any `json:"props"`
 	ManagerID string         `json:"managerId,omitempty"`
 	VisibleAt time.Time      `json:"visibleAt,omitzero"`
-}
-
-type groupFile struct {
-	ID              string   `json:"id"`
-	DisplayName     string   `json:"displayName"`
-	Description     string   `json:"description,omitempty"`
-	Mail            string   `json:"mail,omitempty"`
-	MailNickname    string   `json:"mailNickname,omitempty"`
-	MailEnabled     bool     `json:"mailEnabled,omitempty"`
-	SecurityEnabled bool     `json:"securityEnabled,omitempty"`
-	GroupTypes      []string `json:"groupTypes"`
-	MembershipRule  string   `json:"membershipRule,omitempty"`
-	OnPremSync      bool     `json:"onPremisesSyncEnabled,omitempty"`
-	Members         []string `json:"members"`
 }
 
 type appAssignmentFile struct {
@@ -96,13 +75,13 @@ func (t *tenant) fileOf() tenantFile {
 	}
 	for _, k := range t.groupOrd {
 		g := t.groups[k]
-		f.Groups = append(f.Groups, groupFile{ID: g.id, DisplayName: g.displayName, Description: g.description, Mail: g.mail,
+		f.Groups = append(f.Groups, SeedGroup{ID: g.id, DisplayName: g.displayName, Description: g.description, Mail: g.mail,
 			MailNickname: g.mailNickname, MailEnabled: g.mailEnabled, SecurityEnabled: g.securityEnabled, GroupTypes: g.groupTypes,
-			MembershipRule: g.membershipRule, OnPremSync: g.onPremSync, Members: g.members})
+			MembershipRule: g.membershipRule, OnPremisesSyncEnabled: g.onPremSync, Members: g.members})
 	}
 	for _, k := range t.spOrder {
 		sp := t.sps[k]
-		f.ServicePrincipals = append(f.ServicePrincipals, spFile{ID: sp.id, AppID: sp.appID, DisplayName: sp.displayName, AppRoles: sp.appRoles})
+		f.ServicePrincipals = append(f.ServicePrincipals, SeedServicePrincipal{ID: sp.id, AppID: sp.appID, DisplayName: sp.displayName, AppRoles: sp.appRoles})
 	}
 	for _, r := range t.roleDefs {
 		f.RoleDefinitions = append(f.RoleDefinitions, r.SeedRoleDefinition)
@@ -143,13 +122,13 @@ func tenantFromFile(f tenantFile) (*tenant, error) {
 	for _, g := range f.Groups {
 		k := strings.ToLower(g.ID)
 		t.groups[k] = &group{id: g.ID, displayName: g.DisplayName, description: g.Description, mail: g.Mail, mailNickname: g.MailNickname,
-			mailEnabled: g.MailEnabled, securityEnabled: g.SecurityEnabled, groupTypes: g.GroupTypes, membershipRule: g.MembershipRule,
-			onPremSync: g.OnPremSync, members: g.Members}
+			mailEnabled: g.MailEnabled, securityEnabled: g.SecurityEnabled, groupTypes: append([]string{}, g.GroupTypes...),
+			membershipRule: g.MembershipRule, onPremSync: g.OnPremisesSyncEnabled, members: append([]string{}, g.Members...)}
 		t.groupOrd = append(t.groupOrd, k)
 	}
 	for _, sp := range f.ServicePrincipals {
 		k := strings.ToLower(sp.ID)
-		t.sps[k] = &servicePrincipal{id: sp.ID, appID: sp.AppID, displayName: sp.DisplayName, appRoles: sp.AppRoles}
+		t.sps[k] = &servicePrincipal{id: sp.ID, appID: sp.AppID, displayName: sp.DisplayName, appRoles: append([]SeedAppRole{}, sp.AppRoles...)}
 		t.spOrder = append(t.spOrder, k)
 	}
 	for _, r := range f.RoleDefinitions {

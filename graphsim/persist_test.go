@@ -2,6 +2,7 @@ package graphsim_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -28,6 +29,16 @@ func TestStateFileKeepsTheTenantAcrossRestarts(t *testing.T) {
 		t.Fatalf("accept: %d", st)
 	}
 	before := e.sim.State()
+	// what Graph answers about groups and apps, which State does not show
+	listings := func(e *env) string {
+		var out strings.Builder
+		for _, path := range []string{"/v1.0/groups", "/v1.0/servicePrincipals", "/v1.0/users/" + id + "/memberOf"} {
+			st, _, m := do(t, "GET", e.srv.URL+path, nil, nil)
+			fmt.Fprintf(&out, "%s %d %s\n", path, st, jsonOf(t, m["value"]))
+		}
+		return out.String()
+	}
+	graphBefore := listings(e)
 	onDisk := readState(t, file)
 	if !strings.Contains(onDisk, id) || !strings.Contains(onDisk, `"externalUserState":"Accepted"`) {
 		t.Fatalf("the tenant file lacks the guest or its acceptance:\n%.400s", onDisk)
@@ -39,6 +50,9 @@ func TestStateFileKeepsTheTenantAcrossRestarts(t *testing.T) {
 	}
 	if after := e2.sim.State(); !reflect.DeepEqual(jsonOf(t, after), jsonOf(t, before)) {
 		t.Errorf("tenant after the restart differs:\nbefore %s\nafter  %s", jsonOf(t, before), jsonOf(t, after))
+	}
+	if got := listings(e2); got != graphBefore {
+		t.Errorf("Graph listings differ after the restart:\nbefore %s\nafter  %s", graphBefore, got)
 	}
 	if u, err := e2.client.Users().ByUserId(id).Get(ctx(t), nil); err != nil || *u.GetId() != id {
 		t.Fatalf("GET the guest after the restart: %v", err)

@@ -42,11 +42,7 @@ func TestDevKeepsGraphsimTenantAcrossRestarts(t *testing.T) {
 	}
 	run := func(args ...string) string {
 		t.Helper()
-		out, errOut, err := onboardCmd(t, bin, work, env, append(args, "--dev-url", dev.devURL)...)
-		if err != nil {
-			t.Fatalf("onboard %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
-		}
-		return out
+		return onboardOK(t, bin, work, env, dev.devURL, args...)
 	}
 	example, err := filepath.Abs(repoFile("examples", "partner-approved.json"))
 	if err != nil {
