@@ -68,6 +68,7 @@ func TestExamplesWithTheSampleSettings(t *testing.T) {
 			t.Logf("dev stdout:\n%s\ndev stderr:\n%s", dev.stdout, dev.stderr)
 		}
 	}()
+	wholeBanner(t, dev)
 	banner := dev.stdout.String()
 	for _, want := range []string{"settings    environment + local.settings.json", "sources /procurement/partners"} {
 		if !strings.Contains(banner, want) {

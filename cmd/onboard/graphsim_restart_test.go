@@ -37,6 +37,7 @@ func TestDevKeepsGraphsimTenantAcrossRestarts(t *testing.T) {
 	if dev.graphsim != "http://"+simAddr {
 		t.Fatalf("graphsim at %s, want the pinned %s", dev.graphsim, simAddr)
 	}
+	wholeBanner(t, dev)
 	if !strings.Contains(dev.stdout.String(), "sample tenant, kept in "+filepath.Join(dataDir, devrun.GraphsimFile)) {
 		t.Errorf("the banner does not say where the tenant is kept:\n%s", dev.stdout)
 	}
@@ -66,6 +67,7 @@ func TestDevKeepsGraphsimTenantAcrossRestarts(t *testing.T) {
 	if dev.graphsim != "http://"+simAddr {
 		t.Errorf("graphsim moved to %s after the restart, want the pinned %s", dev.graphsim, simAddr)
 	}
+	wholeBanner(t, dev)
 	if !strings.Contains(dev.stdout.String(), "restored from "+filepath.Join(dataDir, devrun.GraphsimFile)) {
 		t.Errorf("the banner does not say the tenant was restored:\n%s", dev.stdout)
 	}
@@ -89,4 +91,13 @@ func TestDevKeepsGraphsimTenantAcrossRestarts(t *testing.T) {
 		t.Errorf("%d users for Grace after the restart, want 1", n)
 	}
 	dev.stop(t)
+}
+
+// wholeBanner waits until dev has printed its banner to the end (startDev
+// returns at the graphsim line).
+func wholeBanner(t *testing.T, dev *devProcess) {
+	t.Helper()
+	eventually(t, "the whole banner", 10*time.Second, 20*time.Millisecond, func() bool {
+		return strings.Contains(dev.stdout.String(), "Ctrl-C stops.")
+	})
 }
