@@ -111,6 +111,9 @@ func newNewcomer(t *testing.T) *newcomer {
 	if out, err := exec.Command("git", "-C", root, "rev-parse", "--show-toplevel").CombinedOutput(); err != nil {
 		t.Skipf("not a git checkout, nothing to clone: %v %s", err, out)
 	}
+	if out, _ := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); len(out) > 0 {
+		t.Logf("note: the clone is the last commit; uncommitted changes are not in it:\n%s", out)
+	}
 	sum := sha256.Sum256([]byte(root))
 	dir := filepath.Join(os.TempDir(), "onboard-newcomer-"+hex.EncodeToString(sum[:6]))
 	if err := os.RemoveAll(dir); err != nil {
@@ -120,12 +123,14 @@ func newNewcomer(t *testing.T) *newcomer {
 		t.Fatalf("git clone: %v\n%s", err, out)
 	}
 	t.Cleanup(func() {
-		if !t.Failed() {
-			os.RemoveAll(dir)
+		if t.Failed() {
+			t.Logf("the clone stays in %s", dir)
+			return
 		}
+		os.RemoveAll(dir)
 	})
 	n := &newcomer{t: t, dir: dir, bin: t.TempDir(), devAddr: "127.0.0.1:7071"}
-	n.env = append(cleanEnv(), "GOBIN="+n.bin, "NO_COLOR=1")
+	n.env = append(cleanEnv(), "GOBIN="+n.bin)
 	if ln, err := net.Listen("tcp", n.devAddr); err != nil {
 		n.devAddr = freeAddr(t) // someone else's dev: commands get --addr / --dev-url added
 		t.Logf("127.0.0.1:7071 is in use here; dev runs on %s and commands get --addr/--dev-url", n.devAddr)
