@@ -195,7 +195,9 @@ func TestConfigCheckFailsWhenSomethingIsMissing(t *testing.T) {
 		{
 			name: "azure.yaml dist is not the package the hook writes",
 			file: AzureYAMLPath,
-			edit: func(t *testing.T, s string) string { return replaceOnce(t, s, "dist: dist/onboard.zip", "dist: dist/app.zip") },
+			edit: func(t *testing.T, s string) string {
+				return replaceOnce(t, s, "dist: dist/onboard.zip", "dist: dist/app.zip")
+			},
 			want: []want{
 				{AzureYAMLPath, "services.onboard.dist", "must be dist/onboard.zip"},
 				{AzureYAMLPath, "services.onboard.hooks.prepackage", "must build the package into dist"},
