@@ -1,7 +1,16 @@
-# b2b-onboarding — the three targets the README uses. Everything else is `go`.
+# b2b-onboarding — the targets the README uses. Everything else is `go`.
 GO ?= go
 
-.PHONY: build package test settings-table test-live
+.PHONY: install build package test settings-table test-live
+
+# install: `onboard` into $(go env GOBIN), else $(go env GOPATH)/bin — the
+# README's first command, so `onboard dev` and the banner's `try:` lines
+# run as written. Says how to put that folder on PATH when it is not.
+install:
+	$(GO) install ./cmd/onboard
+	@bin=$$($(GO) env GOBIN); [ -n "$$bin" ] || bin=$$($(GO) env GOPATH)/bin; \
+	echo "installed $$bin/onboard"; \
+	case ":$$PATH:" in *":$$bin:"*) ;; *) echo "$$bin is not on your PATH; add it: export PATH=\"$$bin:\$$PATH\"";; esac
 
 # build: the onboard binary for this machine (serve, dev, send, dlq, status, graphsim).
 build:

@@ -15,6 +15,7 @@ import (
 type BicepFile struct {
 	Params    map[string]string // name → default expression ("" when none)
 	Vars      map[string]string // name → expression
+	Outputs   map[string]string // name → expression
 	Resources []BicepResource
 }
 
@@ -35,13 +36,14 @@ type Prop struct {
 var (
 	reParam    = regexp.MustCompile(`^param\s+(\w+)\s+[\w.]+(?:\s*=\s*([\s\S]*))?$`)
 	reVar      = regexp.MustCompile(`^var\s+(\w+)\s*=\s*([\s\S]*)$`)
+	reOutput   = regexp.MustCompile(`^output\s+(\w+)\s+[\w.]+\s*=\s*([\s\S]*)$`)
 	reResource = regexp.MustCompile(`^resource\s+(\w+)\s+'([^'@]+)@[^']*'\s*(?:existing\s*)?=\s*([\s\S]*)$`)
 	reIdent    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // ParseBicep reads the statements of a Bicep source.
 func ParseBicep(src string) (BicepFile, error) {
-	f := BicepFile{Params: map[string]string{}, Vars: map[string]string{}}
+	f := BicepFile{Params: map[string]string{}, Vars: map[string]string{}, Outputs: map[string]string{}}
 	clean := stripComments(src)
 	for _, st := range statements(clean) {
 		st = strings.TrimSpace(st)
@@ -58,6 +60,12 @@ func ParseBicep(src string) (BicepFile, error) {
 				return f, fmt.Errorf("cannot read variable declaration %q", firstLine(st))
 			}
 			f.Vars[m[1]] = strings.TrimSpace(m[2])
+		case strings.HasPrefix(st, "output "):
+			m := reOutput.FindStringSubmatch(st)
+			if m == nil {
+				return f, fmt.Errorf("cannot read output declaration %q", firstLine(st))
+			}
+			f.Outputs[m[1]] = strings.TrimSpace(m[2])
 		case strings.HasPrefix(st, "resource "):
 			m := reResource.FindStringSubmatch(st)
 			if m == nil {

@@ -53,6 +53,10 @@ type Sources struct {
 	FunctionJSON map[string][]byte
 	// GoFiles maps each non-test Go file that may read settings to its source.
 	GoFiles map[string][]byte
+	// AzureYAML is azure.yaml, MainParameters infra/main.parameters.json
+	// (the Azure Developer CLI's files) and DeployDoc docs/deploy.md, whose
+	// recipes read main.bicep's outputs.
+	AzureYAML, MainParameters, DeployDoc []byte
 }
 
 // Problem is one configuration mismatch: which file, which setting (or
@@ -129,6 +133,9 @@ func LoadSources(root string) (Sources, error) {
 	src.MainBicep = read(MainBicepPath)
 	src.QueueJSON = read(QueueJSONPath)
 	src.HostJSON = read(HostJSONPath)
+	src.AzureYAML = read(AzureYAMLPath)
+	src.MainParameters = read(MainParametersPath)
+	src.DeployDoc = read(DeployDocPath)
 	if err != nil {
 		return src, err
 	}
@@ -171,8 +178,9 @@ func LoadSources(root string) (Sources, error) {
 // the Bicep app settings, the function.json bindings and the Go source;
 // that main.bicep takes the queue's properties from infra/queue.json (which
 // `onboard dev` uses too); and that host.json renews locks for as long as
-// an invocation may run. It returns every problem found, sorted; none means
-// consistent.
+// an invocation may run; and that azure.yaml, infra/main.parameters.json and
+// docs/deploy.md agree with main.bicep (names, outputs). It returns every
+// problem found, sorted; none means consistent.
 func CheckConfig(settings []config.Setting, src Sources) []Problem {
 	c := checker{settings: map[string]config.Setting{}}
 	for _, s := range settings {
@@ -182,6 +190,9 @@ func CheckConfig(settings []config.Setting, src Sources) []Problem {
 	c.readme(src.README)
 	c.sample(src.Sample)
 	c.bicep(src.MainBicep, src.QueueJSON)
+	if f, err := ParseBicep(string(src.MainBicep)); err == nil { // else reported by bicep
+		c.azd(f, src.AzureYAML, src.MainParameters, src.DeployDoc)
+	}
 	c.functions(src.FunctionJSON)
 	c.goSource(src.GoFiles)
 	c.hostJSON(src.HostJSON)

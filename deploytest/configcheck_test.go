@@ -29,7 +29,7 @@ func TestConfigConsistent(t *testing.T) {
 		}
 		byFile[file] = append(byFile[file], p)
 	}
-	for _, file := range []string{ReadmePath, SamplePath, MainBicepPath, FunctionsDir, "go", "config.Settings"} {
+	for _, file := range []string{ReadmePath, SamplePath, MainBicepPath, FunctionsDir, "go", "config.Settings", AzureYAMLPath, MainParametersPath, DeployDocPath} {
 		t.Run(file, func(t *testing.T) {
 			if file == ReadmePath && src.README == nil {
 				t.Skipf("README.md does not exist yet: its %q section must hold the table printed by `go run ./deploytest/gen` (rows `| `NAME` | `default` | doc |`)", ConfigHeading)
@@ -74,6 +74,12 @@ func mutate(src Sources, file string, edit func(string) string) Sources {
 		out.QueueJSON = []byte(edit(string(src.QueueJSON)))
 	case file == HostJSONPath:
 		out.HostJSON = []byte(edit(string(src.HostJSON)))
+	case file == AzureYAMLPath:
+		out.AzureYAML = []byte(edit(string(src.AzureYAML)))
+	case file == MainParametersPath:
+		out.MainParameters = []byte(edit(string(src.MainParameters)))
+	case file == DeployDocPath:
+		out.DeployDoc = []byte(edit(string(src.DeployDoc)))
 	case strings.HasSuffix(file, "function.json"):
 		out.FunctionJSON[file] = []byte(edit(string(src.FunctionJSON[file])))
 	default:
@@ -145,9 +151,9 @@ func TestConfigCheckFailsWhenSomethingIsMissing(t *testing.T) {
 			name: "sample lacks a required setting",
 			file: SamplePath,
 			edit: func(t *testing.T, s string) string {
-				return replaceOnce(t, s, `    "POLICY_ALLOWED_GROUPS": "",`+"\n", "")
+				return replaceOnce(t, s, `    "STATE_TABLE_ENDPOINT": "",`+"\n", "")
 			},
-			want: []want{{SamplePath, "POLICY_ALLOWED_GROUPS", "required setting missing"}},
+			want: []want{{SamplePath, "STATE_TABLE_ENDPOINT", "required setting missing"}},
 		},
 		{
 			name: "sample has a misspelt setting",
@@ -173,6 +179,73 @@ func TestConfigCheckFailsWhenSomethingIsMissing(t *testing.T) {
 				return replaceOnce(t, s, `"EXPIRY_ACTION": "none"`, `"EXPIRY_ACTION": "archive"`)
 			},
 			want: []want{{SamplePath, "", "config.Load rejects the sample: invalid settings:\n  EXPIRY_ACTION"}},
+		},
+		{
+			name: "azure.yaml deploys to App Service",
+			file: AzureYAMLPath,
+			edit: func(t *testing.T, s string) string { return replaceOnce(t, s, "host: function", "host: appservice") },
+			want: []want{{AzureYAMLPath, "services.onboard.host", "host: function"}},
+		},
+		{
+			name: "azure.yaml language go (azd would try go build)",
+			file: AzureYAMLPath,
+			edit: func(t *testing.T, s string) string { return replaceOnce(t, s, "language: custom", "language: go") },
+			want: []want{{AzureYAMLPath, "services.onboard.language", "language custom"}},
+		},
+		{
+			name: "azure.yaml dist is not the package the hook writes",
+			file: AzureYAMLPath,
+			edit: func(t *testing.T, s string) string {
+				return replaceOnce(t, s, "dist: dist/onboard.zip", "dist: dist/app.zip")
+			},
+			want: []want{
+				{AzureYAMLPath, "services.onboard.dist", "must be dist/onboard.zip"},
+				{AzureYAMLPath, "services.onboard.hooks.prepackage", "must build the package into dist"},
+			},
+		},
+		{
+			name: "azure.yaml service renamed: the app's tag no longer matches",
+			file: AzureYAMLPath,
+			edit: func(t *testing.T, s string) string { return replaceOnce(t, s, "  onboard:\n", "  handler:\n") },
+			want: []want{{MainBicepPath, "tags", "'azd-service-name': 'handler'"}},
+		},
+		{
+			name: "azure.yaml infra module that does not exist",
+			file: AzureYAMLPath,
+			edit: func(t *testing.T, s string) string { return replaceOnce(t, s, "module: main", "module: resources") },
+			want: []want{{AzureYAMLPath, "infra", "want infra/main.bicep"}},
+		},
+		{
+			name: "main.parameters.json names a parameter main.bicep lacks",
+			file: MainParametersPath,
+			edit: func(t *testing.T, s string) string {
+				return replaceOnce(t, s, `"policyAllowedSources"`, `"policyAllowedSource"`)
+			},
+			want: []want{{MainParametersPath, "policyAllowedSource", "not a parameter of infra/main.bicep"}},
+		},
+		{
+			name: "main.parameters.json lacks a parameter without default",
+			file: MainParametersPath,
+			edit: func(t *testing.T, s string) string {
+				return replaceOnce(t, s, `"alertEmail": {
+      "value": "${ALERT_EMAIL}"
+    },`, "")
+			},
+			want: []want{{MainParametersPath, "alertEmail", "parameter without a default"}},
+		},
+		{
+			name: "Bicep output the recipes read removed",
+			file: MainBicepPath,
+			edit: func(t *testing.T, s string) string {
+				return replaceOnce(t, s, "output functionAppHostName string", "output appHost string")
+			},
+			want: []want{{MainBicepPath, "functionAppHostName", "no `output functionAppHostName`"}},
+		},
+		{
+			name: "deploy guide reads an output that does not exist",
+			file: DeployDocPath,
+			edit: func(t *testing.T, s string) string { return s + "\n`azd env get-value functionAppKey`\n" },
+			want: []want{{DeployDocPath, "functionAppKey", "reads an output main.bicep does not declare"}},
 		},
 		{
 			name: "Bicep lacks a required app setting",

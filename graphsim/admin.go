@@ -69,6 +69,10 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		ok(http.StatusOK, s.Knobs())
 	case path == "reset" && r.Method == http.MethodPost:
 		s.Reset()
+		if err := s.persist(); err != nil {
+			fail(http.StatusInternalServerError, codeInternalServerError, err.Error())
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 	case len(segs) == 3 && segs[0] == "users" && segs[2] == "accept" && r.Method == http.MethodPost:
 		u, err := s.Accept(segs[1])
@@ -77,6 +81,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			fail(http.StatusNotFound, CodeResourceNotFound, err.Error())
 		case err != nil:
 			fail(http.StatusBadRequest, CodeBadRequest, err.Error())
+		case s.persist() != nil:
+			fail(http.StatusInternalServerError, codeInternalServerError, "graphsim: the acceptance could not be saved to the tenant file")
 		default:
 			ok(http.StatusOK, u)
 		}

@@ -35,6 +35,10 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives one debug line per request; nil discards.
 	Logger *slog.Logger
+	// StateFile, when set, keeps the tenant across restarts: New loads it
+	// when it exists (instead of the seed) and every change is saved to it
+	// before it is answered (see persist.go). Empty keeps it in memory.
+	StateFile string
 }
 
 // Server is the simulated tenant and its HTTP handler. It is safe for
@@ -56,6 +60,10 @@ type Server struct {
 
 	rmu sync.Mutex
 	rng *rand.Rand
+
+	stateFile string
+	restored  bool       // the tenant came from stateFile
+	pmu       sync.Mutex // serializes saves to stateFile
 }
 
 // New builds a Server. It fails only for an invalid seed or knobs.
@@ -107,8 +115,24 @@ func New(cfg Config) (*Server, error) {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	s.t = newTenant(seed)
+	if cfg.StateFile != "" {
+		s.stateFile = cfg.StateFile
+		t, ok, err := loadTenantFile(cfg.StateFile)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			s.t, s.restored = t, true
+		} else if err := s.persist(); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
+
+// Restored reports whether the tenant came from Config.StateFile rather
+// than the seed.
+func (s *Server) Restored() bool { return s.restored }
 
 // Domain is the tenant's domain, e.g. fabrikam.onmicrosoft.com.
 func (s *Server) Domain() string {
@@ -283,6 +307,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		resp = s.batch(req)
 	} else {
 		resp = s.dispatch(req)
+	}
+	if req.method != http.MethodGet {
+		if err := s.persist(); err != nil {
+			resp = errResponse(errorf(http.StatusInternalServerError, codeInternalServerError, "%v", err))
+		}
 	}
 	if k.DropAfterRate > 0 && s.float() < k.DropAfterRate {
 		s.count("DROPAFTER")

@@ -510,6 +510,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   name: 'func-${appName}-${suffix}'
   location: location
   kind: 'functionapp,linux'
+  // azd deploys the service of azure.yaml named here to this app
+  tags: {
+    'azd-service-name': 'onboard'
+  }
   identity: {
     type: 'UserAssigned'
     userAssignedIdentities: {
@@ -637,6 +641,11 @@ resource deadLetterAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
 // ================================================================ outputs
 
 output functionAppName string = functionApp.name
+@description('Host name of the function app (<name>.azurewebsites.net).')
+output functionAppHostName string = functionApp.properties.defaultHostName
+@description('URL of the function app: `onboard status --url` takes it (with --code, the function key).')
+output functionAppUrl string = 'https://${functionApp.properties.defaultHostName}'
+@description('Service Bus namespace host: ServiceBusConnection__fullyQualifiedNamespace for `onboard send|dlq --servicebus`.')
 output serviceBusNamespace string = appSettings.ServiceBusConnection__fullyQualifiedNamespace
 output queueName string = queue.name
 output storageAccountName string = storage.name

@@ -30,9 +30,10 @@ See docs/dev.md.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Addr, "addr", o.Addr, "`host:port` the dev runtime listens on: HTTP functions under /api, ops API under /_dev (loopback only)")
-	f.StringVar(&o.DataDir, "data-dir", o.DataDir, "directory keeping the queues and the state store across restarts")
-	f.BoolVar(&o.InMemory, "in-memory", false, "keep queues and state in memory only (nothing written to --data-dir)")
+	f.StringVar(&o.DataDir, "data-dir", o.DataDir, "directory keeping the queues, the state store and graphsim's tenant across restarts")
+	f.BoolVar(&o.InMemory, "in-memory", false, "keep queues, state and graphsim's tenant in memory only (nothing written to --data-dir)")
 	f.StringVar(&o.GraphURL, "graph-url", "", "Microsoft Graph base `URL` to use instead of the embedded graphsim, e.g. https://graph.microsoft.com/v1.0 (GRAPH_AUTH from settings, default: default)")
+	f.StringVar(&o.GraphsimAddr, "graphsim-addr", "", "`host:port` the embedded graphsim listens on, e.g. 127.0.0.1:5081 (loopback only; default: a free port)")
 	f.IntVar(&o.MaxDelivery, "max-delivery-count", o.MaxDelivery, "deliveries before a failing message is dead-lettered (the queue's MaxDeliveryCount; default from infra/queue.json)")
 	f.DurationVar(&o.LockDuration, "lock-duration", o.LockDuration, "peek-lock duration of the queue (default from infra/queue.json); a message locked when dev was killed is delivered again after it")
 	f.StringVar(&o.ReminderSchedule, "reminder-schedule", o.ReminderSchedule, "when reminders are due after the invitation (REMINDER_SCHEDULE, time-scaled for dev)")

@@ -167,6 +167,17 @@ func onboardCmd(t *testing.T, bin, dir string, env []string, args ...string) (st
 	return out.String(), errOut.String(), err
 }
 
+// onboardOK runs one onboard command against the dev runtime at devURL
+// and returns its stdout; a failure ends the test.
+func onboardOK(t *testing.T, bin, dir string, env []string, devURL string, args ...string) string {
+	t.Helper()
+	out, errOut, err := onboardCmd(t, bin, dir, env, append(args, "--dev-url", devURL)...)
+	if err != nil {
+		t.Fatalf("onboard %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
+	}
+	return out
+}
+
 // simState reads graphsim's admin snapshot.
 func simState(t *testing.T, root string) graphsim.State {
 	t.Helper()
@@ -273,11 +284,7 @@ func TestDevEndToEnd(t *testing.T) {
 	}
 	run := func(args ...string) string {
 		t.Helper()
-		out, errOut, err := onboardCmd(t, bin, work, env, append(args, "--dev-url", dev.devURL)...)
-		if err != nil {
-			t.Fatalf("onboard %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
-		}
-		return out
+		return onboardOK(t, bin, work, env, dev.devURL, args...)
 	}
 	status := func(key string) map[string]any {
 		t.Helper()

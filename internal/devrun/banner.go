@@ -16,6 +16,7 @@ type banner struct {
 	DevURL        string
 	Graph         string
 	Graphsim      string // graphsim root URL; empty with --graph-url
+	Tenant        string // where graphsim's tenant comes from and is kept
 	Handler       string
 	Queue         string
 	MaxDelivery   int
@@ -25,6 +26,9 @@ type banner struct {
 	Expire        string
 	Policy        workflow.Policy
 	LocalSettings bool
+	// NotOnPath: no `onboard` on PATH, so the try: lines would not run as
+	// written; the banner says how to install it (README: make install).
+	NotOnPath bool
 }
 
 func (b banner) write(w io.Writer) {
@@ -34,6 +38,7 @@ func (b banner) write(w io.Writer) {
 	row("dev url", "%s  (HTTP functions under /api, ops API under /_dev)", b.DevURL)
 	if b.Graphsim != "" {
 		row("graphsim", "%s  (Graph at %s; admin: %s/_sim/state)", b.Graphsim, b.Graph, b.Graphsim)
+		row("tenant", "%s", b.Tenant)
 	} else {
 		row("graph", "%s  (--graph-url)", b.Graph)
 	}
@@ -61,6 +66,9 @@ func (b banner) write(w io.Writer) {
 		fmt.Fprintf(&s, "  curl -X POST %s/_sim/users/grace.hopper@contoso.com/accept\n", b.Graphsim)
 	}
 	fmt.Fprintf(&s, "  onboard dlq list%s\n", devFlag)
+	if b.NotOnPath {
+		s.WriteString("(onboard is not on PATH: run `make install` in the checkout, see README.md, or type `go run ./cmd/onboard` for `onboard`)\n")
+	}
 	s.WriteString("Ctrl-C stops.\n\n")
 	io.WriteString(w, s.String())
 }

@@ -19,6 +19,7 @@ type Options struct {
 	DataDir          string // queues and state across restarts
 	InMemory         bool   // keep nothing in DataDir
 	GraphURL         string // another Graph instead of the embedded graphsim
+	GraphsimAddr     string // host:port of the embedded graphsim; "" picks a free loopback port
 	MaxDelivery      int
 	LockDuration     time.Duration
 	Queue            infra.QueueProperties // the deployed queue's, from infra/queue.json
@@ -47,6 +48,18 @@ func (o Options) Validate() error {
 	}
 	if !httpx.IsLoopbackHost(host) {
 		return fmt.Errorf("--addr %q: must be a loopback address (127.0.0.1, ::1 or localhost); the dev runtime has no authentication", o.Addr)
+	}
+	if o.GraphsimAddr != "" {
+		if o.GraphURL != "" {
+			return fmt.Errorf("--graphsim-addr %q: only with the embedded graphsim, not with --graph-url", o.GraphsimAddr)
+		}
+		host, _, err := net.SplitHostPort(o.GraphsimAddr)
+		if err != nil {
+			return fmt.Errorf("--graphsim-addr %q: must be host:port, e.g. 127.0.0.1:5081", o.GraphsimAddr)
+		}
+		if !httpx.IsLoopbackHost(host) {
+			return fmt.Errorf("--graphsim-addr %q: must be a loopback address (127.0.0.1, ::1 or localhost); graphsim's admin API has no authentication", o.GraphsimAddr)
+		}
 	}
 	if o.MaxDelivery < 1 {
 		return fmt.Errorf("--max-delivery-count: must be at least 1, got %d", o.MaxDelivery)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -66,6 +67,9 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := r.openGraphsim(); err != nil {
+		return err
+	}
 	queue, err := broker.Queue(r.cfg.Queue)
 	if err != nil {
 		return fmt.Errorf("ONBOARDING_QUEUE: %w", err)
@@ -110,17 +114,43 @@ func (r *runtime) listen() error {
 	if r.o.GraphURL != "" {
 		return nil
 	}
-	// A fresh seed per run: graphsim's tenant lives in memory, and with a
-	// fixed seed a restarted dev would hand out the object ids of the
-	// previous run's guests to new ones, so records kept in --data-dir
-	// would point at the wrong users.
-	if r.sim, err = graphsim.New(graphsim.Config{RandSeed: uint64(time.Now().UnixNano())}); err != nil {
-		return fmt.Errorf("graphsim: %w", err)
+	addr := r.o.GraphsimAddr
+	if addr == "" {
+		addr = "127.0.0.1:0"
 	}
-	if r.simLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-		return fmt.Errorf("graphsim listener: %w", err)
+	if r.simLn, err = net.Listen("tcp", addr); err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("--graphsim-addr %s: address already in use; choose another port, or leave the flag out for a free one", addr)
+		}
+		return fmt.Errorf("--graphsim-addr %s: %w", addr, err)
 	}
 	r.closers = append(r.closers, func() { r.simLn.Close() })
+	return nil
+}
+
+// GraphsimFile is the file under --data-dir that keeps graphsim's tenant
+// across restarts, next to the queues and the state store: the records
+// there name guests, so the tenant holding them must survive too.
+const GraphsimFile = "graphsim.json"
+
+// openGraphsim builds the embedded graphsim (none with --graph-url) once
+// the data directory is dev's: its tenant is loaded from and saved to
+// GraphsimFile there, or kept in memory with --in-memory.
+func (r *runtime) openGraphsim() error {
+	if r.simLn == nil {
+		return nil
+	}
+	// A fresh random seed per run: with a fixed one a restarted dev would
+	// hand out the object ids of the previous run's guests again.
+	cfg := graphsim.Config{RandSeed: uint64(time.Now().UnixNano())}
+	if !r.o.InMemory {
+		cfg.StateFile = filepath.Join(r.o.DataDir, GraphsimFile)
+	}
+	sim, err := graphsim.New(cfg)
+	if err != nil {
+		return fmt.Errorf("graphsim: %w", err)
+	}
+	r.sim = sim
 	return nil
 }
 
@@ -132,7 +162,7 @@ func (r *runtime) loadSettings() error {
 	}
 	rt := devRuntime{GraphURL: strings.TrimRight(r.o.GraphURL, "/"), HandlerPort: portOf(r.handlerLn),
 		ReminderSchedule: r.o.ReminderSchedule, ExpireAfter: r.o.ExpireAfter, LogFormat: r.o.LogFormat}
-	if r.sim != nil {
+	if r.simLn != nil {
 		rt.GraphURL, rt.Graphsim = graphsim.BaseURL(r.simLn), true
 	}
 	over, err := overrides(rt, user)
@@ -232,14 +262,25 @@ func (r *runtime) announce(appRoot string) {
 	b := banner{DevURL: "http://" + r.devLn.Addr().String(), Graph: r.cfg.GraphBaseURL, Handler: r.handlerLn.Addr().String(),
 		Queue: r.cfg.Queue, MaxDelivery: r.o.MaxDelivery, AppRoot: appRoot, Reminders: r.o.ReminderSchedule, Expire: r.o.ExpireAfter,
 		Policy: r.cfg.Policy, LocalSettings: len(r.fileValues) > 0}
-	if r.sim != nil {
-		b.Graphsim = "http://" + r.simLn.Addr().String()
+	if _, err := exec.LookPath("onboard"); err != nil {
+		b.NotOnPath = true
 	}
 	if r.o.InMemory {
 		b.DataDir = "(in memory: --in-memory)"
 	} else {
 		abs, _ := filepath.Abs(r.o.DataDir)
 		b.DataDir = abs
+	}
+	if r.sim != nil {
+		b.Graphsim = "http://" + r.simLn.Addr().String()
+		switch {
+		case r.o.InMemory:
+			b.Tenant = "sample tenant, in memory (--in-memory)"
+		case r.sim.Restored():
+			b.Tenant = "restored from " + filepath.Join(b.DataDir, GraphsimFile)
+		default:
+			b.Tenant = "sample tenant, kept in " + filepath.Join(b.DataDir, GraphsimFile)
+		}
 	}
 	if r.cfg.LogFormat == "json" {
 		r.appLog.Info("dev runtime ready", logkey.DevURL, b.DevURL, logkey.Graph, b.Graph, logkey.Graphsim, b.Graphsim, logkey.DataDir, b.DataDir,

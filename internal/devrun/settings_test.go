@@ -144,6 +144,9 @@ func TestOptionsDefaultToTheDeployedQueue(t *testing.T) {
 		{func(o *Options) { o.ExpireAfter = "soon" }, "--expire-after"},
 		{func(o *Options) { o.LogFormat = "xml" }, "--log-format"},
 		{func(o *Options) { o.DataDir = " " }, "--data-dir"},
+		{func(o *Options) { o.GraphsimAddr = "0.0.0.0:5081" }, "--graphsim-addr \"0.0.0.0:5081\": must be a loopback address"},
+		{func(o *Options) { o.GraphsimAddr = "5081" }, "--graphsim-addr \"5081\": must be host:port"},
+		{func(o *Options) { o.GraphsimAddr, o.GraphURL = "127.0.0.1:5081", "http://127.0.0.1:9/v1.0" }, "not with --graph-url"},
 	} {
 		bad := o
 		tc.change(&bad)
