@@ -281,8 +281,8 @@ func (n *newcomer) walkthrough(readmeLine string) {
 	n.expect("onboard dev --reminder-schedule 4s,2s", 2, "", "--reminder-schedule")
 	n.expect("onboard dev --graphsim-addr 0.0.0.0:5081", 2, "", "must be a loopback address")
 	n.expect("EXPIRY_ACTION=archive onboard dev", 1, "", "EXPIRY_ACTION")
-	// TODO(issue 14, merge of ux-cli): `POLICY_ALLOWED_GROUPS=not-a-guid onboard dev` → exit 1 naming
-	// the setting and the rule, once the settings validation lands.
+	n.expect("POLICY_ALLOWED_GROUPS=not-a-guid onboard dev", 1, "", "POLICY_ALLOWED_GROUPS")
+	n.expect("REMINDER_SCHEDULE=abc onboard dev", 1, "", "REMINDER_SCHEDULE")
 
 	for _, step := range steps {
 		switch {
@@ -421,9 +421,11 @@ func (n *newcomer) sendMistakes() {
 	n.expect("onboard send examples/partner-approved.jsn", 1, "", "examples/partner-approved.jsn")
 	n.expect("onboard send examples/partner-approved.json examples/ada.json", 2, "", "one FILE at a time")
 	n.expect("onboard send --typo partner-approved", 2, "", "unknown flag: --typo")
-	// TODO(issue 14, merge of ux-cli): `onboard validate examples/*.json` (exit 0 for the valid
-	// ones, exit 1 for the poisoned one naming roles[0] and the rule) and `onboard send` of an event
-	// with a typo'd type or an unknown field (refused before it is queued, exit 1) go here.
+	n.expect("onboard validate examples/partner-approved.json", 0, "", "")
+	n.expect("onboard validate examples/*.json", 1, "", "roles[0]")
+	n.expect("onboard validate", 2, "", "")
+	n.expect("onboard send --type partner-aproved --data @examples/ada.json", 1, "", "partner-aproved")
+	n.expect(`onboard send --type partner-approved --data '{"email":"x@fabrikam.com","displayNme":"X"}'`, 1, "", "displayNme")
 }
 
 const docsGraphsim = "http://127.0.0.1:36651" // the graphsim URL docs/dev.md's example banner shows
@@ -440,8 +442,8 @@ func (n *newcomer) walkthroughStep(step string) {
 		n.expect(line, 0, "c1f6e0b2-8d2a-4e5b-9a77-0f3c2d1e4b5a", "")
 	case strings.HasPrefix(line, "onboard status grace.hopper@contoso.com"):
 		n.expect("onboard status", 2, "", "want") // forgot the address: usage
-		// TODO(issue 14, merge of ux-cli): stderr also points to `onboard dlq list` here.
 		n.expect("onboard status nobody@fabrikam.com", 1, "", "no onboarding found for nobody@fabrikam.com")
+		n.expect("onboard status nobody@fabrikam.com", 1, "", "onboard dlq list")
 		r := n.eventually(line, 15*time.Second, func(r result) bool { return r.code == 0 })
 		if m := phaseOf.FindStringSubmatch(strings.SplitN(r.stdout, "\n", 2)[0]); m == nil || (m[1] != "Provisioned" && m[1] != "Completed") {
 			t.Errorf("$ %s: want Grace Provisioned (or Completed: she accepted through the banner's curl line):\n%s", line, r)
@@ -465,6 +467,20 @@ func (n *newcomer) walkthroughStep(step string) {
 		n.eventually(line, 40*time.Second, func(r result) bool {
 			return r.code == 0 && strings.HasPrefix(r.stdout, "ada.lovelace@fabrikam.com: Completed")
 		})
+	case line == "onboard send examples/poisoned-privileged-role.json":
+		n.expect(line, 1, "", "nothing sent") // send checks first: the policy refuses it
+	case line == "onboard validate examples/*.json":
+		n.expect(line, 1, "examples/partner-approved.json: ok", "1 of 3 file(s) have problems")
+	case line == "onboard list":
+		n.expect("onboard list --phase Provisiond", 2, "", "Provisiond")
+		n.expect(line, 0, "grace.hopper@contoso.com", "")
+	case line == "onboard status mallory@contoso.com":
+		n.eventually(line, 20*time.Second, func(r result) bool {
+			return r.code == 1 && strings.Contains(r.stdout, "onboard dlq show "+poisonID)
+		})
+	case line == "onboard dlq purge":
+		n.expect(line, 2, "", "--yes") // no terminal here: it refuses to delete without --yes
+		n.expect(line+" --yes", 0, "purged 1 dead letter", "")
 	case line == "onboard dlq list":
 		n.expect("onboard dlq lst", 2, "", `unknown action "lst"`)
 		n.eventually(line, 20*time.Second, func(r result) bool {
