@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
@@ -131,26 +132,47 @@ func AddressFilters(email string) []string {
 }
 
 // FindUserByMail looks up the user an address belongs to with
-// AddressFilters, one GET /users each. found is false when no user has the
-// address.
+// AddressFilters, one GET /users each. The queries are sent concurrently
+// (one round trip instead of one per filter) and both are awaited; the
+// answer is the one a sequential lookup in AddressFilters order gives: the
+// first query that failed or found a user decides, so a failure of the
+// first query is never hidden by a hit of the second. found is false when
+// no user has the address.
 func (d *Directory) FindUserByMail(ctx context.Context, email string) (workflow.DirectoryUser, bool, error) {
 	const op = "find user by address"
-	for _, filter := range AddressFilters(email) {
-		res, err := d.client.Users().Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
-			QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: &filter, Select: userSelect},
-		})
-		if err != nil {
-			return workflow.DirectoryUser{}, false, classify(op, err)
+	filters := AddressFilters(email)
+	type answer struct {
+		users []models.Userable
+		err   error
+	}
+	answers := make([]answer, len(filters))
+	var wg sync.WaitGroup
+	for i := range filters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := d.client.Users().Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
+				QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: &filters[i], Select: userSelect},
+			})
+			if err == nil {
+				answers[i].users = res.GetValue()
+			}
+			answers[i].err = err
+		}()
+	}
+	wg.Wait()
+	for _, a := range answers {
+		if a.err != nil {
+			return workflow.DirectoryUser{}, false, classify(op, a.err)
 		}
-		vals := res.GetValue()
-		if len(vals) == 0 {
+		if len(a.users) == 0 {
 			continue
 		}
-		if len(vals) > 1 {
+		if len(a.users) > 1 {
 			d.log.WarnContext(ctx, "several users share one address; using the first",
-				slog.String(logkey.Email, workflow.MaskEmail(email)), slog.Int(logkey.Count, len(vals)))
+				slog.String(logkey.Email, workflow.MaskEmail(email)), slog.Int(logkey.Count, len(a.users)))
 		}
-		return toDirectoryUser(vals[0]), true, nil
+		return toDirectoryUser(a.users[0]), true, nil
 	}
 	return workflow.DirectoryUser{}, false, nil
 }
