@@ -8,9 +8,7 @@ import (
 	"sync"
 	"time"
 
-	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/groups"
-	"github.com/microsoftgraph/msgraph-sdk-go/invitations"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/rolemanagement"
 	"github.com/microsoftgraph/msgraph-sdk-go/serviceprincipals"
@@ -77,9 +75,7 @@ func (d *Directory) Invite(ctx context.Context, inv workflow.Invitation) (workfl
 	}
 	// Only a 429 is re-sent in-process: any other failure may come after
 	// Graph sent the mail, and the workflow decides what to do then.
-	res, err := d.client.Invitations().Post(ctx, body, &invitations.InvitationsRequestBuilderPostRequestConfiguration{
-		Options: []abstractions.RequestOption{retryOptions(d.opts, true)},
-	})
+	res, err := d.client.Invitations().Post(ctx, body, d.inviteConfig)
 	if err != nil {
 		err = classify(op, err)
 		d.log.WarnContext(ctx, "invitation failed", slog.String(logkey.Email, workflow.MaskEmail(inv.Email)),
@@ -146,20 +142,20 @@ func (d *Directory) FindUserByMail(ctx context.Context, email string) (workflow.
 		err   error
 	}
 	answers := make([]answer, len(filters))
-	var wg sync.WaitGroup
-	for i := range filters {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res, err := d.client.Users().Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
-				QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: &filters[i], Select: userSelect},
-			})
-			if err == nil {
-				answers[i].users = res.GetValue()
-			}
-			answers[i].err = err
-		}()
+	query := func(i int) {
+		res, err := d.client.Users().Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
+			QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: &filters[i], Select: userSelect},
+		})
+		if err == nil {
+			answers[i].users = res.GetValue()
+		}
+		answers[i].err = err
 	}
+	var wg sync.WaitGroup
+	for i := 1; i < len(filters); i++ {
+		wg.Go(func() { query(i) })
+	}
+	query(0) // on this goroutine: one goroutine fewer
 	wg.Wait()
 	for _, a := range answers {
 		if a.err != nil {
