@@ -138,16 +138,18 @@ func (d *Directory) FindUserByMail(ctx context.Context, email string) (workflow.
 	const op = "find user by address"
 	filters := AddressFilters(email)
 	type answer struct {
-		users []models.Userable
+		users []userJSON
 		err   error
 	}
 	answers := make([]answer, len(filters))
 	query := func(i int) {
-		res, err := d.client.Users().Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
+		info, err := d.client.Users().ToGetRequestInformation(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: &filters[i], Select: userSelect},
 		})
 		if err == nil {
-			answers[i].users = res.GetValue()
+			var res usersJSON
+			err = d.getJSON(ctx, info, &res)
+			answers[i].users = res.Value
 		}
 		answers[i].err = err
 	}
@@ -168,7 +170,7 @@ func (d *Directory) FindUserByMail(ctx context.Context, email string) (workflow.
 			d.log.WarnContext(ctx, "several users share one address; using the first",
 				slog.String(logkey.Email, workflow.MaskEmail(email)), slog.Int(logkey.Count, len(a.users)))
 		}
-		return toDirectoryUser(a.users[0]), true, nil
+		return a.users[0].directoryUser(), true, nil
 	}
 	return workflow.DirectoryUser{}, false, nil
 }
@@ -179,30 +181,17 @@ func (d *Directory) User(ctx context.Context, id string) (workflow.DirectoryUser
 	if id == "" {
 		return workflow.DirectoryUser{}, &workflow.PermanentError{Op: op, Reason: "user id is required"}
 	}
-	u, err := d.client.Users().ByUserId(id).Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
+	info, err := d.client.Users().ByUserId(id).ToGetRequestInformation(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userSelect},
 	})
+	var u userJSON
+	if err == nil {
+		err = d.getJSON(ctx, info, &u)
+	}
 	if err != nil {
 		return workflow.DirectoryUser{}, classify(op, err)
 	}
-	return toDirectoryUser(u), nil
-}
-
-func toDirectoryUser(u models.Userable) workflow.DirectoryUser {
-	if u == nil {
-		return workflow.DirectoryUser{}
-	}
-	out := workflow.DirectoryUser{
-		ID:                deref(u.GetId()),
-		Mail:              deref(u.GetMail()),
-		UserType:          deref(u.GetUserType()),
-		ExternalUserState: deref(u.GetExternalUserState()),
-		CreationType:      deref(u.GetCreationType()),
-	}
-	if t := u.GetCreatedDateTime(); t != nil {
-		out.CreatedAt = t.UTC()
-	}
-	return out
+	return u.directoryUser(), nil
 }
 
 // ObjectExists reads the object a change references, selecting only its
