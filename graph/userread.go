@@ -13,12 +13,13 @@ import (
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
-// User reads decode only the userSelect properties. The SDK's model
-// parser builds a deserializer for each of a user's ~150 properties per
-// object parsed (the largest allocation of an onboarding in the handler
-// path); the requests are still built and sent by msgraph-sdk-go's request
-// builders through its adapter (auth, retry, telemetry, the same ODataError
-// on failure), only the body is decoded here.
+// User reads and the invitation's answer decode only what is read. The
+// SDK's model parser builds a deserializer for each of a user's ~150
+// properties per user object parsed (the largest allocation of an
+// onboarding in the handler path). The requests are still built and sent
+// by msgraph-sdk-go's request builders through its adapter (auth, retry,
+// telemetry, the same ODataError on failure); only the body is decoded
+// here.
 
 // userJSON is a user as selected by userSelect.
 type userJSON struct {
@@ -39,6 +40,15 @@ func (u userJSON) directoryUser() workflow.DirectoryUser {
 	return out
 }
 
+// invitationJSON is the part of POST /invitations' answer that is read:
+// invitedUser.id (the guest's object id) and status.
+type invitationJSON struct {
+	InvitedUser struct {
+		ID string `json:"id"`
+	} `json:"invitedUser"`
+	Status string `json:"status"`
+}
+
 // usersJSON is the first page of a user collection.
 type usersJSON struct {
 	Value []userJSON `json:"value"`
@@ -48,9 +58,10 @@ type usersJSON struct {
 // generated Get methods do.
 var sdkErrors = abstractions.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue}
 
-// getJSON sends info through the SDK's adapter and decodes the JSON body
-// into v. An answer without a body is an error: these reads always have one.
-func (d *Directory) getJSON(ctx context.Context, info *abstractions.RequestInformation, v any) error {
+// sendJSON sends info through the SDK's adapter and decodes the JSON body
+// into v. An answer without a body is an error: these requests always
+// have one.
+func (d *Directory) sendJSON(ctx context.Context, info *abstractions.RequestInformation, v any) error {
 	raw, err := d.adapter.SendPrimitive(ctx, info, "[]byte", sdkErrors)
 	if err != nil {
 		return err

@@ -75,18 +75,18 @@ func (d *Directory) Invite(ctx context.Context, inv workflow.Invitation) (workfl
 	}
 	// Only a 429 is re-sent in-process: any other failure may come after
 	// Graph sent the mail, and the workflow decides what to do then.
-	res, err := d.client.Invitations().Post(ctx, body, d.inviteConfig)
+	info, err := d.client.Invitations().ToPostRequestInformation(ctx, body, d.inviteConfig)
+	var res invitationJSON
+	if err == nil {
+		err = d.sendJSON(ctx, info, &res)
+	}
 	if err != nil {
 		err = classify(op, err)
 		d.log.WarnContext(ctx, "invitation failed", slog.String(logkey.Email, workflow.MaskEmail(inv.Email)),
 			slog.String(logkey.Error, workflow.MaskEmails(err.Error())))
 		return workflow.InviteResult{}, err
 	}
-	var out workflow.InviteResult
-	if u := res.GetInvitedUser(); u != nil {
-		out.GuestID = deref(u.GetId())
-	}
-	out.Status = deref(res.GetStatus())
+	out := workflow.InviteResult{GuestID: res.InvitedUser.ID, Status: res.Status}
 	if out.GuestID == "" {
 		return workflow.InviteResult{}, &workflow.TransientError{Op: op,
 			Err: fmt.Errorf("graph answered the invitation without invitedUser.id (status %q)", out.Status)}
@@ -148,7 +148,7 @@ func (d *Directory) FindUserByMail(ctx context.Context, email string) (workflow.
 		})
 		if err == nil {
 			var res usersJSON
-			err = d.getJSON(ctx, info, &res)
+			err = d.sendJSON(ctx, info, &res)
 			answers[i].users = res.Value
 		}
 		answers[i].err = err
@@ -186,7 +186,7 @@ func (d *Directory) User(ctx context.Context, id string) (workflow.DirectoryUser
 	})
 	var u userJSON
 	if err == nil {
-		err = d.getJSON(ctx, info, &u)
+		err = d.sendJSON(ctx, info, &u)
 	}
 	if err != nil {
 		return workflow.DirectoryUser{}, classify(op, err)
