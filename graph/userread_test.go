@@ -22,12 +22,12 @@ import (
 // is classified as it was through the SDK's generated methods.
 func TestLeanDecoding(t *testing.T) {
 	cases := []struct {
-		name, status, body string
-		code               int
-		serve              http.HandlerFunc // instead of code and body
-		call               func(d *graph.Directory) (any, error)
-		want               any
-		check              func(error) bool
+		name, body string
+		code       int
+		serve      http.HandlerFunc // instead of code and body
+		call       func(d *graph.Directory) (any, error)
+		want       any
+		check      func(error) bool
 	}{
 		{name: "invitation", code: 201,
 			body: `{"@odata.context":"x","id":"inv-1","inviteRedeemUrl":"https://r","status":"PendingAcceptance","invitedUser":{"id":"guest-1","displayName":"Ada"},"invitedUserMessageInfo":{"ccRecipients":[]}}`,
