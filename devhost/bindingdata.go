@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -247,12 +248,14 @@ const (
 	kindLocal                       // an offset: converted to the host's zone (UTC)
 )
 
-var reNetDate = regexp.MustCompile(`^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,7})?(Z|[+-]\d{2}(?::?\d{2})?)?$`)
+var reNetDate = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,7})?(Z|[+-]\d{2}(?::?\d{2})?)?$`)
+})
 
 // netParseDate recognises the ISO 8601 date-times Json.NET's reader turns
 // into DateTime values (DateParseHandling.DateTime).
 func netParseDate(s string) (time.Time, dateKind, bool) {
-	m := reNetDate.FindStringSubmatch(s)
+	m := reNetDate().FindStringSubmatch(s)
 	if m == nil {
 		return time.Time{}, 0, false
 	}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -288,12 +289,12 @@ func parseTimeSpan(s string) (time.Duration, error) {
 	return d, nil
 }
 
-var settingRef = regexp.MustCompile(`%([^%]+)%`)
+var settingRef = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`%([^%]+)%`) })
 
 // resolveSettings replaces every %NAME% in v with the app setting NAME.
 func resolveSettings(v string, settings map[string]string) (string, error) {
 	var missing []string
-	out := settingRef.ReplaceAllStringFunc(v, func(ref string) string {
+	out := settingRef().ReplaceAllStringFunc(v, func(ref string) string {
 		name := ref[1 : len(ref)-1]
 		if val, ok := settings[name]; ok {
 			return val

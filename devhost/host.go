@@ -258,7 +258,7 @@ func NewHost(opts HostOptions) (*Host, error) {
 	return h, nil
 }
 
-var endpointRe = regexp.MustCompile(`(?i)Endpoint=sb://([^/;]+)`)
+var endpointRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)Endpoint=sb://([^/;]+)`) })
 
 // namespaceFor finds the namespace a trigger's connection names.
 func (h *Host) namespaceFor(conn string) string {
@@ -271,7 +271,7 @@ func (h *Host) namespaceFor(conn string) string {
 	if ns := h.opts.Settings[conn+"__fullyQualifiedNamespace"]; ns != "" {
 		return ns
 	}
-	if m := endpointRe.FindStringSubmatch(h.opts.Settings[conn]); m != nil {
+	if m := endpointRe().FindStringSubmatch(h.opts.Settings[conn]); m != nil {
 		return m[1]
 	}
 	return "localhost"

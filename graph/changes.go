@@ -50,18 +50,17 @@ func (d *Directory) requestFor(ctx context.Context, guestID string, c workflow.C
 	if c.Kind != workflow.ChangeProperties && c.ID == "" {
 		return nil, bad(fmt.Sprintf("change %q: ID is required", c.Kind))
 	}
-	user := d.client.Users().ByUserId(guestID)
 	switch c.Kind {
 	case workflow.ChangeProperties:
 		if c.Properties.IsZero() {
 			return nil, nil
 		}
-		return user.ToPatchRequestInformation(ctx, userPatch(c.Properties), nil)
+		return d.client.Users().ByUserId(guestID).ToPatchRequestInformation(ctx, userPatch(c.Properties), nil)
 	case workflow.ChangeManager:
 		ref := models.NewReferenceUpdate()
 		id := d.base + "/users/" + url.PathEscape(c.ID)
 		ref.SetOdataId(&id)
-		return user.Manager().Ref().ToPutRequestInformation(ctx, ref, nil)
+		return d.client.Users().ByUserId(guestID).Manager().Ref().ToPutRequestInformation(ctx, ref, nil)
 	case workflow.ChangeGroup:
 		ref := models.NewReferenceCreate()
 		id := d.base + "/directoryObjects/" + url.PathEscape(guestID)

@@ -12,6 +12,7 @@ import (
 	azauth "github.com/microsoft/kiota-authentication-azure-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	"github.com/microsoftgraph/msgraph-sdk-go/invitations"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 
 	"github.com/b2b-onboarding/onboard/internal/httpx"
@@ -28,6 +29,10 @@ type Directory struct {
 	opts    Options
 	log     *slog.Logger
 	pacer   *invitePacer // nil: invitations are not paced
+
+	// inviteConfig is the POST /invitations request configuration, built
+	// once: the SDK only reads it, so every invitation shares it.
+	inviteConfig *invitations.InvitationsRequestBuilderPostRequestConfiguration
 
 	groupKinds sync.Map // group id (lower-cased) → workflow.GroupKind, read once
 }
@@ -77,6 +82,9 @@ func New(ctx context.Context, opts Options) (*Directory, error) {
 		opts:    o,
 		log:     o.Logger.With(slog.String(logkey.Component, "graph")),
 		pacer:   pacer,
+		inviteConfig: &invitations.InvitationsRequestBuilderPostRequestConfiguration{
+			Options: []abstractions.RequestOption{retryOptions(o, true)},
+		},
 	}
 	d.log.Info("graph directory ready", slog.String(logkey.BaseURL, o.BaseURL), slog.String(logkey.Auth, authName(o)),
 		slog.Int(logkey.BatchConcurrency, o.BatchConcurrency))

@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
-	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/groups"
-	"github.com/microsoftgraph/msgraph-sdk-go/invitations"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/rolemanagement"
 	"github.com/microsoftgraph/msgraph-sdk-go/serviceprincipals"
@@ -76,20 +75,18 @@ func (d *Directory) Invite(ctx context.Context, inv workflow.Invitation) (workfl
 	}
 	// Only a 429 is re-sent in-process: any other failure may come after
 	// Graph sent the mail, and the workflow decides what to do then.
-	res, err := d.client.Invitations().Post(ctx, body, &invitations.InvitationsRequestBuilderPostRequestConfiguration{
-		Options: []abstractions.RequestOption{retryOptions(d.opts, true)},
-	})
+	info, err := d.client.Invitations().ToPostRequestInformation(ctx, body, d.inviteConfig)
+	var res invitationJSON
+	if err == nil {
+		err = d.sendJSON(ctx, info, &res)
+	}
 	if err != nil {
 		err = classify(op, err)
 		d.log.WarnContext(ctx, "invitation failed", slog.String(logkey.Email, workflow.MaskEmail(inv.Email)),
 			slog.String(logkey.Error, workflow.MaskEmails(err.Error())))
 		return workflow.InviteResult{}, err
 	}
-	var out workflow.InviteResult
-	if u := res.GetInvitedUser(); u != nil {
-		out.GuestID = deref(u.GetId())
-	}
-	out.Status = deref(res.GetStatus())
+	out := workflow.InviteResult{GuestID: res.InvitedUser.ID, Status: res.Status}
 	if out.GuestID == "" {
 		return workflow.InviteResult{}, &workflow.TransientError{Op: op,
 			Err: fmt.Errorf("graph answered the invitation without invitedUser.id (status %q)", out.Status)}
@@ -131,26 +128,49 @@ func AddressFilters(email string) []string {
 }
 
 // FindUserByMail looks up the user an address belongs to with
-// AddressFilters, one GET /users each. found is false when no user has the
-// address.
+// AddressFilters, one GET /users each. The queries are sent concurrently
+// (one round trip instead of one per filter) and both are awaited; the
+// answer is the one a sequential lookup in AddressFilters order gives: the
+// first query that failed or found a user decides, so a failure of the
+// first query is never hidden by a hit of the second. found is false when
+// no user has the address.
 func (d *Directory) FindUserByMail(ctx context.Context, email string) (workflow.DirectoryUser, bool, error) {
 	const op = "find user by address"
-	for _, filter := range AddressFilters(email) {
-		res, err := d.client.Users().Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
-			QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: &filter, Select: userSelect},
+	filters := AddressFilters(email)
+	type answer struct {
+		users []userJSON
+		err   error
+	}
+	answers := make([]answer, len(filters))
+	query := func(i int) {
+		info, err := d.client.Users().ToGetRequestInformation(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
+			QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: &filters[i], Select: userSelect},
 		})
-		if err != nil {
-			return workflow.DirectoryUser{}, false, classify(op, err)
+		if err == nil {
+			var res usersJSON
+			err = d.sendJSON(ctx, info, &res)
+			answers[i].users = res.Value
 		}
-		vals := res.GetValue()
-		if len(vals) == 0 {
+		answers[i].err = err
+	}
+	var wg sync.WaitGroup
+	for i := 1; i < len(filters); i++ {
+		wg.Go(func() { query(i) })
+	}
+	query(0) // on this goroutine: one goroutine fewer
+	wg.Wait()
+	for _, a := range answers {
+		if a.err != nil {
+			return workflow.DirectoryUser{}, false, classify(op, a.err)
+		}
+		if len(a.users) == 0 {
 			continue
 		}
-		if len(vals) > 1 {
+		if len(a.users) > 1 {
 			d.log.WarnContext(ctx, "several users share one address; using the first",
-				slog.String(logkey.Email, workflow.MaskEmail(email)), slog.Int(logkey.Count, len(vals)))
+				slog.String(logkey.Email, workflow.MaskEmail(email)), slog.Int(logkey.Count, len(a.users)))
 		}
-		return toDirectoryUser(vals[0]), true, nil
+		return a.users[0].directoryUser(), true, nil
 	}
 	return workflow.DirectoryUser{}, false, nil
 }
@@ -161,30 +181,17 @@ func (d *Directory) User(ctx context.Context, id string) (workflow.DirectoryUser
 	if id == "" {
 		return workflow.DirectoryUser{}, &workflow.PermanentError{Op: op, Reason: "user id is required"}
 	}
-	u, err := d.client.Users().ByUserId(id).Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
+	info, err := d.client.Users().ByUserId(id).ToGetRequestInformation(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userSelect},
 	})
+	var u userJSON
+	if err == nil {
+		err = d.sendJSON(ctx, info, &u)
+	}
 	if err != nil {
 		return workflow.DirectoryUser{}, classify(op, err)
 	}
-	return toDirectoryUser(u), nil
-}
-
-func toDirectoryUser(u models.Userable) workflow.DirectoryUser {
-	if u == nil {
-		return workflow.DirectoryUser{}
-	}
-	out := workflow.DirectoryUser{
-		ID:                deref(u.GetId()),
-		Mail:              deref(u.GetMail()),
-		UserType:          deref(u.GetUserType()),
-		ExternalUserState: deref(u.GetExternalUserState()),
-		CreationType:      deref(u.GetCreationType()),
-	}
-	if t := u.GetCreatedDateTime(); t != nil {
-		out.CreatedAt = t.UTC()
-	}
-	return out
+	return u.directoryUser(), nil
 }
 
 // ObjectExists reads the object a change references, selecting only its

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -16,7 +17,9 @@ var appRoleAssignmentType = entityType{name: "microsoft.graph.appRoleAssignment"
 	"id", "appRoleId", "createdDateTime", "deletedDateTime", "principalDisplayName", "principalId", "principalType", "resourceDisplayName", "resourceId",
 }}
 
-var reGUID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+var reGUID = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+})
 
 func (sp *servicePrincipal) props() map[string]any {
 	roles := make([]any, 0, len(sp.appRoles))
@@ -125,7 +128,7 @@ func (s *Server) assignAppRole(req *request, pathProp, pathID, set string) *resp
 		if !ok || v == "" {
 			return errResponse(badRequest("Required property '%s' is missing or empty.", n))
 		}
-		if !reGUID.MatchString(v) {
+		if !reGUID().MatchString(v) {
 			return errResponse(invalidProperty(n, "AppRoleAssignment", "'"+v+"' is not a GUID"))
 		}
 		vals[n] = v

@@ -196,7 +196,7 @@ func parseMessageInfo(v any) (messageInfo, *response) {
 		info.echo["customizedMessageBody"] = m
 	}
 	if l, ok := mi["messageLanguage"].(string); ok && l != "" {
-		if !reLanguage.MatchString(l) {
+		if !reLanguage().MatchString(l) {
 			return info, invitationError("Invalid value for property 'messageLanguage': '%s' is not an ISO 639 language code.", l)
 		}
 		info.lang = l

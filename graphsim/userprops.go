@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -30,8 +31,8 @@ type propRule struct {
 }
 
 var (
-	reUsageLocation = regexp.MustCompile(`^[A-Za-z]{2}$`)
-	reLanguage      = regexp.MustCompile(`^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$`)
+	reUsageLocation = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z]{2}$`) })
+	reLanguage      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$`) })
 )
 
 // userProperties lists the user properties the simulator knows. Unknown
@@ -64,7 +65,7 @@ var userProperties = []propRule{
 	{name: "otherMails", kind: kindStrings, max: 250, maxItems: 250, check: checkSMTP},
 	{name: "postalCode", max: 40, nullable: true},
 	{name: "preferredLanguage", nullable: true, check: func(s string) string {
-		if !reLanguage.MatchString(s) {
+		if !reLanguage().MatchString(s) {
 			return "must be an ISO 639-1 language code such as en-US"
 		}
 		return ""
@@ -74,7 +75,7 @@ var userProperties = []propRule{
 	{name: "streetAddress", max: 1024, nullable: true},
 	{name: "surname", max: 64, nullable: true},
 	{name: "usageLocation", nullable: true, check: func(s string) string {
-		if !reUsageLocation.MatchString(s) {
+		if !reUsageLocation().MatchString(s) {
 			return "must be a two-letter ISO 3166 country code"
 		}
 		return ""

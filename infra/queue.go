@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -108,12 +109,14 @@ func ParseQueue(data []byte) (QueueProperties, error) {
 	return p, nil
 }
 
-var isoDuration = regexp.MustCompile(`^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
+var isoDuration = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
+})
 
 // ParseISODuration parses the ISO 8601 durations Azure uses for Service Bus
 // (PnD, PTnHnMnS, PnDTnH…, PnW).
 func ParseISODuration(s string) (time.Duration, error) {
-	m := isoDuration.FindStringSubmatch(s)
+	m := isoDuration().FindStringSubmatch(s)
 	if m == nil || s == "P" || strings.HasSuffix(s, "T") {
 		return 0, fmt.Errorf("not an ISO 8601 duration like PT1H or P2D: %q", s)
 	}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
@@ -51,7 +52,7 @@ type TablesConfig struct {
 	Logger *slog.Logger
 }
 
-var tableNameRule = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{2,62}$`)
+var tableNameRule = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{2,62}$`) })
 
 // client validates cfg and builds the table client. Errors name the
 // TablesConfig field and never contain the account key.
@@ -60,7 +61,7 @@ func (cfg TablesConfig) client() (*aztables.Client, string, error) {
 	if table == "" {
 		table = DefaultTable
 	}
-	if !tableNameRule.MatchString(table) {
+	if !tableNameRule().MatchString(table) {
 		return nil, "", fmt.Errorf("store: TablesConfig.Table %q: must be 3-63 letters or digits, starting with a letter", table)
 	}
 	if strings.EqualFold(table, "tables") {

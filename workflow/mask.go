@@ -3,11 +3,14 @@ package workflow
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // emailPattern finds addresses in free text (RFC 5322 atext local part, a
 // dotted domain of letters, digits and hyphens).
-var emailPattern = regexp.MustCompile("[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*")
+var emailPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile("[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*")
+})
 
 // MaskEmail hides the local part of an email address except its first
 // character, so logs can be correlated by domain and initial without
@@ -32,5 +35,5 @@ func MaskEmails(s string) string {
 	if !strings.Contains(s, "@") {
 		return s
 	}
-	return emailPattern.ReplaceAllStringFunc(s, MaskEmail)
+	return emailPattern().ReplaceAllStringFunc(s, MaskEmail)
 }

@@ -266,7 +266,7 @@ func (p Policy) Validate() []error {
 	}
 	ids := func(setting string, list []string, what string) {
 		for _, id := range list {
-			if id != "*" && !guidRe.MatchString(id) {
+			if id != "*" && !guidRe().MatchString(id) {
 				bad(setting, "entries must be %s ids (GUIDs) or *, got %q", what, id)
 			}
 		}
@@ -292,13 +292,13 @@ func (p Policy) Validate() []error {
 		switch {
 		case r == "*":
 			bad("POLICY_ALLOWED_PRIVILEGED_ROLES", "`*` is not allowed: name each privileged role definition id")
-		case !guidRe.MatchString(r):
+		case !guidRe().MatchString(r):
 			bad("POLICY_ALLOWED_PRIVILEGED_ROLES", "entries must be role definition ids (GUIDs), got %q", r)
 		}
 	}
 	for _, e := range p.AllowedApps {
 		sp, role, hasRole := strings.Cut(e, "/")
-		if (sp != "*" && !guidRe.MatchString(sp)) || (hasRole && role != "*" && !guidRe.MatchString(role)) {
+		if (sp != "*" && !guidRe().MatchString(sp)) || (hasRole && role != "*" && !guidRe().MatchString(role)) {
 			bad("POLICY_ALLOWED_APPS", "entries must be spId, spId/appRoleId or spId/* (ids are GUIDs, spId may be *), got %q", e)
 		}
 	}
@@ -317,7 +317,7 @@ func (p Policy) Validate() []error {
 func (p Policy) Warnings() []string {
 	var out []string
 	for _, id := range p.AllowedRoles {
-		if id == "*" || !guidRe.MatchString(id) || !IsPrivilegedRole(id) {
+		if id == "*" || !guidRe().MatchString(id) || !IsPrivilegedRole(id) {
 			continue
 		}
 		if names(p.AllowedPrivilegedRoles, id) {
@@ -345,7 +345,7 @@ func validHost(h string) bool {
 		return false
 	}
 	for _, l := range labels {
-		if len(l) > 63 || !labelRe.MatchString(l) {
+		if len(l) > 63 || !labelRe().MatchString(l) {
 			return false
 		}
 	}

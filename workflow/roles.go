@@ -1,6 +1,9 @@
 package workflow
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // Built-in Microsoft Entra directory roles, by template id (for a built-in
 // role the role definition id equals the template id, in every tenant).
@@ -157,18 +160,18 @@ type BuiltInRole struct {
 }
 
 // rolesByTemplateID indexes builtInRoles by lower-case template id.
-var rolesByTemplateID = func() map[string]BuiltInRole {
+var rolesByTemplateID = sync.OnceValue(func() map[string]BuiltInRole {
 	m := make(map[string]BuiltInRole, len(builtInRoles))
 	for _, r := range builtInRoles {
 		m[r.TemplateID] = r
 	}
 	return m
-}()
+})
 
 // LookupBuiltInRole finds a built-in role by role definition id or
 // template id (the same for built-in roles), case-insensitively.
 func LookupBuiltInRole(id string) (BuiltInRole, bool) {
-	r, ok := rolesByTemplateID[strings.ToLower(strings.TrimSpace(id))]
+	r, ok := rolesByTemplateID()[strings.ToLower(strings.TrimSpace(id))]
 	return r, ok
 }
 

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -27,10 +28,12 @@ const (
 const forbiddenEmailChars = "~!#$%^&*()+=[]{}\\/|;:\"<>?,"
 
 var (
-	guidRe     = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	languageRe = regexp.MustCompile(`^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$`)
-	labelRe    = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
-	countryRe  = regexp.MustCompile(`^[A-Z]{2}$`)
+	guidRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	})
+	languageRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$`) })
+	labelRe    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`) })
+	countryRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Z]{2}$`) })
 )
 
 // ParsePartnerApproved decodes and validates the data of a partner-approved
@@ -203,7 +206,7 @@ func (v *validator) invitation(inv *InvitationInput, s *Spec) {
 		}
 		s.CC = cc
 	}
-	if inv.Language != "" && !languageRe.MatchString(inv.Language) {
+	if inv.Language != "" && !languageRe().MatchString(inv.Language) {
 		v.fail("invitation.language", "must be a language tag such as en-US or nl-NL, got "+shown(inv.Language))
 	}
 	s.Language = inv.Language
@@ -242,7 +245,7 @@ func (v *validator) properties(in PartnerApproved, displayName string) (p UserPr
 	}
 	if st := in.Settings; st != nil && st.UsageLocation != "" {
 		p.UsageLocation = strings.ToUpper(strings.TrimSpace(st.UsageLocation))
-		if !countryRe.MatchString(p.UsageLocation) {
+		if !countryRe().MatchString(p.UsageLocation) {
 			v.fail("settings.usageLocation", "must be an ISO 3166 two-letter country code such as NL, got "+shown(st.UsageLocation))
 		}
 	}
@@ -351,7 +354,7 @@ func checkAddress(field, e string) error {
 		return fail(fmt.Sprintf("domain %q must have at least two labels", domain))
 	}
 	for _, l := range labels {
-		if len(l) > 63 || !labelRe.MatchString(l) {
+		if len(l) > 63 || !labelRe().MatchString(l) {
 			return fail(fmt.Sprintf("domain %q is not a valid host name", domain))
 		}
 	}
@@ -404,7 +407,7 @@ func (v *validator) enum(field, s string, allowed ...string) string {
 }
 
 func (v *validator) guid(field, s string) {
-	if !guidRe.MatchString(s) {
+	if !guidRe().MatchString(s) {
 		v.fail(field, "must be an object id (GUID), got "+shown(s))
 	}
 }

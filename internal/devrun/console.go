@@ -96,13 +96,15 @@ func levelTone(l slog.Level) string { return strings.ToLower(levelName(l)) }
 // outcomeRe finds the outcome in an invocation line (invocationLog):
 // "→ 200 completed", "→ 404", "→ 500 abandoned", "dead-lettered after 10
 // deliveries".
-var outcomeRe = regexp.MustCompile(`→ [0-9]{3}(?: [a-z]+(?: [a-z]+)?)?|dead-lettered after [0-9]+ deliveries`)
+var outcomeRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`→ [0-9]{3}(?: [a-z]+(?: [a-z]+)?)?|dead-lettered after [0-9]+ deliveries`)
+})
 
 // colorOutcome colours the outcome of an invocation line: green for a
 // completed message or a 2xx/3xx answer, yellow for a message that comes
 // back or a 4xx, red for a dead letter or a 5xx answer.
 func colorOutcome(msg string) string {
-	return outcomeRe.ReplaceAllStringFunc(msg, func(o string) string {
+	return outcomeRe().ReplaceAllStringFunc(msg, func(o string) string {
 		tone := "ok"
 		switch {
 		case strings.HasPrefix(o, "dead-lettered"), strings.HasSuffix(o, "deadlettered"):
