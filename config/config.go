@@ -230,12 +230,29 @@ func (r *reader) graph(c *Config) {
 	c.GraphIdentity = r.graphIdentity(c.GraphAuth, c.Identity)
 }
 
+// entityName checks a Service Bus queue or topic name against Service
+// Bus's naming rule, so a typo is refused at start-up instead of failing
+// every send (the dev runtime's own queues refuse '/' too).
+func (r *reader) entityName(name, v string) {
+	const rule = "must be 1 to 260 letters, digits, '.', '-', '_' or '/', starting and ending with a letter or digit"
+	alnum := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
+	if v == "" || len(v) > 260 || !alnum(v[0]) || !alnum(v[len(v)-1]) {
+		r.bad(name, "%s, got %q", rule, v)
+		return
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; !alnum(c) && !strings.ContainsRune(".-_/", rune(c)) {
+			r.bad(name, "%s, got %q", rule, v)
+			return
+		}
+	}
+}
+
 // serviceBus parses the connection the scheduler sends with (the
 // trigger's ServiceBusConnection* settings) when SCHEDULER=servicebus.
 func (r *reader) serviceBus(c *Config) {
-	if c.Queue == "" {
-		r.bad("ONBOARDING_QUEUE", "must not be empty")
-	}
+	r.entityName("ONBOARDING_QUEUE", c.Queue)
+	r.entityName("OUTCOMES_TOPIC", c.OutcomesTopic)
 	if c.Scheduler != "servicebus" {
 		return
 	}

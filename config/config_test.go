@@ -100,6 +100,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"invite pacing at the tenant limit", "INVITE_RATE_LIMIT", "150", "INVITE_RATE_LIMIT: must be a whole number from 0"},
 		{"invite pacing not a number", "INVITE_RATE_LIMIT", "fast", "INVITE_RATE_LIMIT: must be a whole number from 0"},
 		{"negative retry", "RETRY_INITIAL_DELAY", "-1s", `RETRY_INITIAL_DELAY: must be positive, got "-1s"`},
+		{"queue name with a space", "ONBOARDING_QUEUE", "on boarding", `ONBOARDING_QUEUE: must be 1 to 260 letters, digits, '.', '-', '_' or '/'`},
+		{"topic name ending in a dot", "OUTCOMES_TOPIC", "outcomes.", `OUTCOMES_TOPIC: must be 1 to 260 letters`},
 		{"bad existing users", "POLICY_EXISTING_USERS", "take-over", "POLICY_EXISTING_USERS: must be one of adopt-guests, refuse, adopt-all"},
 		{"bad settle window", "REPLICATION_SETTLE_WINDOW", "0s", "REPLICATION_SETTLE_WINDOW: must be positive"},
 	}
