@@ -55,7 +55,8 @@ func NewQueueCheck(conn Connection, queue string) (*QueueCheck, error) {
 		return nil, err
 	}
 	aopts := &admin.ClientOptions{ClientOptions: azcore.ClientOptions{
-		Retry: policy.RetryOptions{MaxRetries: 1, RetryDelay: 200 * time.Millisecond, MaxRetryDelay: time.Second, TryTimeout: CheckTimeout}}}
+		Retry: policy.RetryOptions{MaxRetries: checkRetry.MaxRetries, RetryDelay: checkRetry.RetryDelay,
+			MaxRetryDelay: checkRetry.MaxRetryDelay, TryTimeout: CheckTimeout}}}
 	var ac *admin.Client
 	if conn.ConnectionString != "" {
 		ac, err = admin.NewClientFromConnectionString(conn.ConnectionString, aopts)
