@@ -117,11 +117,17 @@ func (s *Server) listMembers(req *request, p params) *response {
 	})
 }
 
+// directoryObjectType is what a listing of directory objects may select
+// and filter on: a user's properties plus a group's and a service
+// principal's that users lack.
+var directoryObjectType = entityType{name: "microsoft.graph.directoryObject",
+	props: append(slices.Clone(userType.props), "mailEnabled", "securityEnabled", "appId")}
+
 // listObjects answers a listing of directory objects (a group's members, a
 // user's sponsors): the ids objects returns, each with its @odata.type,
 // filtered and projected as the query asks.
 func (s *Server) listObjects(req *request, objects func() ([]string, *response)) *response {
-	q, e := parseQuery(req, entityType{name: "microsoft.graph.directoryObject", props: append(append([]string{}, userType.props...), "mailEnabled", "securityEnabled", "appId")})
+	q, e := parseQuery(req, directoryObjectType)
 	if e != nil {
 		return errResponse(e)
 	}

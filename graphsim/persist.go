@@ -1,6 +1,7 @@
 package graphsim
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -167,7 +168,10 @@ func loadTenantFile(path string) (t *tenant, ok bool, err error) {
 
 // persist writes the tenant to Config.StateFile, if set. Saves are
 // serialized and each takes its snapshot under s.mu, so the file always
-// ends with the newest tenant.
+// ends with the newest tenant. A snapshot equal to the last one written is
+// not written again: most non-GET requests that fail (a 400, a throttled
+// invitation) change nothing, and rewriting and syncing the whole tenant
+// for them is wasted I/O on every request.
 func (s *Server) persist() error {
 	if s.stateFile == "" {
 		return nil
@@ -180,9 +184,13 @@ func (s *Server) persist() error {
 	if err != nil {
 		return fmt.Errorf("graphsim: encode tenant: %w", err)
 	}
+	if bytes.Equal(b, s.saved) {
+		return nil
+	}
 	if err := writeFileAtomic(s.stateFile, b); err != nil {
 		return fmt.Errorf("graphsim: save tenant: %w", err)
 	}
+	s.saved = b
 	return nil
 }
 

@@ -64,6 +64,7 @@ type Server struct {
 	stateFile string
 	restored  bool       // the tenant came from stateFile
 	pmu       sync.Mutex // serializes saves to stateFile
+	saved     []byte     // the tenant as last written to stateFile; under pmu
 }
 
 // New builds a Server. It fails only for an invalid seed or knobs.

@@ -84,12 +84,3 @@ func (s *Server) removeSponsor(_ *request, p params) *response {
 	u.sponsors = removeFold(u.sponsors, p["sponsorId"])
 	return noContent()
 }
-
-func containsFold(xs []string, x string) bool {
-	for _, v := range xs {
-		if strings.EqualFold(v, x) {
-			return true
-		}
-	}
-	return false
-}

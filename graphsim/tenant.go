@@ -105,14 +105,7 @@ type group struct {
 	members         []string // object ids, insertion order
 }
 
-func (g *group) hasMember(id string) bool {
-	for _, m := range g.members {
-		if strings.EqualFold(m, id) {
-			return true
-		}
-	}
-	return false
-}
+func (g *group) hasMember(id string) bool { return containsFold(g.members, id) }
 
 type servicePrincipal struct {
 	id          string
@@ -402,6 +395,17 @@ func (t *tenant) deleteUser(u *user) {
 		}
 	}
 	t.appRoleAssignments = aa
+}
+
+// containsFold reports whether list holds id, ignoring case (Graph's
+// object ids are case-insensitive).
+func containsFold(list []string, id string) bool {
+	for _, m := range list {
+		if strings.EqualFold(m, id) {
+			return true
+		}
+	}
+	return false
 }
 
 func removeFold(list []string, id string) []string {

@@ -66,8 +66,7 @@ func (s *Server) SetPrivacyStatementURL(u string) {
 // invitesAllowedForApps reports whether app-only POST /invitations works
 // under the tenant's allowInvitesFrom (graph-b2b.md §17).
 func (t *tenant) invitesAllowedForApps() bool {
-	v := strings.ToLower(t.allowInvitesFrom)
-	return v == strings.ToLower(InvitesFromEveryone) || v == strings.ToLower(InvitesFromAdminsGuestInvitersAll)
+	return strings.EqualFold(t.allowInvitesFrom, InvitesFromEveryone) || strings.EqualFold(t.allowInvitesFrom, InvitesFromAdminsGuestInvitersAll)
 }
 
 // invitationsRestricted is the answer to an app-only invitation when the
@@ -100,7 +99,7 @@ func (s *Server) getCrossTenantDefault(req *request, _ params) *response {
 	}
 	inbound := setting("allowed")
 	if s.t.b2bInboundBlocked {
-		inbound["usersAndGroups"] = map[string]any{"accessType": "blocked", "targets": []any{map[string]any{"target": "AllUsers", "targetType": "user"}}}
+		inbound["usersAndGroups"] = setting("blocked")["usersAndGroups"]
 	}
 	out := map[string]any{
 		"isServiceDefault":         !s.t.b2bInboundBlocked,

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus/admin"
+
+	"github.com/b2b-onboarding/onboard/config"
 )
 
 // CheckTimeout bounds each call a check makes: with one retry and short
@@ -22,17 +23,10 @@ const CheckTimeout = 5 * time.Second
 // delays (an operator is waiting at a terminal).
 var checkRetry = azservicebus.RetryOptions{MaxRetries: 1, RetryDelay: 200 * time.Millisecond, MaxRetryDelay: time.Second}
 
-// Namespace is the host name conn names (for messages), never a key.
+// Namespace is the host name conn names (for messages), never a key; the
+// same as config.ServiceBusConnection.Namespace, which it uses.
 func (conn Connection) Namespace() string {
-	if conn.FullyQualifiedNamespace != "" {
-		return conn.FullyQualifiedNamespace
-	}
-	for _, part := range strings.Split(conn.ConnectionString, ";") {
-		if k, v, ok := strings.Cut(part, "="); ok && strings.EqualFold(strings.TrimSpace(k), "Endpoint") {
-			return strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(v), "sb://"), "/")
-		}
-	}
-	return "(unknown namespace)"
+	return config.ServiceBusConnection{ConnectionString: conn.ConnectionString, FullyQualifiedNamespace: conn.FullyQualifiedNamespace}.Namespace()
 }
 
 // QueueCheck reads a queue's properties through the administration
@@ -61,7 +55,8 @@ func NewQueueCheck(conn Connection, queue string) (*QueueCheck, error) {
 		return nil, err
 	}
 	aopts := &admin.ClientOptions{ClientOptions: azcore.ClientOptions{
-		Retry: policy.RetryOptions{MaxRetries: 1, RetryDelay: 200 * time.Millisecond, MaxRetryDelay: time.Second, TryTimeout: CheckTimeout}}}
+		Retry: policy.RetryOptions{MaxRetries: checkRetry.MaxRetries, RetryDelay: checkRetry.RetryDelay,
+			MaxRetryDelay: checkRetry.MaxRetryDelay, TryTimeout: CheckTimeout}}}
 	var ac *admin.Client
 	if conn.ConnectionString != "" {
 		ac, err = admin.NewClientFromConnectionString(conn.ConnectionString, aopts)
