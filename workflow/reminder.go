@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -337,7 +338,7 @@ func (e *Engine) expire(ctx context.Context, rec Record, u DirectoryUser) (Resul
 			detail = fmt.Sprintf("expiry action %s skipped: user %s was not created by this onboarding", action, rec.GuestID)
 			action = ExpiryNone
 		case !strings.EqualFold(u.UserType, "Guest"):
-			detail = fmt.Sprintf("expiry action %s skipped: user %s is a %s", action, rec.GuestID, orDefault(u.UserType, "member"))
+			detail = fmt.Sprintf("expiry action %s skipped: user %s is a %s", action, rec.GuestID, cmp.Or(u.UserType, "member"))
 			action = ExpiryNone
 		}
 	}
