@@ -65,7 +65,9 @@ func (e *Engine) ensureReminder(ctx context.Context, rec Record) (Record, error)
 	if rec.Reminders.Next == n {
 		return rec, nil
 	}
-	return e.update(ctx, rec.Key, e.noteReminder(rec.Cycle, n, due))
+	p := e.pendingFrom(rec) // every caller has just read or saved rec
+	err := p.apply(ctx, e.noteReminder(rec.Cycle, n, due))
+	return p.rec, err
 }
 
 // reminderToSchedule is the follow-up the record expects next, if any.
