@@ -41,7 +41,7 @@ func (e *Engine) partnerApproved(ctx context.Context, spec Spec) (Result, error)
 	}
 	// a failed schedule wins over a permanent failure: the retry
 	// provisions again (and fails the same way) and schedules it
-	if _, serr := e.ensureReminder(ctx, p.rec); serr != nil && (err == nil || IsPermanent(err)) {
+	if serr := e.ensureReminder(ctx, p.rec); serr != nil && (err == nil || IsPermanent(err)) {
 		err = serr
 	}
 	return res, err

@@ -54,20 +54,19 @@ func (e *Engine) expectedReminder(rec Record) (n int, due time.Time, ok bool) {
 // a reminder lost on its way — scheduled by a process that died, never
 // delivered — is scheduled again; the deterministic MessageId makes a
 // repeat a duplicate that Service Bus drops.
-func (e *Engine) ensureReminder(ctx context.Context, rec Record) (Record, error) {
+func (e *Engine) ensureReminder(ctx context.Context, rec Record) error {
 	n, due, ok := e.reminderToSchedule(rec)
 	if !ok {
-		return rec, nil
+		return nil
 	}
 	if err := e.scheduleReminder(ctx, rec, n, due); err != nil {
-		return rec, err
+		return err
 	}
 	if rec.Reminders.Next == n {
-		return rec, nil
+		return nil
 	}
-	p := e.pendingFrom(rec) // every caller has just read or saved rec
-	err := p.apply(ctx, e.noteReminder(rec.Cycle, n, due))
-	return p.rec, err
+	// every caller has just read or saved rec
+	return e.pendingFrom(rec).apply(ctx, e.noteReminder(rec.Cycle, n, due))
 }
 
 // reminderToSchedule is the follow-up the record expects next, if any.
@@ -176,12 +175,12 @@ func (e *Engine) reminderDue(ctx context.Context, rd ReminderData) (Result, erro
 	case rd.Number < n:
 		res.Detail = fmt.Sprintf("stale or duplicate reminder #%d (expected #%d)", rd.Number, n)
 	case rd.Number > n:
-		if _, err := e.ensureReminder(ctx, rec); err != nil {
+		if err := e.ensureReminder(ctx, rec); err != nil {
 			return res, err
 		}
 		return res, &TransientError{Op: "reminder", Err: fmt.Errorf("reminder #%d is ahead of the record (expects #%d); retried later", rd.Number, n)}
 	case now.Before(due.Add(-dueSkew)):
-		if _, err := e.ensureReminder(ctx, rec); err != nil {
+		if err := e.ensureReminder(ctx, rec); err != nil {
 			return res, err
 		}
 		return res, &TransientError{Op: "reminder", RetryAfter: due.Sub(now),
@@ -190,7 +189,7 @@ func (e *Engine) reminderDue(ctx context.Context, rd ReminderData) (Result, erro
 		return e.honourReminder(ctx, rec, rd.Number)
 	}
 	e.ignoreReminder(rd, res.Detail)
-	_, err = e.ensureReminder(ctx, rec)
+	err = e.ensureReminder(ctx, rec)
 	return res, err
 }
 
@@ -250,7 +249,7 @@ func (e *Engine) honourReminder(ctx context.Context, rec Record, n int) (Result,
 	if err != nil {
 		return res, err
 	}
-	if _, err := e.ensureReminder(ctx, p.rec); err != nil {
+	if err := e.ensureReminder(ctx, p.rec); err != nil {
 		return res, err
 	}
 	return Result{Key: rec.Key, Action: ActionReminderSent, Detail: fmt.Sprintf("#%d", n)}, nil
