@@ -36,11 +36,13 @@ func unsupportedType(typ string) error {
 // checkPartnerApproved checks the source, the data and the policy of a
 // partner-approved event and returns every problem, not the first: a
 // refused source does not hide an invalid field, nor a policy violation
-// another. The policy is applied only to data that parsed.
+// another. The policy is applied only to data that parsed. An event from
+// a source we do not accept names no onboarding: its spec has no Email.
 func (p Policy) checkPartnerApproved(ev Event, defaultRedirect string) (spec Spec, err error) {
 	var errs []error
-	if err := p.CheckSource(ev.Source); err != nil {
-		errs = append(errs, err)
+	serr := p.CheckSource(ev.Source)
+	if serr != nil {
+		errs = append(errs, serr)
 	}
 	spec, err = ParsePartnerApproved(ev.Data, defaultRedirect)
 	if err != nil {
@@ -48,6 +50,9 @@ func (p Policy) checkPartnerApproved(ev Event, defaultRedirect string) (spec Spe
 	}
 	if err := p.Check(spec); err != nil {
 		errs = append(errs, err)
+	}
+	if serr != nil {
+		spec.Email = ""
 	}
 	return spec, JoinErrors(errs...)
 }

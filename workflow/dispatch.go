@@ -12,10 +12,6 @@ func (e *Engine) Dispatch(ctx context.Context, d Delivery) (Result, error) {
 	case TypePartnerApproved:
 		spec, err := e.Policy.checkPartnerApproved(d.Event, e.Config.DefaultRedirectURL)
 		if err != nil {
-			if e.Policy.CheckSource(d.Event.Source) != nil {
-				// an event from a source we do not accept names no onboarding
-				spec.Email = ""
-			}
 			return Result{Key: spec.Email}, err
 		}
 		return e.partnerApproved(ctx, spec)

@@ -73,7 +73,8 @@ func failureOutcomeID(key, bodyHash, reason string) string {
 }
 
 // noteOutcomes appends to r's outbox an outcome for each transition
-// between before and r. update calls it after every mutate, so an outcome
+// between before and r. pending's commit calls it once per save, on the
+// transition from the record as stored to the staged one, so an outcome
 // is saved together with its transition whichever step made it; an
 // ignored event changes nothing and so reports nothing.
 func (e *Engine) noteOutcomes(before Record, r *Record) {

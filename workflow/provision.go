@@ -72,7 +72,7 @@ func (e *Engine) outstanding(r Record) (todo []Change, refused []Missing) {
 		}
 		if c.Kind == ChangeSponsor {
 			var why string
-			if c, why, _ = e.sponsorCheck(c); why != "" {
+			if c, why = e.sponsorCheck(c); why != "" {
 				refused = append(refused, Missing{Change: c.Key(), State: MissingRefused, Reason: "policy: " + why})
 				continue
 			}

@@ -132,26 +132,24 @@ func (e *Engine) publish(ctx context.Context, outcomes []Outcome) error {
 
 // markPublished removes the published outcomes from the record: one save
 // on the version the delivery last saw, or, when another delivery saved
-// since, a load-mutate-save of the newest one. A crash before it only
-// means the outcomes are published again, under the same ids.
+// since, the same removal on the newest one (pending's commit). A crash
+// before it only means the outcomes are published again, under the same
+// ids.
 func (e *Engine) markPublished(ctx context.Context, rec Record) error {
 	done := make([]string, len(rec.Outbox))
 	for i, oc := range rec.Outbox {
 		done[i] = oc.ID
 	}
-	drop := func(r *Record) error {
+	p := e.pendingFrom(rec)
+	if err := p.stage(func(r *Record) error {
 		n := len(r.Outbox)
 		r.Outbox = slices.DeleteFunc(r.Outbox, func(oc Outcome) bool { return slices.Contains(done, oc.ID) })
 		if len(r.Outbox) == n {
 			return errNoChange
 		}
 		return nil
-	}
-	_ = drop(&rec)
-	err := e.Store.Save(ctx, &rec)
-	if !errors.Is(err, ErrConflict) {
+	}); err != nil {
 		return err
 	}
-	_, err = e.update(ctx, rec.Key, drop)
-	return err
+	return p.commit(ctx)
 }

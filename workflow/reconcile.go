@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,7 +41,7 @@ func (e *Engine) partnerApproved(ctx context.Context, spec Spec) (Result, error)
 	}
 	// a failed schedule wins over a permanent failure: the retry
 	// provisions again (and fails the same way) and schedules it
-	if _, serr := e.ensureReminder(ctx, p.rec); serr != nil && (err == nil || IsPermanent(err)) {
+	if serr := e.ensureReminder(ctx, p.rec); serr != nil && (err == nil || IsPermanent(err)) {
 		err = serr
 	}
 	return res, err
@@ -294,7 +295,7 @@ func (e *Engine) inviteExisting(ctx context.Context, p *pending) (done bool, _ e
 	result := InviteResult{GuestID: u.ID, Status: u.ExternalUserState}
 	detail := "found the guest of an interrupted invitation"
 	if origin == OriginAdopted {
-		detail = fmt.Sprintf("existing %s user %s adopted for assignments only; no invitation sent", strings.ToLower(orDefault(u.UserType, "member")), u.ID)
+		detail = fmt.Sprintf("existing %s user %s adopted for assignments only; no invitation sent", strings.ToLower(cmp.Or(u.UserType, "member")), u.ID)
 		if rec.UserOrigin = origin; accepted(rec, u) {
 			result.Status = StateAccepted // nothing to wait for: complete once provisioned
 		}
@@ -424,13 +425,6 @@ func (e *Engine) establishOrigin(ctx context.Context, p *pending) error {
 		return err
 	}
 	return perr
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 func (e *Engine) settle() time.Duration {

@@ -30,11 +30,7 @@ func (e *Engine) recordFailure(ctx context.Context, d Delivery, key string, caus
 	if old, err := e.Store.Failure(ctx, d.MessageID); err == nil {
 		f.Retry = old.Retry // keep the retry count under this id
 	}
-	typ := d.Event.Type
-	if t, ok := e.Config.TypeAliases[typ]; ok {
-		typ = t
-	}
-	if e.Publisher != nil && (key != "" || f.RequestID != "" && typ == TypePartnerApproved) {
+	if e.Publisher != nil && (key != "" || f.RequestID != "" && eventType(d.Event.Type, e.Config) == TypePartnerApproved) {
 		// the partner-failed outcome is saved with the failure itself,
 		// whether or not a record exists to keep it
 		f.Outbox = []Outcome{{ID: failureOutcomeID(key, hash, f.Reason), Type: OutcomeFailed, At: f.At,

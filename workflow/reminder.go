@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -53,18 +54,19 @@ func (e *Engine) expectedReminder(rec Record) (n int, due time.Time, ok bool) {
 // a reminder lost on its way — scheduled by a process that died, never
 // delivered — is scheduled again; the deterministic MessageId makes a
 // repeat a duplicate that Service Bus drops.
-func (e *Engine) ensureReminder(ctx context.Context, rec Record) (Record, error) {
+func (e *Engine) ensureReminder(ctx context.Context, rec Record) error {
 	n, due, ok := e.reminderToSchedule(rec)
 	if !ok {
-		return rec, nil
+		return nil
 	}
 	if err := e.scheduleReminder(ctx, rec, n, due); err != nil {
-		return rec, err
+		return err
 	}
 	if rec.Reminders.Next == n {
-		return rec, nil
+		return nil
 	}
-	return e.update(ctx, rec.Key, e.noteReminder(rec.Cycle, n, due))
+	// every caller has just read or saved rec
+	return e.pendingFrom(rec).apply(ctx, e.noteReminder(rec.Cycle, n, due))
 }
 
 // reminderToSchedule is the follow-up the record expects next, if any.
@@ -173,12 +175,12 @@ func (e *Engine) reminderDue(ctx context.Context, rd ReminderData) (Result, erro
 	case rd.Number < n:
 		res.Detail = fmt.Sprintf("stale or duplicate reminder #%d (expected #%d)", rd.Number, n)
 	case rd.Number > n:
-		if _, err := e.ensureReminder(ctx, rec); err != nil {
+		if err := e.ensureReminder(ctx, rec); err != nil {
 			return res, err
 		}
 		return res, &TransientError{Op: "reminder", Err: fmt.Errorf("reminder #%d is ahead of the record (expects #%d); retried later", rd.Number, n)}
 	case now.Before(due.Add(-dueSkew)):
-		if _, err := e.ensureReminder(ctx, rec); err != nil {
+		if err := e.ensureReminder(ctx, rec); err != nil {
 			return res, err
 		}
 		return res, &TransientError{Op: "reminder", RetryAfter: due.Sub(now),
@@ -187,7 +189,7 @@ func (e *Engine) reminderDue(ctx context.Context, rd ReminderData) (Result, erro
 		return e.honourReminder(ctx, rec, rd.Number)
 	}
 	e.ignoreReminder(rd, res.Detail)
-	_, err = e.ensureReminder(ctx, rec)
+	err = e.ensureReminder(ctx, rec)
 	return res, err
 }
 
@@ -195,16 +197,20 @@ func (e *Engine) ignoreReminder(rd ReminderData, why string) {
 	e.logger().Info("reminder ignored", logkey.Key, MaskEmail(rd.Key), logkey.Number, rd.Number, logkey.Cycle, rd.Cycle, logkey.Reason, MaskEmails(why))
 }
 
-// honourReminder acts on the reminder the record expects, now due.
+// honourReminder acts on the reminder the record expects, now due. Its
+// changes are staged on the record reminderDue read and written with one
+// save (and, for a resend, its intent before it): no step reads the
+// record again.
 func (e *Engine) honourReminder(ctx context.Context, rec Record, n int) (Result, error) {
 	res := Result{Key: rec.Key}
 	u, err := e.Directory.User(ctx, rec.GuestID)
 	var nf *NotFoundError
+	p := e.pendingFrom(rec)
 	switch {
 	case errors.As(err, &nf) && e.Clock.Now().Before(rec.Invite.SentAt.Add(e.settleWindow())):
 		return res, &TransientError{Op: "read guest", RetryAfter: lagRetry, Err: err}
 	case errors.As(err, &nf):
-		_, err = e.update(ctx, rec.Key, func(r *Record) error {
+		err = p.apply(ctx, func(r *Record) error {
 			r.Reminders.Next, r.Reminders.NextDue = 0, time.Time{}
 			r.Phase = PhaseFailed
 			r.Failure = &Failure{Key: r.Key, EventType: TypeReminderDue, Reason: "user " + r.GuestID + " no longer exists", At: e.Clock.Now().UTC()}
@@ -220,17 +226,17 @@ func (e *Engine) honourReminder(ctx context.Context, rec Record, n int) (Result,
 		return e.complete(ctx, rec)
 	}
 	if n > len(e.Config.ReminderSchedule) {
-		return e.expire(ctx, rec, u)
+		return e.expire(ctx, p, u)
 	}
 	if rec.Spec.SendMessage && rec.UserOrigin == OriginCreated {
-		if err := e.resend(ctx, rec, n); err != nil {
+		if err := e.resend(ctx, p, n); err != nil {
 			return res, err
 		}
 	}
 	// Record this reminder before scheduling the next one, so the next is
 	// never ahead of the record; if scheduling fails, the retry of this
 	// reminder is behind the record, and ensureReminder schedules the next.
-	rec, err = e.update(ctx, rec.Key, func(r *Record) error {
+	err = p.apply(ctx, func(r *Record) error {
 		if r.Reminders.Sent >= n || r.Cycle != rec.Cycle {
 			return errNoChange
 		}
@@ -243,7 +249,7 @@ func (e *Engine) honourReminder(ctx context.Context, rec Record, n int) (Result,
 	if err != nil {
 		return res, err
 	}
-	if _, err := e.ensureReminder(ctx, rec); err != nil {
+	if err := e.ensureReminder(ctx, p.rec); err != nil {
 		return res, err
 	}
 	return Result{Key: rec.Key, Action: ActionReminderSent, Detail: fmt.Sprintf("#%d", n)}, nil
@@ -283,9 +289,9 @@ func (e *Engine) complete(ctx context.Context, rec Record) (Result, error) {
 // retry may mail; when the outcome is unknown (a lost answer, a 5xx) the
 // mail is assumed sent: a lost reminder is acceptable, a second one in the
 // same slot is not.
-func (e *Engine) resend(ctx context.Context, rec Record, n int) error {
+func (e *Engine) resend(ctx context.Context, p *pending, n int) error {
 	owned := false
-	_, err := e.update(ctx, rec.Key, func(r *Record) error {
+	err := p.apply(ctx, func(r *Record) error {
 		owned = false
 		if r.Invite.ResendIntent >= n {
 			return errNoChange
@@ -297,9 +303,9 @@ func (e *Engine) resend(ctx context.Context, rec Record, n int) error {
 	if err != nil || !owned {
 		return err
 	}
-	result, err := e.Directory.Invite(ctx, invitationFor(rec.Spec, true))
+	result, err := e.Directory.Invite(ctx, invitationFor(p.rec.Spec, true))
 	if err != nil && Refused(err) {
-		_, _ = e.update(ctx, rec.Key, func(r *Record) error {
+		_ = p.apply(ctx, func(r *Record) error {
 			if r.Invite.ResendIntent != n {
 				return errNoChange
 			}
@@ -308,7 +314,8 @@ func (e *Engine) resend(ctx context.Context, rec Record, n int) error {
 		})
 		return err
 	}
-	_, err = e.update(ctx, rec.Key, func(r *Record) error {
+	// saved with the reminder it belongs to (honourReminder)
+	return p.stage(func(r *Record) error {
 		if err != nil {
 			r.note(e, "reminder-unknown", fmt.Sprintf("#%d: no answer to the resend (%v); assuming it was sent", n, err))
 			return nil
@@ -318,14 +325,14 @@ func (e *Engine) resend(ctx context.Context, rec Record, n int) error {
 		r.note(e, "reminder-sent", fmt.Sprintf("#%d: invitation sent again", n))
 		return nil
 	})
-	return err
 }
 
 // expire ends a cycle whose guest never accepted. The expiry action
 // (disable, delete) applies only to a user this onboarding created and
 // that is still a guest as read just now (u): never to an adopted user,
 // never to a member. Missing changes stay on the record.
-func (e *Engine) expire(ctx context.Context, rec Record, u DirectoryUser) (Result, error) {
+func (e *Engine) expire(ctx context.Context, p *pending, u DirectoryUser) (Result, error) {
+	rec := p.rec
 	action := ExpiryAction(e.Config.ExpiryAction)
 	if action == "" {
 		action = ExpiryNone
@@ -337,7 +344,7 @@ func (e *Engine) expire(ctx context.Context, rec Record, u DirectoryUser) (Resul
 			detail = fmt.Sprintf("expiry action %s skipped: user %s was not created by this onboarding", action, rec.GuestID)
 			action = ExpiryNone
 		case !strings.EqualFold(u.UserType, "Guest"):
-			detail = fmt.Sprintf("expiry action %s skipped: user %s is a %s", action, rec.GuestID, orDefault(u.UserType, "member"))
+			detail = fmt.Sprintf("expiry action %s skipped: user %s is a %s", action, rec.GuestID, cmp.Or(u.UserType, "member"))
 			action = ExpiryNone
 		}
 	}
@@ -351,7 +358,7 @@ func (e *Engine) expire(ctx context.Context, rec Record, u DirectoryUser) (Resul
 	if err != nil {
 		return Result{Key: rec.Key}, err
 	}
-	_, err = e.update(ctx, rec.Key, func(r *Record) error {
+	err = p.apply(ctx, func(r *Record) error {
 		if r.Phase == PhaseExpired {
 			return errNoChange
 		}

@@ -57,13 +57,14 @@ func (e *Engine) readSponsor(ctx context.Context, id string) (sponsorVerdict, er
 }
 
 // sponsorCheck returns the change with its SponsorType filled in, or why
-// the sponsor is refused; known is false when the sponsor was not read yet.
-func (e *Engine) sponsorCheck(c Change) (_ Change, refused string, known bool) {
+// the sponsor is refused; a sponsor not read yet (learnSponsors) is
+// returned as it is.
+func (e *Engine) sponsorCheck(c Change) (_ Change, refused string) {
 	v, ok := e.sponsors.Load(c.ID)
 	if !ok {
-		return c, "", false
+		return c, ""
 	}
 	sv := v.(sponsorVerdict)
 	c.SponsorType = sv.kind
-	return c, sv.refused, true
+	return c, sv.refused
 }

@@ -22,10 +22,7 @@ func (e *Engine) update(ctx context.Context, key string, mutate func(*Record) er
 	if err != nil {
 		return Record{}, err
 	}
-	if err := p.stage(mutate); err != nil {
-		return p.rec, err
-	}
-	err = p.commit(ctx)
+	err = p.apply(ctx, mutate)
 	return p.rec, err
 }
 
@@ -83,6 +80,15 @@ func (p *pending) stage(mutate func(*Record) error) error {
 	p.rec = r
 	p.muts = append(p.muts, mutate)
 	return nil
+}
+
+// apply stages mutate and commits it with whatever else is staged: update
+// on a record the caller has read already, without reading it again.
+func (p *pending) apply(ctx context.Context, mutate func(*Record) error) error {
+	if err := p.stage(mutate); err != nil {
+		return err
+	}
+	return p.commit(ctx)
 }
 
 // refresh reads the record again and re-applies the staged mutations: the
