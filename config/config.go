@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/b2b-onboarding/onboard/internal/httpx"
 	"github.com/b2b-onboarding/onboard/workflow"
@@ -233,8 +234,10 @@ func (r *reader) graph(c *Config) {
 // serviceBus parses the connection the scheduler sends with (the
 // trigger's ServiceBusConnection* settings) when SCHEDULER=servicebus.
 func (r *reader) serviceBus(c *Config) {
-	if c.Queue == "" {
-		r.bad("ONBOARDING_QUEUE", "must not be empty")
+	for _, name := range []string{"ONBOARDING_QUEUE", "OUTCOMES_TOPIC"} {
+		if rule := EntityNameRule(r.get(name)); rule != "" {
+			r.bad(name, "%s", rule)
+		}
 	}
 	if c.Scheduler != "servicebus" {
 		return
@@ -308,6 +311,9 @@ func (r *reader) workflow(c *Config) {
 		DefaultRedirectURL: r.get("INVITE_REDIRECT_URL"),
 		TypeAliases:        map[string]string{},
 		OutcomeTypePrefix:  r.get("OUTCOME_TYPE_PREFIX"),
+	}
+	if p := w.OutcomeTypePrefix; strings.IndexFunc(p, func(c rune) bool { return unicode.IsSpace(c) || unicode.IsControl(c) }) >= 0 {
+		r.bad("OUTCOME_TYPE_PREFIX", "must not contain spaces or control characters (it starts a CloudEvent type), got %q", p)
 	}
 	if sched, err := ParseSchedule(r.get("REMINDER_SCHEDULE")); err != nil {
 		r.bad("REMINDER_SCHEDULE", "%v", err)
