@@ -167,8 +167,14 @@ func (r *reader) bad(name, rule string, args ...any) {
 
 // get is the trimmed value of a setting, or its registered default when
 // unset or blank.
-func (r *reader) get(name string) string {
-	if v, ok := r.getenv(name); ok && strings.TrimSpace(v) != "" {
+func (r *reader) get(name string) string { return Value(r.getenv, name) }
+
+// Value is the trimmed value of setting name, or its registered default
+// when unset or blank: the value Load would use, for a command that needs
+// one setting without validating them all (`onboard events` and
+// OUTCOMES_TOPIC).
+func Value(get Getenv, name string) string {
+	if v, ok := get(name); ok && strings.TrimSpace(v) != "" {
 		return strings.TrimSpace(v)
 	}
 	s, _ := Lookup(name)
