@@ -104,7 +104,7 @@ func sendProblems(ctx context.Context, target Target, get config.Getenv, e event
 			return list, err
 		}
 	}
-	j, err := loadJudge(which)
+	j, err := loadJudge(get, which)
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,11 @@ var ErrInvalid = errors.New("invalid")
 // partner-approved event, as `send --type partner-approved --data @FILE`
 // would send it. The error says how many files are invalid.
 func Validate(o ValidateOptions, stdout io.Writer) error {
-	judge, err := loadJudge(o.Settings)
+	user, _, err := config.UserSettings()
+	if err != nil {
+		return err
+	}
+	judge, err := loadJudge(user, o.Settings)
 	if err != nil {
 		return err
 	}
@@ -91,12 +95,9 @@ type judge struct {
 	cfg    workflow.Config
 }
 
-// loadJudge reads the policy settings `which` names.
-func loadJudge(which string) (judge, error) {
-	user, _, err := config.UserSettings()
-	if err != nil {
-		return judge{}, err
-	}
+// loadJudge reads the policy settings `which` names from the user's
+// settings (config.UserSettings, read once by the caller).
+func loadJudge(user config.Getenv, which string) (judge, error) {
 	get := user
 	switch which {
 	case JudgeDev, "":
