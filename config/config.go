@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/b2b-onboarding/onboard/internal/httpx"
 	"github.com/b2b-onboarding/onboard/workflow"
@@ -166,8 +167,14 @@ func (r *reader) bad(name, rule string, args ...any) {
 
 // get is the trimmed value of a setting, or its registered default when
 // unset or blank.
-func (r *reader) get(name string) string {
-	if v, ok := r.getenv(name); ok && strings.TrimSpace(v) != "" {
+func (r *reader) get(name string) string { return Value(r.getenv, name) }
+
+// Value is the trimmed value of setting name, or its registered default
+// when unset or blank: the value Load would use, for a command that needs
+// one setting without validating them all (`onboard events` and
+// OUTCOMES_TOPIC).
+func Value(get Getenv, name string) string {
+	if v, ok := get(name); ok && strings.TrimSpace(v) != "" {
 		return strings.TrimSpace(v)
 	}
 	s, _ := Lookup(name)
@@ -230,29 +237,14 @@ func (r *reader) graph(c *Config) {
 	c.GraphIdentity = r.graphIdentity(c.GraphAuth, c.Identity)
 }
 
-// entityName checks a Service Bus queue or topic name against Service
-// Bus's naming rule, so a typo is refused at start-up instead of failing
-// every send (the dev runtime's own queues refuse '/' too).
-func (r *reader) entityName(name, v string) {
-	const rule = "must be 1 to 260 letters, digits, '.', '-', '_' or '/', starting and ending with a letter or digit"
-	alnum := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
-	if v == "" || len(v) > 260 || !alnum(v[0]) || !alnum(v[len(v)-1]) {
-		r.bad(name, "%s, got %q", rule, v)
-		return
-	}
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; !alnum(c) && !strings.ContainsRune(".-_/", rune(c)) {
-			r.bad(name, "%s, got %q", rule, v)
-			return
-		}
-	}
-}
-
 // serviceBus parses the connection the scheduler sends with (the
 // trigger's ServiceBusConnection* settings) when SCHEDULER=servicebus.
 func (r *reader) serviceBus(c *Config) {
-	r.entityName("ONBOARDING_QUEUE", c.Queue)
-	r.entityName("OUTCOMES_TOPIC", c.OutcomesTopic)
+	for _, name := range []string{"ONBOARDING_QUEUE", "OUTCOMES_TOPIC"} {
+		if rule := EntityNameRule(r.get(name)); rule != "" {
+			r.bad(name, "%s", rule)
+		}
+	}
 	if c.Scheduler != "servicebus" {
 		return
 	}
@@ -325,6 +317,9 @@ func (r *reader) workflow(c *Config) {
 		DefaultRedirectURL: r.get("INVITE_REDIRECT_URL"),
 		TypeAliases:        map[string]string{},
 		OutcomeTypePrefix:  r.get("OUTCOME_TYPE_PREFIX"),
+	}
+	if p := w.OutcomeTypePrefix; strings.IndexFunc(p, func(c rune) bool { return unicode.IsSpace(c) || unicode.IsControl(c) }) >= 0 {
+		r.bad("OUTCOME_TYPE_PREFIX", "must not contain spaces or control characters (it starts a CloudEvent type), got %q", p)
 	}
 	if sched, err := ParseSchedule(r.get("REMINDER_SCHEDULE")); err != nil {
 		r.bad("REMINDER_SCHEDULE", "%v", err)

@@ -100,10 +100,15 @@ func TestLoadInvalid(t *testing.T) {
 		{"invite pacing at the tenant limit", "INVITE_RATE_LIMIT", "150", "INVITE_RATE_LIMIT: must be a whole number from 0"},
 		{"invite pacing not a number", "INVITE_RATE_LIMIT", "fast", "INVITE_RATE_LIMIT: must be a whole number from 0"},
 		{"negative retry", "RETRY_INITIAL_DELAY", "-1s", `RETRY_INITIAL_DELAY: must be positive, got "-1s"`},
-		{"queue name with a space", "ONBOARDING_QUEUE", "on boarding", `ONBOARDING_QUEUE: must be 1 to 260 letters, digits, '.', '-', '_' or '/'`},
 		{"topic name ending in a dot", "OUTCOMES_TOPIC", "outcomes.", `OUTCOMES_TOPIC: must be 1 to 260 letters`},
 		{"bad existing users", "POLICY_EXISTING_USERS", "take-over", "POLICY_EXISTING_USERS: must be one of adopt-guests, refuse, adopt-all"},
 		{"bad settle window", "REPLICATION_SETTLE_WINDOW", "0s", "REPLICATION_SETTLE_WINDOW: must be positive"},
+		{"queue with a space", "ONBOARDING_QUEUE", "on boarding", `ONBOARDING_QUEUE: must be 1 to 260 letters, digits`},
+		{"topic with a space", "OUTCOMES_TOPIC", "onboarding outcomes", `OUTCOMES_TOPIC: must be 1 to 260 letters, digits`},
+		{"topic ending in a slash", "OUTCOMES_TOPIC", "outcomes/", `OUTCOMES_TOPIC: must be 1 to 260 letters, digits`},
+		{"topic too long", "OUTCOMES_TOPIC", strings.Repeat("t", 261), `OUTCOMES_TOPIC: must be 1 to 260 letters, digits`},
+		{"type prefix with a space", "OUTCOME_TYPE_PREFIX", "com.contoso onboarding.", `OUTCOME_TYPE_PREFIX: must not contain spaces or control characters`},
+		{"type prefix with a newline", "OUTCOME_TYPE_PREFIX", "com.contoso.\nx.", `OUTCOME_TYPE_PREFIX: must not contain spaces or control characters`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

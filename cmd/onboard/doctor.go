@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
 	"github.com/b2b-onboarding/onboard/config"
@@ -26,6 +27,9 @@ docs/deploy.md lists every check and its fix.`,
   onboard doctor --json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := uuid.Parse(o.AppSP); o.AppSP != "" && (err != nil || len(o.AppSP) != 36) {
+				return usagef("--app-sp %q: must be the service principal's object id, a GUID such as 5e7c0000-0000-4000-8000-0000000000b0", o.AppSP)
+			}
 			cfg, err := config.Load(config.FromEnviron())
 			if err != nil {
 				return err

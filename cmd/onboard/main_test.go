@@ -1,11 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/b2b-onboarding/onboard/internal/syncbuf"
 )
 
 // built is the onboard binary, built once by buildOnboard for the tests
@@ -26,22 +27,7 @@ func TestMain(m *testing.M) {
 }
 
 // syncBuffer is a concurrency-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = syncbuf.Buffer
 
 // repoFile is a path of the repository, from this package's directory.
 func repoFile(parts ...string) string {

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/b2b-onboarding/onboard/config"
 	"github.com/b2b-onboarding/onboard/devhost"
 	"github.com/b2b-onboarding/onboard/internal/logging"
 	"github.com/b2b-onboarding/onboard/internal/ops"
@@ -231,6 +232,12 @@ ServiceBusConnection* setting, from Service Bus.`,
 	target := addTarget(f)
 	_ = f.MarkHidden("queue") // events read a topic, not the queue
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if rule := config.EntityNameRule(o.Topic); o.Topic != "" && rule != "" {
+			return usagef("--topic: %s", rule)
+		}
+		if rule := config.EntityNameRule(o.Subscription); o.Subscription != "" && rule != "" {
+			return usagef("--subscription: %s", rule)
+		}
 		o.Target = target()
 		return ops.Events(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 	}

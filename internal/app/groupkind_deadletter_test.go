@@ -1,15 +1,10 @@
 package app
 
 import (
-	"context"
-	"log/slog"
-	"net"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/b2b-onboarding/onboard/config"
 	"github.com/b2b-onboarding/onboard/devhost"
 	"github.com/b2b-onboarding/onboard/graphsim"
 )
@@ -21,34 +16,13 @@ import (
 // membership …" — and the Graph calls show no retry storm: one
 // invitation, each group read once, no member write to the dynamic group.
 func TestDynamicGroupEndsDeadLettered(t *testing.T) {
-	sim, err := graphsim.New(graphsim.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs := httptest.NewServer(sim)
-	defer gs.Close()
-	cfg, err := config.Load(config.FromMap(map[string]string{
-		"GRAPH_BASE_URL": gs.URL + "/v1.0", "GRAPH_AUTH": "none", "SCHEDULER": "memory", "STATE_STORE": "memory",
+	s := startMemoryServe(t, map[string]string{
 		"POLICY_ALLOWED_SOURCES": partnerSource, "POLICY_ALLOWED_GROUPS": graphsim.SampleGroupPartners + "," + graphsim.SampleGroupDynamic,
 		"POLICY_ALLOWED_ROLES": graphsim.RoleGuestInviter, "POLICY_ALLOWED_APPS": "*/*", // what the rest of the event asks for
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a, err := Build(ctx, cfg, slog.New(slog.DiscardHandler), Overrides{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close(context.Background())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = a.Serve(ctx, ln) }()
+	})
+	sim, a, ctx := s.sim, s.app, s.ctx
 
-	q, err := a.local.broker.Queue(cfg.Queue)
+	q, err := a.local.broker.Queue(s.cfg.Queue)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,15 +1,9 @@
 package app
 
 import (
-	"context"
-	"log/slog"
-	"net"
-	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/b2b-onboarding/onboard/config"
-	"github.com/b2b-onboarding/onboard/graphsim"
 	"github.com/b2b-onboarding/onboard/internal/localqueue"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
@@ -19,38 +13,15 @@ import (
 // from the local queue through the host emulator and the handler's HTTP
 // path, as Service Bus and the Functions host would.
 func TestServeWithMemorySchedulerRunsTheWholeFlow(t *testing.T) {
-	sim, err := graphsim.New(graphsim.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs := httptest.NewServer(sim)
-	defer gs.Close()
-	settings := map[string]string{
-		"GRAPH_BASE_URL": gs.URL + "/v1.0", "GRAPH_AUTH": "none", "SCHEDULER": "memory", "STATE_STORE": "memory",
+	s := startMemoryServe(t, map[string]string{
 		"POLICY_ALLOWED_SOURCES": partnerSource, "REMINDER_SCHEDULE": "300ms", "REMINDER_EXPIRE_AFTER": "900ms",
-	}
-	cfg, err := config.Load(config.FromMap(settings))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a, err := Build(ctx, cfg, slog.New(slog.DiscardHandler), Overrides{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close(context.Background())
+	})
+	sim, a, ctx, cancel, served := s.sim, s.app, s.ctx, s.cancel, s.served
 	if _, ok := a.Engine.Scheduler.(localqueue.Scheduler); !ok {
 		t.Fatalf("scheduler %T, want the local queue's", a.Engine.Scheduler)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- a.Serve(ctx, ln) }()
 
-	h := &harness{sim: sim, url: "http://" + ln.Addr().String(), store: a.Store}
+	h := &harness{sim: sim, url: s.url, store: a.Store}
 	if code, body := h.deliver(t, "msg-1", 1, cloudEvent("partner-approved", "ev-1", `{"requestId":"r1","email":"ada.lovelace@fabrikam.com"}`)); code != 200 {
 		t.Fatal(code, body)
 	}

@@ -27,20 +27,34 @@ func ValidateHandler(p workflow.Policy, c workflow.Config) http.Handler {
 			return
 		}
 		problems := []string{}
-		ev, err := handlers.ParseCloudEvent(servicebus.ContentTypeCloudEventsJSON, nil, body)
-		if err == nil {
-			err = workflow.CheckEvent(ev, p, c)
-		}
-		var list workflow.ErrorList
-		switch {
-		case errors.As(err, &list):
-			for _, e := range list {
-				problems = append(problems, e.Error())
-			}
-		case err != nil:
-			problems = append(problems, err.Error())
+		if err := CheckEvent(body, p, c); err != nil {
+			problems = Problems(err)
 		}
 		json.NewEncoder(w).Encode(map[string][]string{"problems": problems})
 	})
 	return mux
+}
+
+// CheckEvent runs the handler's checks on a structured-mode CloudEvent
+// body (the message `onboard send` makes): the envelope, the type, the
+// source, the data and the policy, without Graph or the state store.
+func CheckEvent(body []byte, p workflow.Policy, c workflow.Config) error {
+	ev, err := handlers.ParseCloudEvent(servicebus.ContentTypeCloudEventsJSON, nil, body)
+	if err != nil {
+		return err
+	}
+	return workflow.CheckEvent(ev, p, c)
+}
+
+// Problems lists the problems of a CheckEvent error, one per field.
+func Problems(err error) []string {
+	var list workflow.ErrorList
+	if !errors.As(err, &list) {
+		return []string{err.Error()}
+	}
+	out := make([]string, len(list))
+	for i, e := range list {
+		out[i] = e.Error()
+	}
+	return out
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
@@ -60,10 +59,7 @@ func Events(ctx context.Context, o EventsOptions, stdout, stderr io.Writer) erro
 		return err
 	}
 	if o.Topic == "" {
-		o.Topic = "onboarding-outcomes"
-		if v, ok := get("OUTCOMES_TOPIC"); ok && strings.TrimSpace(v) != "" {
-			o.Topic = strings.TrimSpace(v)
-		}
+		o.Topic = config.Value(get, "OUTCOMES_TOPIC")
 	}
 	if o.Subscription == "" {
 		o.Subscription = DefaultSubscription

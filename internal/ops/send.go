@@ -15,6 +15,7 @@ import (
 
 	"github.com/b2b-onboarding/onboard/config"
 	"github.com/b2b-onboarding/onboard/devhost"
+	"github.com/b2b-onboarding/onboard/internal/devrun"
 	"github.com/b2b-onboarding/onboard/servicebus"
 )
 
@@ -104,12 +105,12 @@ func sendProblems(ctx context.Context, target Target, get config.Getenv, e event
 			return list, err
 		}
 	}
-	j, err := loadJudge(which)
+	j, err := loadJudge(get, which)
 	if err != nil {
 		return nil, err
 	}
 	if err := j.check(e); err != nil {
-		return problems(err), nil
+		return devrun.Problems(err), nil
 	}
 	return nil, nil
 }

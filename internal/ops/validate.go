@@ -11,9 +11,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/b2b-onboarding/onboard/config"
-	"github.com/b2b-onboarding/onboard/handlers"
 	"github.com/b2b-onboarding/onboard/internal/devrun"
-	"github.com/b2b-onboarding/onboard/servicebus"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -41,7 +39,11 @@ var ErrInvalid = errors.New("invalid")
 // partner-approved event, as `send --type partner-approved --data @FILE`
 // would send it. The error says how many files are invalid.
 func Validate(o ValidateOptions, stdout io.Writer) error {
-	judge, err := loadJudge(o.Settings)
+	user, _, err := config.UserSettings()
+	if err != nil {
+		return err
+	}
+	judge, err := loadJudge(user, o.Settings)
 	if err != nil {
 		return err
 	}
@@ -56,7 +58,7 @@ func Validate(o ValidateOptions, stdout io.Writer) error {
 			continue
 		}
 		bad++
-		writeProblems(stdout, f, problems(err))
+		writeProblems(stdout, f, devrun.Problems(err))
 	}
 	if bad > 0 {
 		return fmt.Errorf("%w: %d of %d file(s) have problems", ErrInvalid, bad, len(o.Files))
@@ -72,31 +74,15 @@ func writeProblems(w io.Writer, name string, list []string) {
 	}
 }
 
-// problems is the message of each member of an error list, or of err.
-func problems(err error) []string {
-	var list workflow.ErrorList
-	if !errors.As(err, &list) {
-		return []string{err.Error()}
-	}
-	out := make([]string, len(list))
-	for i, e := range list {
-		out[i] = e.Error()
-	}
-	return out
-}
-
 // judge holds the settings events are checked against.
 type judge struct {
 	policy workflow.Policy
 	cfg    workflow.Config
 }
 
-// loadJudge reads the policy settings `which` names.
-func loadJudge(which string) (judge, error) {
-	user, _, err := config.UserSettings()
-	if err != nil {
-		return judge{}, err
-	}
+// loadJudge reads the policy settings `which` names from the user's
+// settings (config.UserSettings, read once by the caller).
+func loadJudge(user config.Getenv, which string) (judge, error) {
 	get := user
 	switch which {
 	case JudgeDev, "":
@@ -118,11 +104,7 @@ func (j judge) check(e event.Event) error {
 	if err != nil {
 		return err
 	}
-	ev, err := handlers.ParseCloudEvent(servicebus.ContentTypeCloudEventsJSON, nil, body)
-	if err != nil {
-		return err
-	}
-	return workflow.CheckEvent(ev, j.policy, j.cfg)
+	return devrun.CheckEvent(body, j.policy, j.cfg)
 }
 
 // fileEvent reads FILE as `send FILE` does, or, when it holds only event
