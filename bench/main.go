@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -36,6 +37,7 @@ var (
 	quick = flag.Bool("quick", false, "smoke run: 60 onboardings through serve, fewer samples, no unpaced baseline")
 	n     = flag.Int("n", 1000, "onboardings through serve")
 	only  = flag.String("only", "", "comma-separated parts to run (roundtrips, provisioned, overhead, startup, throughput); all when empty")
+	prof  = flag.String("overhead-profile", "", "write CPU and allocation profiles of the handler-overhead part to <prefix>.cpu and <prefix>.mem")
 )
 
 // part says whether the named part of the harness runs (-only).
@@ -328,6 +330,13 @@ func handlerOverhead() error {
 	defer r.close()
 	var ds []time.Duration
 	var ms0, ms1 runtime.MemStats
+	if *prof != "" {
+		stop, err := profile(*prof)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	runtime.GC()
 	runtime.ReadMemStats(&ms0)
 	for i := 0; i < samples; i++ {
@@ -346,6 +355,28 @@ func handlerOverhead() error {
 	row("allocations per onboarding (app + in-process graphsim)", float64(ms1.Mallocs-ms0.Mallocs)/float64(samples), 0, "", "(informational)", true)
 	row("allocated KiB per onboarding (app + graphsim)", float64(ms1.TotalAlloc-ms0.TotalAlloc)/1024/float64(samples), 0, "KiB", "(informational)", true)
 	return nil
+}
+
+// profile starts a CPU profile at prefix.cpu and returns the function that
+// stops it and writes the allocation profile to prefix.mem.
+func profile(prefix string) (func(), error) {
+	cpu, err := os.Create(prefix + ".cpu")
+	if err != nil {
+		return nil, err
+	}
+	runtime.MemProfileRate = 512
+	if err := pprof.StartCPUProfile(cpu); err != nil {
+		cpu.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		cpu.Close()
+		if f, err := os.Create(prefix + ".mem"); err == nil {
+			_ = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+	}, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

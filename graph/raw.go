@@ -1,0 +1,78 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+
+	abstractions "github.com/microsoft/kiota-abstractions-go"
+)
+
+// Requests are built here, not with msgraph-sdk-go's typed models: a
+// request body or answer typed as a model (models.User, models.Invitation
+// …) links the SDK's whole model graph into the binary (~25 MiB, most of
+// serve's start-up in page faults and itab set-up) and parses every answer
+// through a deserializer per property. They are still sent by the SDK's
+// request adapter (authentication, retry, telemetry, the same
+// *odataerrors.ODataError on failure); bodies are written and read with
+// encoding/json as the types in this package describe them.
+
+// newRequest is a request for path (relative to the Graph root, e.g.
+// "/users/{id}", each segment already escaped) with the given query and,
+// when body is not nil, body as its JSON content.
+func (d *Directory) newRequest(method abstractions.HttpMethod, path string, query url.Values, body any) (*abstractions.RequestInformation, error) {
+	u, err := url.Parse(d.base + path)
+	if err != nil {
+		return nil, fmt.Errorf("graph request url %q: %w", path, err)
+	}
+	if len(query) > 0 {
+		// Graph reads $select=a,b and $filter with %20 for spaces
+		u.RawQuery = strings.ReplaceAll(query.Encode(), "+", "%20")
+	}
+	info := abstractions.NewRequestInformation()
+	info.Method = method
+	info.SetUri(*u)
+	info.Headers.TryAdd("Accept", "application/json")
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("graph request body: %w", err)
+		}
+		info.SetStreamContentAndContentType(b, "application/json")
+	}
+	return info, nil
+}
+
+// get sends GET path?query and decodes the answer into v.
+func (d *Directory) get(ctx context.Context, path string, query url.Values, v any) error {
+	info, err := d.newRequest(abstractions.GET, path, query, nil)
+	if err != nil {
+		return err
+	}
+	return d.sendJSON(ctx, info, v)
+}
+
+// send sends method path with body (nil: none) and expects no content
+// worth reading.
+func (d *Directory) send(ctx context.Context, method abstractions.HttpMethod, path string, body any) error {
+	info, err := d.newRequest(method, path, nil, body)
+	if err != nil {
+		return err
+	}
+	return d.adapter.SendNoContent(ctx, info, sdkErrors)
+}
+
+// selectQuery is the query $select=fields.
+func selectQuery(fields ...string) url.Values {
+	return url.Values{"$select": {strings.Join(fields, ",")}}
+}
+
+// seg escapes one path segment (an object id).
+func seg(id string) string { return url.PathEscape(id) }
+
+// odataRef is the body of a $ref request: {"@odata.id": url}.
+type odataRef struct {
+	ID string `json:"@odata.id"`
+}
