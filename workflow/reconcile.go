@@ -33,10 +33,8 @@ func (e *Engine) partnerApproved(ctx context.Context, spec Spec) (Result, error)
 		return Result{Key: spec.Email}, err
 	}
 	res, err := e.approve(ctx, p, spec)
-	if cerr := p.commit(ctx); cerr != nil {
-		if err == nil || IsPermanent(err) {
-			err = cerr
-		}
+	saved, err := p.commitWith(ctx, err)
+	if !saved {
 		return res, err
 	}
 	// a failed schedule wins over a permanent failure: the retry

@@ -152,11 +152,7 @@ func (e *Engine) reminderDue(ctx context.Context, rd ReminderData) (Result, erro
 	if rec.UserOrigin == "" && rec.GuestID != "" && !rec.Invite.SentAt.IsZero() {
 		// a record from before user origins were kept: establish it first
 		p := e.pendingFrom(rec)
-		err := e.establishOrigin(ctx, p)
-		if cerr := p.commit(ctx); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if _, err := p.commitWith(ctx, e.establishOrigin(ctx, p)); err != nil {
 			return res, err
 		}
 		rec = p.rec
@@ -273,10 +269,7 @@ func (e *Engine) complete(ctx context.Context, rec Record) (Result, error) {
 	if err == nil {
 		_, err = e.provision(ctx, p)
 	}
-	if cerr := p.commit(ctx); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if _, err = p.commitWith(ctx, err); err != nil {
 		return Result{Key: rec.Key}, err
 	}
 	return Result{Key: rec.Key, Action: ActionCompleted}, nil

@@ -64,3 +64,28 @@ func TestStoreErrorsKeepTheirClass(t *testing.T) {
 		})
 	}
 }
+
+// When the save at the end of a reconcile fails, the save error decides
+// the delivery over a permanent failure, on every path: the delivery is
+// retried (and saves what it did) instead of being dead-lettered with its
+// work unrecorded. Here a reminder finds the guest accepted, provisioning
+// fails permanently and the save of the acceptance fails.
+func TestSaveFailureWinsOverPermanentFailure(t *testing.T) {
+	e := newEnv(t)
+	e.eng.Config.SettleWindow = 100 * time.Hour
+	e.dir.hidden["guest-1"] = true // provisioning waits for replication
+	e.handle(t, approved("m1", adaData))
+	e.dir.accept("ada@fabrikam.com")
+	delete(e.dir.hidden, "guest-1")
+	fs := newFaultStore(e.store)
+	e.eng.Store = fs
+	fs.inject("save", &workflow.TransientError{Op: "save", Err: errors.New("503 ServerBusy")})
+	e.dir.fail["apply:group:"+groupA] = []error{&workflow.PermanentError{Op: "add member", Reason: "403 Authorization_RequestDenied"}}
+	res, err := e.deliverScheduled(t, indexOf(t, e, "ada@fabrikam.com/reminder/1"))
+	if err != nil || res.Action != "retry-scheduled" {
+		t.Fatalf("reminder: %+v, %v; want a retry, not a permanent failure", res, err)
+	}
+	if r := e.record(t, "ada@fabrikam.com"); r.Phase == workflow.PhaseFailed || r.Invite.Status == workflow.StateAccepted {
+		t.Fatalf("record phase %s status %s: the failed save must have written nothing", r.Phase, r.Invite.Status)
+	}
+}

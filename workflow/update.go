@@ -107,6 +107,20 @@ func (p *pending) refresh(ctx context.Context) error {
 	return nil
 }
 
+// commitWith commits what p staged at the end of a reconcile that ended in
+// err and returns the error that decides the delivery: a failed save wins
+// over success and over a permanent failure, so the retry saves what this
+// attempt did before anything is dead-lettered; a transient failure keeps
+// its own retry (and Retry-After). saved reports whether the store has
+// everything p staged.
+func (p *pending) commitWith(ctx context.Context, err error) (saved bool, _ error) {
+	cerr := p.commit(ctx)
+	if cerr != nil && (err == nil || IsPermanent(err)) {
+		err = cerr
+	}
+	return cerr == nil, err
+}
+
 // commit saves the staged mutations, if any, in one Save. The outcome
 // events of the transition from the stored record to the staged one are
 // added to the record's outbox in the same save (noteOutcomes), and the
