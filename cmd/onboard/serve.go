@@ -32,11 +32,13 @@ Settings come from environment variables; see the README's Configuration table.`
 				return err
 			}
 			defer a.Close(context.Background())
-			go doctor.StartupCheck(cmd.Context(), cfg, log) // logs the app's Graph permissions once; never fails start-up
 			ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", cfg.Port))
 			if err != nil {
 				return err
 			}
+			// once listening: it logs the app's Graph permissions and never
+			// fails start-up, so it need not hold readiness up
+			go doctor.StartupCheck(cmd.Context(), cfg, log)
 			log.Info("custom handler listening", logkey.Addr, ln.Addr().String(), logkey.Graph, cfg.GraphBaseURL,
 				logkey.Scheduler, cfg.Scheduler, logkey.Store, cfg.StateStore, logkey.Queue, cfg.Queue)
 			return a.Serve(cmd.Context(), ln)
