@@ -179,22 +179,20 @@ func (d *Directory) runChunk(ctx context.Context, n int, chunk []batchEntry, cha
 		deadline = cd
 	}
 	pending := chunk
-	log := d.log.With(slog.Int(logkey.Batch, n))
 	for attempt := 1; len(pending) > 0; attempt++ {
 		resp, err := d.sendBatch(ctx, sem, pending)
 		if err != nil {
-			log.WarnContext(ctx, "batch request failed", slog.Int(logkey.Items, len(pending)), slog.Int(logkey.Attempt, attempt), slog.Any(logkey.Error, err))
+			d.log.WarnContext(ctx, "batch request failed", slog.Int(logkey.Batch, n), slog.Int(logkey.Items, len(pending)), slog.Int(logkey.Attempt, attempt), slog.Any(logkey.Error, err))
 			for _, e := range pending {
 				errs[e.index] = classify(opName(changes[e.index]), err)
 			}
 			return
 		}
-		answers := indexAnswers(resp)
 		var retry []batchEntry
 		var wait time.Duration
 		for _, e := range pending {
 			c := changes[e.index]
-			r := answers[strings.ToLower(e.item.ID)]
+			r := resp.answerFor(e.item.ID)
 			if r == nil || r.Status == 0 {
 				errs[e.index] = &workflow.TransientError{Op: opName(c), Err: fmt.Errorf("graph $batch returned no answer for item %s", e.item.ID)}
 				continue
@@ -225,7 +223,7 @@ func (d *Directory) runChunk(ctx context.Context, n int, chunk []batchEntry, cha
 		if len(retry) == 0 {
 			return
 		}
-		log.InfoContext(ctx, "re-sending throttled batch items", slog.Int(logkey.Items, len(retry)),
+		d.log.InfoContext(ctx, "re-sending throttled batch items", slog.Int(logkey.Batch, n), slog.Int(logkey.Items, len(retry)),
 			slog.Int(logkey.Attempt, attempt+1), slog.String(logkey.RetryIn, wait.Round(time.Millisecond).String()))
 		t := time.NewTimer(wait)
 		select {
@@ -242,18 +240,16 @@ func (d *Directory) runChunk(ctx context.Context, n int, chunk []batchEntry, cha
 	}
 }
 
-// indexAnswers maps the answers by item id (ids are case-insensitive). An
-// answer without an id cannot be matched to an item and is left out: its
-// item then counts as unanswered.
-func indexAnswers(resp *batchAnswer) map[string]*itemAnswer {
-	m := make(map[string]*itemAnswer, len(resp.Responses))
-	for i := range resp.Responses {
-		r := &resp.Responses[i]
-		if r.ID != "" {
-			m[strings.ToLower(r.ID)] = r
+// answerFor is the answer to the item with the given id (ids are
+// case-insensitive), nil if there is none. An answer without an id matches
+// no item. A batch has at most 20 answers: a scan is cheaper than a map.
+func (b *batchAnswer) answerFor(id string) *itemAnswer {
+	for i := range b.Responses {
+		if r := &b.Responses[i]; r.ID != "" && strings.EqualFold(r.ID, id) {
+			return r
 		}
 	}
-	return m
+	return nil
 }
 
 // sendBatch posts one $batch with the given items through the SDK's
@@ -294,7 +290,8 @@ func backoff(base time.Duration, attempt int) time.Duration {
 
 // itemAPIError reads a failed item: its status, Retry-After header and
 // Graph's error body. A body that is not Graph's error leaves code and
-// message empty.
+// message empty. No SDK error is wrapped: for a batch item, errors.As finds
+// the APIError, not an *odataerrors.ODataError.
 func itemAPIError(r *itemAnswer) *APIError {
 	a := &APIError{Status: r.Status}
 	if v := retryAfterText(r.Headers.RetryAfter); v != "" {
