@@ -118,6 +118,9 @@ type appRoleAssignmentJSON struct {
 }
 
 // userPatchJSON is the PATCH /users/{id} body: only the set fields are sent.
+// Its names are Graph's; most coincide with workflow.UserProperties' JSON
+// tags, but those are our event and record format and may change on their
+// own, so the wire type is kept apart.
 type userPatchJSON struct {
 	DisplayName             string   `json:"displayName,omitempty"`
 	GivenName               string   `json:"givenName,omitempty"`
