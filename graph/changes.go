@@ -42,8 +42,7 @@ func appRoleOrDefault(id string) string {
 // for a change with nothing to send (empty properties) and a PermanentError
 // for a change that cannot be sent. The caller sets the item's id and headers.
 func (d *Directory) requestFor(guestID string, c workflow.Change) (*batchItem, error) {
-	op := opName(c)
-	bad := func(rule string) error { return &workflow.PermanentError{Op: op, Reason: rule} }
+	bad := func(rule string) error { return &workflow.PermanentError{Op: opName(c), Reason: rule} }
 	if c.Kind != workflow.ChangeProperties && c.ID == "" {
 		return nil, bad(fmt.Sprintf("change %q: ID is required", c.Kind))
 	}
@@ -63,20 +62,20 @@ func (d *Directory) requestFor(guestID string, c workflow.Change) (*batchItem, e
 		return &batchItem{Method: "POST", URL: "/roleManagement/directory/roleAssignments",
 			Body: roleAssignmentJSON{RoleDefinitionID: c.ID, PrincipalID: guestID, DirectoryScopeID: "/"}}, nil
 	case workflow.ChangeApp:
-		principal, err := uuid.Parse(guestID)
+		principal, err := canonicalGUID(guestID)
 		if err != nil {
 			return nil, bad(fmt.Sprintf("guest id %q must be a GUID for an app role assignment", guestID))
 		}
-		resource, err := uuid.Parse(c.ID)
+		resource, err := canonicalGUID(c.ID)
 		if err != nil {
 			return nil, bad(fmt.Sprintf("service principal id %q must be a GUID", c.ID))
 		}
-		role, err := uuid.Parse(appRoleOrDefault(c.AppRoleID))
+		role, err := canonicalGUID(appRoleOrDefault(c.AppRoleID))
 		if err != nil {
 			return nil, bad(fmt.Sprintf("app role id %q must be a GUID", c.AppRoleID))
 		}
 		return &batchItem{Method: "POST", URL: "/servicePrincipals/" + seg(c.ID) + "/appRoleAssignedTo",
-			Body: appRoleAssignmentJSON{PrincipalID: principal.String(), ResourceID: resource.String(), AppRoleID: role.String()}}, nil
+			Body: appRoleAssignmentJSON{PrincipalID: principal, ResourceID: resource, AppRoleID: role}}, nil
 	case workflow.ChangeSponsor:
 		return d.sponsorRequest(guestID, c)
 	default:
@@ -99,6 +98,20 @@ func (d *Directory) sponsorRequest(guestID string, c workflow.Change) (*batchIte
 	}
 	return &batchItem{Method: "POST", URL: "/users/" + seg(guestID) + "/sponsors/$ref",
 		Body: odataRef{ID: d.base + "/" + collection + "/" + seg(c.ID)}}, nil
+}
+
+// canonicalGUID is s, a GUID in any form uuid.Parse reads, in its canonical
+// lower-case form (the form the SDK's uuid fields were sent in); s itself
+// when it is in that form already.
+func canonicalGUID(s string) (string, error) {
+	u, err := uuid.Parse(s)
+	if err != nil {
+		return "", err
+	}
+	if len(s) == 36 && strings.ToLower(s) == s { // the only 36-character form uuid.Parse reads is xxxxxxxx-xxxx-…
+		return s, nil
+	}
+	return u.String(), nil
 }
 
 // roleAssignmentJSON is the POST /roleManagement/directory/roleAssignments
