@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -142,11 +141,7 @@ func (d *Directory) buildChunks(guestID string, changes []workflow.Change, errs 
 	for i, c := range changes {
 		item, err := d.requestFor(guestID, c)
 		if err != nil {
-			var perm *workflow.PermanentError
-			if !errors.As(err, &perm) {
-				err = &workflow.PermanentError{Op: opName(c), Reason: "cannot build the request", Err: err}
-			}
-			errs[i] = err
+			errs[i] = err // a *workflow.PermanentError naming the rule
 			continue
 		}
 		if item == nil {
