@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -133,6 +134,7 @@ func TestBatchAnswersAreRead(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
 			var sent []string
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.Method != http.MethodPost || r.URL.Path != "/v1.0/$batch" {
@@ -149,7 +151,9 @@ func TestBatchAnswersAreRead(t *testing.T) {
 					rd = zr
 				}
 				body, _ := io.ReadAll(rd)
+				mu.Lock()
 				sent = append(sent, string(body))
+				mu.Unlock()
 				w.Header().Set("Content-Type", "application/json")
 				answer := tc.answer
 				if strings.Contains(answer, "%s") {
@@ -164,6 +168,8 @@ func TestBatchAnswersAreRead(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = d.Apply(ctx, guest, []workflow.Change{{Kind: workflow.ChangeGroup, ID: group}})[0]
+			mu.Lock()
+			defer mu.Unlock()
 			if len(sent) != 1 || !strings.Contains(sent[0], `"id":"0"`) {
 				t.Fatalf("sent %q, want one batch with item id 0 (the answers name it)", sent)
 			}
