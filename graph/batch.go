@@ -2,28 +2,86 @@ package graph
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net/http"
-	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
+	abstractions "github.com/microsoft/kiota-abstractions-go"
 
 	"github.com/b2b-onboarding/onboard/internal/httpx"
 	"github.com/b2b-onboarding/onboard/internal/logkey"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
+// The $batch request and its answer are written and read here with
+// encoding/json, not with msgraph-sdk-go-core's BatchRequest: that one
+// builds every item from a RequestInformation, re-parses the answer into a
+// kiota JSON tree and needs the SDK's typed models to read a failed item
+// (reference §8). The batch is still sent through the SDK's request adapter
+// (authentication, retry of the outer request, telemetry).
+
+// batchItem is one request of a $batch (json-batching): url is relative to
+// the version root, e.g. "/groups/{id}/members/$ref".
+type batchItem struct {
+	ID      string      `json:"id"`
+	Method  string      `json:"method"`
+	URL     string      `json:"url"`
+	Headers itemHeaders `json:"headers"`
+	Body    any         `json:"body,omitempty"`
+}
+
+// itemHeaders are an item's headers: every item built here has a JSON body,
+// and Graph requires its Content-Type.
+type itemHeaders struct {
+	ContentType string `json:"Content-Type"`
+}
+
+// batchRequest is the POST /$batch body.
+type batchRequest struct {
+	Requests []*batchItem `json:"requests"`
+}
+
+// batchAnswer is the $batch answer; answers may come in any order.
+type batchAnswer struct {
+	Responses []itemAnswer `json:"responses"`
+}
+
+// itemAnswer is one item's answer. Header names are matched
+// case-insensitively (encoding/json does so for struct fields), and only
+// Retry-After is kept; it may come as a string or a number.
+type itemAnswer struct {
+	ID      string `json:"id"`
+	Status  int    `json:"status"`
+	Headers struct {
+		RetryAfter json.RawMessage `json:"Retry-After"`
+	} `json:"headers"`
+	Body json.RawMessage `json:"body"`
+}
+
+// graphErrorJSON is Graph's error body (reference §12), as far as it is read.
+type graphErrorJSON struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Target  string `json:"target"`
+		Details []struct {
+			Target string `json:"target"`
+		} `json:"details"`
+		InnerError struct {
+			RequestID string `json:"request-id"`
+		} `json:"innerError"`
+	} `json:"error"`
+}
+
 // batchEntry is one change on its way through $batch.
 type batchEntry struct {
 	index int // position in Apply's changes (and result)
-	item  msgraphgocore.BatchItem
+	item  *batchItem
 }
 
 // Apply sends all changes for the guest through POST /$batch: at most 20
@@ -37,8 +95,8 @@ type batchEntry struct {
 // in place (including "already exists").
 //
 // The core's BatchRequestCollection sends its chunks serially and has no way
-// to re-send single items, so Apply drives msgraphgocore.BatchRequest
-// itself: one per chunk, rebuilt from the kept BatchItems for a re-send.
+// to re-send single items, so Apply drives the batches itself: one per
+// chunk, rebuilt from the kept items for a re-send.
 func (d *Directory) Apply(ctx context.Context, guestID string, changes []workflow.Change) []error {
 	errs := make([]error, len(changes))
 	if len(changes) == 0 {
@@ -50,15 +108,7 @@ func (d *Directory) Apply(ctx context.Context, guestID string, changes []workflo
 		}
 		return errs
 	}
-	chunks, err := d.buildChunks(ctx, guestID, changes, errs)
-	if err != nil {
-		for i, c := range changes {
-			if errs[i] == nil {
-				errs[i] = &workflow.TransientError{Op: opName(c), Err: err}
-			}
-		}
-		return errs
-	}
+	chunks := d.buildChunks(guestID, changes, errs)
 	start := time.Now()
 	sem := make(chan struct{}, d.opts.BatchConcurrency)
 	var wg sync.WaitGroup
@@ -82,93 +132,36 @@ func (d *Directory) Apply(ctx context.Context, guestID string, changes []workflo
 }
 
 // buildChunks turns the changes into batch items, MaxBatchItems per chunk.
+// An item's id is its change's position in changes, unique within Apply.
 // Changes that cannot be sent get their error in errs; changes with nothing
-// to send are left nil. A non-nil error means items could not be built at all.
-func (d *Directory) buildChunks(ctx context.Context, guestID string, changes []workflow.Change, errs []error) ([][]batchEntry, error) {
+// to send are left nil.
+func (d *Directory) buildChunks(guestID string, changes []workflow.Change, errs []error) [][]batchEntry {
 	var chunks [][]batchEntry
 	var cur []batchEntry
-	br := msgraphgocore.NewBatchRequest(d.adapter)
 	for i, c := range changes {
-		ri, err := d.requestFor(ctx, guestID, c)
+		item, err := d.requestFor(guestID, c)
 		if err != nil {
-			var perm *workflow.PermanentError
-			if !errors.As(err, &perm) {
-				err = &workflow.PermanentError{Op: opName(c), Reason: "cannot build the request", Err: err}
-			}
-			errs[i] = err
+			errs[i] = err // a *workflow.PermanentError naming the rule
 			continue
 		}
-		if ri == nil {
+		if item == nil {
 			continue
 		}
+		item.ID = strconv.Itoa(i)
+		item.Headers.ContentType = "application/json"
 		if len(cur) == MaxBatchItems {
 			chunks = append(chunks, cur)
 			cur = nil
-			br = msgraphgocore.NewBatchRequest(d.adapter)
 		}
-		item, err := br.AddBatchRequestStep(*ri)
-		if err != nil {
-			return nil, fmt.Errorf("build batch item: %w", err)
+		if cur == nil {
+			cur = make([]batchEntry, 0, min(MaxBatchItems, len(changes)-i))
 		}
-		rel, err := relativeURL(deref(item.GetUrl()), d.base)
-		if err != nil {
-			return nil, fmt.Errorf("batch item url: %w", err)
-		}
-		item.SetUrl(&rel)
-		item.SetHeaders(canonicalHeaders(item.GetHeaders()))
 		cur = append(cur, batchEntry{index: i, item: item})
 	}
 	if len(cur) > 0 {
 		chunks = append(chunks, cur)
 	}
-	return chunks, nil
-}
-
-// canonicalHeaders writes item header names as Graph documents them
-// ("Content-Type"); kiota lower-cases every header name.
-func canonicalHeaders(h msgraphgocore.RequestHeader) msgraphgocore.RequestHeader {
-	out := make(msgraphgocore.RequestHeader, len(h))
-	for k, v := range h {
-		out[http.CanonicalHeaderKey(k)] = v
-	}
-	return out
-}
-
-// relativeURL makes a batch item URL relative to the Graph root, as $batch
-// requires. The core strips the adapter's base URL, but a builder created
-// with another base (the SDK's default graph.microsoft.com survives
-// SetBaseUrl on existing builders, reference §13) leaves an absolute URL;
-// then the scheme and host are dropped, and the version segment of base
-// (or the default's /v1.0) is removed from the path.
-func relativeURL(raw, base string) (string, error) {
-	if !strings.Contains(raw, "://") {
-		if !strings.HasPrefix(raw, "/") {
-			raw = "/" + raw
-		}
-		return raw, nil
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "", err
-	}
-	p := u.EscapedPath()
-	prefixes := []string{"/v1.0", "/beta"}
-	if b, err := url.Parse(base); err == nil && b.Path != "" {
-		prefixes = append([]string{strings.TrimRight(b.EscapedPath(), "/")}, prefixes...)
-	}
-	for _, pre := range prefixes {
-		if pre != "" && (p == pre || strings.HasPrefix(p, pre+"/")) {
-			p = strings.TrimPrefix(p, pre)
-			break
-		}
-	}
-	if !strings.HasPrefix(p, "/") {
-		p = "/" + p
-	}
-	if u.RawQuery != "" {
-		p += "?" + u.RawQuery
-	}
-	return p, nil
+	return chunks
 }
 
 // runChunk sends one chunk and re-sends its throttled items until each item
@@ -181,34 +174,30 @@ func (d *Directory) runChunk(ctx context.Context, n int, chunk []batchEntry, cha
 		deadline = cd
 	}
 	pending := chunk
-	log := d.log.With(slog.Int(logkey.Batch, n))
 	for attempt := 1; len(pending) > 0; attempt++ {
 		resp, err := d.sendBatch(ctx, sem, pending)
 		if err != nil {
-			log.WarnContext(ctx, "batch request failed", slog.Int(logkey.Items, len(pending)), slog.Int(logkey.Attempt, attempt), slog.Any(logkey.Error, err))
+			d.log.WarnContext(ctx, "batch request failed", slog.Int(logkey.Batch, n), slog.Int(logkey.Items, len(pending)), slog.Int(logkey.Attempt, attempt), slog.Any(logkey.Error, err))
 			for _, e := range pending {
 				errs[e.index] = classify(opName(changes[e.index]), err)
 			}
 			return
 		}
-		answers, allIDs := indexAnswers(resp)
 		var retry []batchEntry
 		var wait time.Duration
 		for _, e := range pending {
 			c := changes[e.index]
-			id := deref(e.item.GetId())
-			r := answers[strings.ToLower(id)]
-			if r == nil || r.GetStatus() == nil {
-				errs[e.index] = &workflow.TransientError{Op: opName(c), Err: fmt.Errorf("graph $batch returned no answer for item %s", id)}
+			r := resp.answerFor(e.item.ID)
+			if r == nil || r.Status == 0 {
+				errs[e.index] = &workflow.TransientError{Op: opName(c), Err: fmt.Errorf("graph $batch returned no answer for item %s", e.item.ID)}
 				continue
 			}
-			status := int(*r.GetStatus())
-			if status >= 200 && status < 300 {
+			if r.Status >= 200 && r.Status < 300 {
 				errs[e.index] = nil
 				continue
 			}
-			a := itemAPIError(resp, r, allIDs)
-			if retryableItem(status) && attempt < d.opts.ItemMaxAttempts {
+			a := itemAPIError(r)
+			if retryableItem(r.Status) && attempt < d.opts.ItemMaxAttempts {
 				delay := a.RetryAfter
 				if delay <= 0 {
 					delay = backoff(d.opts.RetryDelay, attempt)
@@ -229,7 +218,7 @@ func (d *Directory) runChunk(ctx context.Context, n int, chunk []batchEntry, cha
 		if len(retry) == 0 {
 			return
 		}
-		log.InfoContext(ctx, "re-sending throttled batch items", slog.Int(logkey.Items, len(retry)),
+		d.log.InfoContext(ctx, "re-sending throttled batch items", slog.Int(logkey.Batch, n), slog.Int(logkey.Items, len(retry)),
 			slog.Int(logkey.Attempt, attempt+1), slog.String(logkey.RetryIn, wait.Round(time.Millisecond).String()))
 		t := time.NewTimer(wait)
 		select {
@@ -246,44 +235,42 @@ func (d *Directory) runChunk(ctx context.Context, n int, chunk []batchEntry, cha
 	}
 }
 
-// indexAnswers maps the answers by item id (ids are case-insensitive).
-// allIDs is false when an answer has no id: the core's lookup helpers
-// dereference every id and would panic on such a response.
-func indexAnswers(resp msgraphgocore.BatchResponse) (map[string]msgraphgocore.BatchItem, bool) {
-	m := make(map[string]msgraphgocore.BatchItem)
-	allIDs := true
-	for _, r := range resp.GetResponses() {
-		if r == nil || r.GetId() == nil {
-			allIDs = false
-			continue
+// answerFor is the answer to the item with the given id (ids are
+// case-insensitive), nil if there is none. An answer without an id matches
+// no item. A batch has at most 20 answers: a scan is cheaper than a map.
+func (b *batchAnswer) answerFor(id string) *itemAnswer {
+	for i := range b.Responses {
+		if r := &b.Responses[i]; r.ID != "" && strings.EqualFold(r.ID, id) {
+			return r
 		}
-		m[strings.ToLower(*r.GetId())] = r
 	}
-	return m, allIDs
+	return nil
 }
 
-// sendBatch posts one $batch with the given items, holding a concurrency
-// slot. A panic while reading the answer (the core's item deserializer
-// asserts header values are strings) is returned as an error.
-func (d *Directory) sendBatch(ctx context.Context, sem chan struct{}, entries []batchEntry) (resp msgraphgocore.BatchResponse, err error) {
+// sendBatch posts one $batch with the given items through the SDK's
+// adapter, holding a concurrency slot. An outer failure is the SDK's error
+// (an *odataerrors.ODataError for a 4xx/5xx), an unreadable answer an error
+// of its own.
+func (d *Directory) sendBatch(ctx context.Context, sem chan struct{}, entries []batchEntry) (*batchAnswer, error) {
 	select {
 	case sem <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 	defer func() { <-sem }()
-	defer func() {
-		if p := recover(); p != nil {
-			resp, err = nil, fmt.Errorf("graph $batch answer could not be read: %v", p)
-		}
-	}()
-	items := make([]msgraphgocore.BatchItem, len(entries))
+	items := make([]*batchItem, len(entries))
 	for i, e := range entries {
 		items[i] = e.item
 	}
-	br := msgraphgocore.NewBatchRequest(d.adapter)
-	br.SetRequests(items)
-	return br.Send(ctx, d.adapter)
+	info, err := d.newRequest(abstractions.POST, "/$batch", nil, batchRequest{Requests: items})
+	if err != nil {
+		return nil, err
+	}
+	var resp batchAnswer
+	if err := d.sendJSON(ctx, info, &resp); err != nil {
+		return nil, fmt.Errorf("graph $batch: %w", err)
+	}
+	return &resp, nil
 }
 
 // retryableItem is the set of item statuses worth re-sending at once, the
@@ -296,52 +283,42 @@ func backoff(base time.Duration, attempt int) time.Duration {
 	return d + time.Duration(rand.Int64N(int64(d/2)+1))
 }
 
-// itemAPIError reads a failed item: Graph's error through the error mapping
-// registered for batches (an *odataerrors.ODataError), falling back to the
-// raw body, plus the item's Retry-After header.
-func itemAPIError(resp msgraphgocore.BatchResponse, r msgraphgocore.BatchItem, sdkSafe bool) *APIError {
-	a := &APIError{Status: int(*r.GetStatus())}
-	for k, v := range r.GetHeaders() {
-		if strings.EqualFold(k, "Retry-After") {
-			a.RetryAfter = httpx.ParseRetryAfter(v, time.Now())
-		}
+// itemAPIError reads a failed item: its status, Retry-After header and
+// Graph's error body. A body that is not Graph's error leaves code and
+// message empty. No SDK error is wrapped: for a batch item, errors.As finds
+// the APIError, not an *odataerrors.ODataError.
+func itemAPIError(r *itemAnswer) *APIError {
+	a := &APIError{Status: r.Status}
+	if v := retryAfterText(r.Headers.RetryAfter); v != "" {
+		a.RetryAfter = httpx.ParseRetryAfter(v, time.Now())
 	}
-	if sdkSafe {
-		_, err := msgraphgocore.GetBatchResponseById[models.Entityable](resp, deref(r.GetId()), models.CreateEntityFromDiscriminatorValue)
-		if sa, ok := apiErrorFromSDK(err); ok && sa.Code != "" {
-			a.Code, a.Message, a.Targets, a.RequestID, a.sdk = sa.Code, sa.Message, sa.Targets, sa.RequestID, sa.sdk
-			return a
-		}
+	var ge graphErrorJSON
+	if len(r.Body) == 0 || json.Unmarshal(r.Body, &ge) != nil {
+		return a
 	}
-	// No Content-Type item header, or a body the mapping cannot read.
-	if e, ok := r.GetBody()["error"].(map[string]any); ok {
-		a.Code = str(e["code"])
-		a.Message = str(e["message"])
-		if t := str(e["target"]); t != "" {
-			a.Targets = append(a.Targets, t)
-		}
-		if details, ok := e["details"].([]any); ok {
-			for _, dv := range details {
-				if dm, ok := dv.(map[string]any); ok && str(dm["target"]) != "" {
-					a.Targets = append(a.Targets, str(dm["target"]))
-				}
-			}
-		}
-		if ie, ok := e["innerError"].(map[string]any); ok {
-			a.RequestID = str(ie["request-id"])
+	e := &ge.Error
+	a.Code, a.Message, a.RequestID = e.Code, e.Message, e.InnerError.RequestID
+	if e.Target != "" {
+		a.Targets = append(a.Targets, e.Target)
+	}
+	for _, dt := range e.Details {
+		if dt.Target != "" {
+			a.Targets = append(a.Targets, dt.Target)
 		}
 	}
 	return a
 }
 
-func str(v any) string {
-	switch s := v.(type) {
-	case string:
+// retryAfterText is a Retry-After header value given as a JSON string
+// ("5", an HTTP date) or a number (5).
+func retryAfterText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
 		return s
-	case *string:
-		if s != nil {
-			return *s
-		}
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
 	}
 	return ""
 }

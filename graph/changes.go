@@ -1,15 +1,11 @@
 package graph
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/google/uuid"
-	abstractions "github.com/microsoft/kiota-abstractions-go"
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
 	"github.com/b2b-onboarding/onboard/workflow"
 )
@@ -41,12 +37,12 @@ func appRoleOrDefault(id string) string {
 	return id
 }
 
-// requestFor builds the REST request of one change with the generated
-// request builders. It returns (nil, nil) for a change with nothing to send
-// (empty properties) and a PermanentError for a change that cannot be sent.
-func (d *Directory) requestFor(ctx context.Context, guestID string, c workflow.Change) (*abstractions.RequestInformation, error) {
-	op := opName(c)
-	bad := func(rule string) error { return &workflow.PermanentError{Op: op, Reason: rule} }
+// requestFor builds the $batch item of one change, with the JSON body
+// Graph documents for it (reference §2, §4–§6, §16). It returns (nil, nil)
+// for a change with nothing to send (empty properties) and a PermanentError
+// for a change that cannot be sent. The caller sets the item's id and headers.
+func (d *Directory) requestFor(guestID string, c workflow.Change) (*batchItem, error) {
+	bad := func(rule string) error { return &workflow.PermanentError{Op: opName(c), Reason: rule} }
 	if c.Kind != workflow.ChangeProperties && c.ID == "" {
 		return nil, bad(fmt.Sprintf("change %q: ID is required", c.Kind))
 	}
@@ -55,54 +51,42 @@ func (d *Directory) requestFor(ctx context.Context, guestID string, c workflow.C
 		if c.Properties.IsZero() {
 			return nil, nil
 		}
-		return d.client.Users().ByUserId(guestID).ToPatchRequestInformation(ctx, userPatch(c.Properties), nil)
+		return &batchItem{Method: "PATCH", URL: "/users/" + seg(guestID), Body: userPatch(c.Properties)}, nil
 	case workflow.ChangeManager:
-		ref := models.NewReferenceUpdate()
-		id := d.base + "/users/" + url.PathEscape(c.ID)
-		ref.SetOdataId(&id)
-		return d.client.Users().ByUserId(guestID).Manager().Ref().ToPutRequestInformation(ctx, ref, nil)
+		return &batchItem{Method: "PUT", URL: "/users/" + seg(guestID) + "/manager/$ref",
+			Body: odataRef{ID: d.base + "/users/" + seg(c.ID)}}, nil
 	case workflow.ChangeGroup:
-		ref := models.NewReferenceCreate()
-		id := d.base + "/directoryObjects/" + url.PathEscape(guestID)
-		ref.SetOdataId(&id)
-		return d.client.Groups().ByGroupId(c.ID).Members().Ref().ToPostRequestInformation(ctx, ref, nil)
+		return &batchItem{Method: "POST", URL: "/groups/" + seg(c.ID) + "/members/$ref",
+			Body: odataRef{ID: d.base + "/directoryObjects/" + seg(guestID)}}, nil
 	case workflow.ChangeRole:
-		ra := models.NewUnifiedRoleAssignment()
-		scope := "/"
-		ra.SetRoleDefinitionId(&c.ID)
-		ra.SetPrincipalId(&guestID)
-		ra.SetDirectoryScopeId(&scope)
-		return d.client.RoleManagement().Directory().RoleAssignments().ToPostRequestInformation(ctx, ra, nil)
+		return &batchItem{Method: "POST", URL: "/roleManagement/directory/roleAssignments",
+			Body: roleAssignmentJSON{RoleDefinitionID: c.ID, PrincipalID: guestID, DirectoryScopeID: "/"}}, nil
 	case workflow.ChangeApp:
-		principal, err := uuid.Parse(guestID)
+		principal, err := canonicalGUID(guestID)
 		if err != nil {
 			return nil, bad(fmt.Sprintf("guest id %q must be a GUID for an app role assignment", guestID))
 		}
-		resource, err := uuid.Parse(c.ID)
+		resource, err := canonicalGUID(c.ID)
 		if err != nil {
 			return nil, bad(fmt.Sprintf("service principal id %q must be a GUID", c.ID))
 		}
-		role, err := uuid.Parse(appRoleOrDefault(c.AppRoleID))
+		role, err := canonicalGUID(appRoleOrDefault(c.AppRoleID))
 		if err != nil {
 			return nil, bad(fmt.Sprintf("app role id %q must be a GUID", c.AppRoleID))
 		}
-		ara := models.NewAppRoleAssignment()
-		ara.SetPrincipalId(&principal)
-		ara.SetResourceId(&resource)
-		ara.SetAppRoleId(&role)
-		return d.client.ServicePrincipals().ByServicePrincipalId(c.ID).AppRoleAssignedTo().ToPostRequestInformation(ctx, ara, nil)
+		return &batchItem{Method: "POST", URL: "/servicePrincipals/" + seg(c.ID) + "/appRoleAssignedTo",
+			Body: appRoleAssignmentJSON{PrincipalID: principal, ResourceID: resource, AppRoleID: role}}, nil
 	case workflow.ChangeSponsor:
-		return d.sponsorRequest(ctx, guestID, c)
+		return d.sponsorRequest(guestID, c)
 	default:
 		return nil, bad(fmt.Sprintf("unknown change kind %q", c.Kind))
 	}
 }
 
 // sponsorRequest is POST /users/{id}/sponsors/$ref naming users/{id} or
-// groups/{id}, as user-post-sponsors documents. msgraph-sdk-go has no
-// builder for it (graph-b2b.md §16), so the request is built the way the
-// generated members/$ref builder builds its own.
-func (d *Directory) sponsorRequest(ctx context.Context, guestID string, c workflow.Change) (*abstractions.RequestInformation, error) {
+// groups/{id}, as user-post-sponsors documents (msgraph-sdk-go has no
+// builder for it, graph-b2b.md §16).
+func (d *Directory) sponsorRequest(guestID string, c workflow.Change) (*batchItem, error) {
 	var collection string
 	switch c.SponsorType {
 	case workflow.SponsorUser:
@@ -112,46 +96,76 @@ func (d *Directory) sponsorRequest(ctx context.Context, guestID string, c workfl
 	default:
 		return nil, &workflow.PermanentError{Op: opName(c), Reason: fmt.Sprintf("sponsor %s: kind %q unknown (user or group)", c.ID, c.SponsorType)}
 	}
-	ri := abstractions.NewRequestInformationWithMethodAndUrlTemplateAndPathParameters(abstractions.POST,
-		"{+baseurl}/users/{user%2Did}/sponsors/$ref", map[string]string{"baseurl": d.adapter.GetBaseUrl(), "user%2Did": guestID})
-	ri.Headers.TryAdd("Accept", "application/json")
-	ref := models.NewReferenceCreate()
-	id := d.base + "/" + collection + "/" + url.PathEscape(c.ID)
-	ref.SetOdataId(&id)
-	if err := ri.SetContentFromParsable(ctx, d.adapter, "application/json", ref); err != nil {
-		return nil, err
-	}
-	return ri, nil
+	return &batchItem{Method: "POST", URL: "/users/" + seg(guestID) + "/sponsors/$ref",
+		Body: odataRef{ID: d.base + "/" + collection + "/" + seg(c.ID)}}, nil
 }
 
-// userPatch is the PATCH /users/{id} body with only the set fields;
-// BusinessPhone becomes businessPhones: [x].
-func userPatch(p workflow.UserProperties) *models.User {
-	u := models.NewUser()
-	set := func(v string, f func(*string)) {
-		if v != "" {
-			f(&v)
-		}
+// canonicalGUID is s, a GUID in any form uuid.Parse reads, in its canonical
+// lower-case form (the form the SDK's uuid fields were sent in); s itself
+// when it is in that form already.
+func canonicalGUID(s string) (string, error) {
+	u, err := uuid.Parse(s)
+	if err != nil {
+		return "", err
 	}
-	set(p.DisplayName, u.SetDisplayName)
-	set(p.GivenName, u.SetGivenName)
-	set(p.Surname, u.SetSurname)
-	set(p.JobTitle, u.SetJobTitle)
-	set(p.Department, u.SetDepartment)
-	set(p.CompanyName, u.SetCompanyName)
-	set(p.EmployeeID, u.SetEmployeeId)
-	set(p.MobilePhone, u.SetMobilePhone)
+	if len(s) == 36 && strings.ToLower(s) == s { // the only 36-character form uuid.Parse reads is xxxxxxxx-xxxx-…
+		return s, nil
+	}
+	return u.String(), nil
+}
+
+// roleAssignmentJSON is the POST /roleManagement/directory/roleAssignments
+// body (reference §5).
+type roleAssignmentJSON struct {
+	RoleDefinitionID string `json:"roleDefinitionId"`
+	PrincipalID      string `json:"principalId"`
+	DirectoryScopeID string `json:"directoryScopeId"`
+}
+
+// appRoleAssignmentJSON is the POST /servicePrincipals/{id}/appRoleAssignedTo
+// body (reference §6); the ids are GUIDs in their canonical lower-case form.
+type appRoleAssignmentJSON struct {
+	PrincipalID string `json:"principalId"`
+	ResourceID  string `json:"resourceId"`
+	AppRoleID   string `json:"appRoleId"`
+}
+
+// userPatchJSON is the PATCH /users/{id} body: only the set fields are sent.
+// Its names are Graph's; most coincide with workflow.UserProperties' JSON
+// tags, but those are our event and record format and may change on their
+// own, so the wire type is kept apart.
+type userPatchJSON struct {
+	DisplayName             string   `json:"displayName,omitempty"`
+	GivenName               string   `json:"givenName,omitempty"`
+	Surname                 string   `json:"surname,omitempty"`
+	JobTitle                string   `json:"jobTitle,omitempty"`
+	Department              string   `json:"department,omitempty"`
+	CompanyName             string   `json:"companyName,omitempty"`
+	EmployeeID              string   `json:"employeeId,omitempty"`
+	MobilePhone             string   `json:"mobilePhone,omitempty"`
+	BusinessPhones          []string `json:"businessPhones,omitempty"`
+	StreetAddress           string   `json:"streetAddress,omitempty"`
+	City                    string   `json:"city,omitempty"`
+	State                   string   `json:"state,omitempty"`
+	PostalCode              string   `json:"postalCode,omitempty"`
+	Country                 string   `json:"country,omitempty"`
+	AgeGroup                string   `json:"ageGroup,omitempty"`
+	ConsentProvidedForMinor string   `json:"consentProvidedForMinor,omitempty"`
+	UsageLocation           string   `json:"usageLocation,omitempty"`
+}
+
+// userPatch is the PATCH /users/{id} body for p; BusinessPhone becomes
+// businessPhones: [x].
+func userPatch(p workflow.UserProperties) *userPatchJSON {
+	u := &userPatchJSON{
+		DisplayName: p.DisplayName, GivenName: p.GivenName, Surname: p.Surname, JobTitle: p.JobTitle,
+		Department: p.Department, CompanyName: p.CompanyName, EmployeeID: p.EmployeeID, MobilePhone: p.MobilePhone,
+		StreetAddress: p.StreetAddress, City: p.City, State: p.State, PostalCode: p.PostalCode, Country: p.Country,
+		AgeGroup: p.AgeGroup, ConsentProvidedForMinor: p.ConsentProvidedForMinor, UsageLocation: p.UsageLocation,
+	}
 	if p.BusinessPhone != "" {
-		u.SetBusinessPhones([]string{p.BusinessPhone})
+		u.BusinessPhones = []string{p.BusinessPhone}
 	}
-	set(p.StreetAddress, u.SetStreetAddress)
-	set(p.City, u.SetCity)
-	set(p.State, u.SetState)
-	set(p.PostalCode, u.SetPostalCode)
-	set(p.Country, u.SetCountry)
-	set(p.AgeGroup, u.SetAgeGroup)
-	set(p.ConsentProvidedForMinor, u.SetConsentProvidedForMinor)
-	set(p.UsageLocation, u.SetUsageLocation)
 	return u
 }
 

@@ -11,9 +11,7 @@ import (
 	absauth "github.com/microsoft/kiota-abstractions-go/authentication"
 	azauth "github.com/microsoft/kiota-authentication-azure-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
-	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/invitations"
-	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 
 	"github.com/b2b-onboarding/onboard/internal/httpx"
 	"github.com/b2b-onboarding/onboard/internal/logkey"
@@ -39,16 +37,6 @@ type Directory struct {
 
 var _ workflow.Directory = (*Directory)(nil)
 
-// registerBatchErrors makes msgraphgocore.GetBatchResponseById turn failed
-// batch items into *odataerrors.ODataError (reference §8). The core registry
-// is a global map without locking, so it is written once, before any batch.
-var registerBatchErrors = sync.OnceValue(func() error {
-	return msgraphgocore.RegisterError(msgraphgocore.BatchRequestErrorRegistryKey, abstractions.ErrorMappings{
-		"4XX": odataerrors.CreateODataErrorFromDiscriminatorValue,
-		"5XX": odataerrors.CreateODataErrorFromDiscriminatorValue,
-	})
-})
-
 // New builds a Directory for opts. It validates the options, restricts
 // token attachment to the base URL's host, and assembles the HTTP pipeline
 // in a fixed order. No network call is made.
@@ -71,10 +59,6 @@ func New(ctx context.Context, opts Options) (*Directory, error) {
 	// Set the base URL before the client exists: the generated request
 	// builders copy it into their path parameters at construction.
 	adapter.SetBaseUrl(o.BaseURL)
-	if err := registerBatchErrors(); err != nil {
-		// Someone registered the key first; their mapping is used.
-		o.Logger.Debug("graph: batch error mappings already registered", slog.Any(logkey.Error, err))
-	}
 	d := &Directory{
 		client:  msgraphsdk.NewGraphServiceClient(adapter),
 		adapter: adapter,

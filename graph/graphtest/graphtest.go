@@ -2,7 +2,7 @@
 // real HTTP on 127.0.0.1, through the real msgraph-sdk-go client, for tests
 // of the graph package and of packages built on it (handlers, workflow
 // end-to-end tests). It also records the $batch payloads the client sends,
-// so tests can check batch sizes and item URLs.
+// so tests can check batch sizes, item URLs and bodies.
 package graphtest
 
 import (
@@ -41,12 +41,14 @@ type Batch struct {
 	Items []BatchItem
 }
 
-// BatchItem is one recorded $batch request item.
+// BatchItem is one recorded $batch request item; Body is the item's body
+// as sent.
 type BatchItem struct {
 	ID      string            `json:"id"`
 	Method  string            `json:"method"`
 	URL     string            `json:"url"`
 	Headers map[string]string `json:"headers"`
+	Body    json.RawMessage   `json:"body"`
 }
 
 // Start serves a graphsim tenant built from cfg on an httptest server and
