@@ -12,7 +12,6 @@ import (
 	azauth "github.com/microsoft/kiota-authentication-azure-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
-	"github.com/microsoftgraph/msgraph-sdk-go/invitations"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 
 	"github.com/b2b-onboarding/onboard/internal/httpx"
@@ -30,9 +29,10 @@ type Directory struct {
 	log     *slog.Logger
 	pacer   *invitePacer // nil: invitations are not paced
 
-	// inviteConfig is the POST /invitations request configuration, built
-	// once: the SDK only reads it, so every invitation shares it.
-	inviteConfig *invitations.InvitationsRequestBuilderPostRequestConfiguration
+	// inviteOptions are the POST /invitations request options (its retry
+	// policy), built once: the SDK only reads them, so every invitation
+	// shares them.
+	inviteOptions []abstractions.RequestOption
 
 	groupKinds sync.Map // group id (lower-cased) → workflow.GroupKind, read once
 }
@@ -76,15 +76,13 @@ func New(ctx context.Context, opts Options) (*Directory, error) {
 		o.Logger.Debug("graph: batch error mappings already registered", slog.Any(logkey.Error, err))
 	}
 	d := &Directory{
-		client:  msgraphsdk.NewGraphServiceClient(adapter),
-		adapter: adapter,
-		base:    o.BaseURL,
-		opts:    o,
-		log:     o.Logger.With(slog.String(logkey.Component, "graph")),
-		pacer:   pacer,
-		inviteConfig: &invitations.InvitationsRequestBuilderPostRequestConfiguration{
-			Options: []abstractions.RequestOption{retryOptions(o, true)},
-		},
+		client:        msgraphsdk.NewGraphServiceClient(adapter),
+		adapter:       adapter,
+		base:          o.BaseURL,
+		opts:          o,
+		log:           o.Logger.With(slog.String(logkey.Component, "graph")),
+		pacer:         pacer,
+		inviteOptions: []abstractions.RequestOption{retryOptions(o, true)},
 	}
 	d.log.Info("graph directory ready", slog.String(logkey.BaseURL, o.BaseURL), slog.String(logkey.Auth, authName(o)),
 		slog.Int(logkey.BatchConcurrency, o.BatchConcurrency))
