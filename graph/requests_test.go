@@ -54,13 +54,20 @@ func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func serveDirectory(t *testing.T, code int, body string) (*graph.Directory, *recorder) {
 	t.Helper()
 	rc := &recorder{code: code, body: body}
-	srv := httptest.NewServer(rc)
+	return directoryFor(t, rc), rc
+}
+
+// directoryFor is a Directory for a test server running h. The SDK's
+// retry handler is off, so a 429 or 5xx answer is returned at once.
+func directoryFor(t *testing.T, h http.Handler) *graph.Directory {
+	t.Helper()
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	d, err := graph.New(ctx, graph.Options{BaseURL: srv.URL + "/v1.0", Logger: slog.New(slog.DiscardHandler)})
+	d, err := graph.New(ctx, graph.Options{BaseURL: srv.URL + "/v1.0", RequestRetries: -1, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return d, rc
+	return d
 }
 
 // TestRequestShapes: each call sends the documented request (graph-b2b.md
