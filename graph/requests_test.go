@@ -70,6 +70,20 @@ func directoryFor(t *testing.T, h http.Handler) *graph.Directory {
 	return d
 }
 
+func existsCall(kind workflow.ChangeKind, id string) func(*graph.Directory) error {
+	return func(d *graph.Directory) error {
+		_, err := d.ObjectExists(ctx, kind, id)
+		return err
+	}
+}
+
+func inviteCall(inv workflow.Invitation) func(*graph.Directory) error {
+	return func(d *graph.Directory) error {
+		_, err := d.Invite(ctx, inv)
+		return err
+	}
+}
+
 // TestRequestShapes: each call sends the documented request (graph-b2b.md
 // §1, user-update, user-delete, the reads' $select), with the JSON body
 // Graph expects.
@@ -93,35 +107,23 @@ func TestRequestShapes(t *testing.T) {
 		body   any
 	}{
 		{name: "invitation with every option", code: 201, answer: invited,
-			call: func(d *graph.Directory) error {
-				_, err := d.Invite(ctx, adaInvitation("ada@fabrikam.com"))
-				return err
-			},
+			call:   inviteCall(adaInvitation("ada@fabrikam.com")),
 			method: "POST", path: "/v1.0/invitations",
 			body: m("invitedUserEmailAddress", "ada@fabrikam.com", "inviteRedirectUrl", "https://myapps.microsoft.com",
 				"invitedUserDisplayName", "Ada Lovelace", "invitedUserType", "Guest", "sendInvitationMessage", true,
 				"invitedUserMessageInfo", m("customizedMessageBody", "Welcome to Fabrikam", "messageLanguage", "nl-NL",
 					"ccRecipients", []any{m("emailAddress", m("address", "buyer@contoso.com"))}))},
 		{name: "minimal invitation: sendInvitationMessage false is sent", code: 201, answer: invited,
-			call: func(d *graph.Directory) error {
-				_, err := d.Invite(ctx, workflow.Invitation{Email: "ada@fabrikam.com", RedirectURL: "https://r.example"})
-				return err
-			},
+			call:   inviteCall(workflow.Invitation{Email: "ada@fabrikam.com", RedirectURL: "https://r.example"}),
 			method: "POST", path: "/v1.0/invitations",
 			body: m("invitedUserEmailAddress", "ada@fabrikam.com", "inviteRedirectUrl", "https://r.example", "sendInvitationMessage", false)},
 		{name: "invitation with only a language", code: 201, answer: invited,
-			call: func(d *graph.Directory) error {
-				_, err := d.Invite(ctx, workflow.Invitation{Email: "ada@fabrikam.com", RedirectURL: "https://r.example", Language: "de-DE", SendMessage: true})
-				return err
-			},
+			call:   inviteCall(workflow.Invitation{Email: "ada@fabrikam.com", RedirectURL: "https://r.example", Language: "de-DE", SendMessage: true}),
 			method: "POST", path: "/v1.0/invitations",
 			body: m("invitedUserEmailAddress", "ada@fabrikam.com", "inviteRedirectUrl", "https://r.example", "sendInvitationMessage", true,
 				"invitedUserMessageInfo", m("messageLanguage", "de-DE"))},
 		{name: "invitation with only a cc", code: 201, answer: invited,
-			call: func(d *graph.Directory) error {
-				_, err := d.Invite(ctx, workflow.Invitation{Email: "ada@fabrikam.com", RedirectURL: "https://r.example", CC: "cc@contoso.com"})
-				return err
-			},
+			call:   inviteCall(workflow.Invitation{Email: "ada@fabrikam.com", RedirectURL: "https://r.example", CC: "cc@contoso.com"}),
 			method: "POST", path: "/v1.0/invitations",
 			body: m("invitedUserEmailAddress", "ada@fabrikam.com", "inviteRedirectUrl", "https://r.example", "sendInvitationMessage", false,
 				"invitedUserMessageInfo", m("ccRecipients", []any{m("emailAddress", m("address", "cc@contoso.com"))}))},
@@ -135,28 +137,16 @@ func TestRequestShapes(t *testing.T) {
 			call:   func(d *graph.Directory) error { return d.DeleteUser(ctx, "u1") },
 			method: "DELETE", path: "/v1.0/users/u1"},
 		{name: "manager exists", code: 200, answer: `{"id":"u1"}`,
-			call: func(d *graph.Directory) error {
-				_, err := d.ObjectExists(ctx, workflow.ChangeManager, "u1")
-				return err
-			},
+			call:   existsCall(workflow.ChangeManager, "u1"),
 			method: "GET", path: "/v1.0/users/u1", query: map[string]string{"$select": "id"}},
 		{name: "group exists", code: 200, answer: `{"id":"g1"}`,
-			call: func(d *graph.Directory) error {
-				_, err := d.ObjectExists(ctx, workflow.ChangeGroup, "g1")
-				return err
-			},
+			call:   existsCall(workflow.ChangeGroup, "g1"),
 			method: "GET", path: "/v1.0/groups/g1", query: map[string]string{"$select": "id"}},
 		{name: "role definition exists", code: 200, answer: `{"id":"r1"}`,
-			call: func(d *graph.Directory) error {
-				_, err := d.ObjectExists(ctx, workflow.ChangeRole, "r1")
-				return err
-			},
+			call:   existsCall(workflow.ChangeRole, "r1"),
 			method: "GET", path: "/v1.0/roleManagement/directory/roleDefinitions/r1", query: map[string]string{"$select": "id"}},
 		{name: "service principal exists", code: 200, answer: `{"id":"sp1"}`,
-			call: func(d *graph.Directory) error {
-				_, err := d.ObjectExists(ctx, workflow.ChangeApp, "sp1")
-				return err
-			},
+			call:   existsCall(workflow.ChangeApp, "sp1"),
 			method: "GET", path: "/v1.0/servicePrincipals/sp1", query: map[string]string{"$select": "id"}},
 		{name: "user read", code: 200, answer: `{"id":"u1"}`,
 			call: func(d *graph.Directory) error {
