@@ -2,8 +2,6 @@ package graph
 
 import (
 	"context"
-
-	"github.com/microsoftgraph/msgraph-sdk-go/policies"
 )
 
 // DefaultInboundB2B reads the cross-tenant access default's inbound B2B
@@ -11,22 +9,30 @@ import (
 // /policies/crossTenantAccessPolicy/default, Policy.Read.All): its
 // accessType ("allowed" or "blocked") and whether it targets AllUsers.
 // It applies to every external Entra organization without a
-// partner-specific setting.
+// partner-specific setting. Without an accessType the service default
+// applies: allowed for all users.
 func (d *Directory) DefaultInboundB2B(ctx context.Context) (access string, allUsers bool, err error) {
-	p, err := d.client.Policies().CrossTenantAccessPolicy().DefaultEscaped().Get(ctx, &policies.CrossTenantAccessPolicyDefaultRequestBuilderGetRequestConfiguration{
-		QueryParameters: &policies.CrossTenantAccessPolicyDefaultRequestBuilderGetQueryParameters{Select: []string{"b2bCollaborationInbound"}}})
-	if err != nil {
+	var p struct {
+		Inbound *struct {
+			UsersAndGroups *struct {
+				AccessType string `json:"accessType"`
+				Targets    []struct {
+					Target string `json:"target"`
+				} `json:"targets"`
+			} `json:"usersAndGroups"`
+		} `json:"b2bCollaborationInbound"`
+	}
+	if err := d.get(ctx, "/policies/crossTenantAccessPolicy/default", selectQuery("b2bCollaborationInbound"), &p); err != nil {
 		return "", false, classify("read the cross-tenant access default", err)
 	}
-	in := p.GetB2bCollaborationInbound()
-	if in == nil || in.GetUsersAndGroups() == nil || in.GetUsersAndGroups().GetAccessType() == nil {
+	if p.Inbound == nil || p.Inbound.UsersAndGroups == nil || p.Inbound.UsersAndGroups.AccessType == "" {
 		return "allowed", true, nil // the service default
 	}
-	ug := in.GetUsersAndGroups()
-	for _, t := range ug.GetTargets() {
-		if t.GetTarget() != nil && *t.GetTarget() == "AllUsers" {
+	ug := p.Inbound.UsersAndGroups
+	for _, t := range ug.Targets {
+		if t.Target == "AllUsers" {
 			allUsers = true
 		}
 	}
-	return ug.GetAccessType().String(), allUsers, nil
+	return ug.AccessType, allUsers, nil
 }

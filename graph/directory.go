@@ -11,7 +11,6 @@ import (
 	absauth "github.com/microsoft/kiota-abstractions-go/authentication"
 	azauth "github.com/microsoft/kiota-authentication-azure-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
-	"github.com/microsoftgraph/msgraph-sdk-go/invitations"
 
 	"github.com/b2b-onboarding/onboard/internal/httpx"
 	"github.com/b2b-onboarding/onboard/internal/logkey"
@@ -21,16 +20,16 @@ import (
 // Directory is the workflow.Directory over Microsoft Graph. It is safe for
 // concurrent use; create one per process with New.
 type Directory struct {
-	client  *msgraphsdk.GraphServiceClient
-	adapter abstractions.RequestAdapter
-	base    string // Options.BaseURL without trailing slash
+	adapter abstractions.RequestAdapter // msgraph-sdk-go's: auth, retry, telemetry, errors
+	base    string                      // Options.BaseURL without trailing slash
 	opts    Options
 	log     *slog.Logger
 	pacer   *invitePacer // nil: invitations are not paced
 
-	// inviteConfig is the POST /invitations request configuration, built
-	// once: the SDK only reads it, so every invitation shares it.
-	inviteConfig *invitations.InvitationsRequestBuilderPostRequestConfiguration
+	// inviteOptions are the POST /invitations request options (its retry
+	// policy), built once: the SDK only reads them, so every invitation
+	// shares them.
+	inviteOptions []abstractions.RequestOption
 
 	groupKinds sync.Map // group id (lower-cased) → workflow.GroupKind, read once
 }
@@ -56,19 +55,14 @@ func New(ctx context.Context, opts Options) (*Directory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("graph: request adapter: %w", err)
 	}
-	// Set the base URL before the client exists: the generated request
-	// builders copy it into their path parameters at construction.
 	adapter.SetBaseUrl(o.BaseURL)
 	d := &Directory{
-		client:  msgraphsdk.NewGraphServiceClient(adapter),
-		adapter: adapter,
-		base:    o.BaseURL,
-		opts:    o,
-		log:     o.Logger.With(slog.String(logkey.Component, "graph")),
-		pacer:   pacer,
-		inviteConfig: &invitations.InvitationsRequestBuilderPostRequestConfiguration{
-			Options: []abstractions.RequestOption{retryOptions(o, true)},
-		},
+		adapter:       adapter,
+		base:          o.BaseURL,
+		opts:          o,
+		log:           o.Logger.With(slog.String(logkey.Component, "graph")),
+		pacer:         pacer,
+		inviteOptions: []abstractions.RequestOption{retryOptions(o, true)},
 	}
 	d.log.Info("graph directory ready", slog.String(logkey.BaseURL, o.BaseURL), slog.String(logkey.Auth, authName(o)),
 		slog.Int(logkey.BatchConcurrency, o.BatchConcurrency))

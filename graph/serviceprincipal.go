@@ -3,8 +3,6 @@ package graph
 import (
 	"context"
 	"strings"
-
-	"github.com/microsoftgraph/msgraph-sdk-go/serviceprincipals"
 )
 
 // ServicePrincipalState is what `onboard doctor` reads of a resource
@@ -18,17 +16,23 @@ type ServicePrincipalState struct {
 
 // ServicePrincipal reads a service principal's accountEnabled and app
 // roles (GET /servicePrincipals/{id}, Application.Read.All); a 404 is a
-// *workflow.NotFoundError.
+// *workflow.NotFoundError. A null accountEnabled or isEnabled reads as
+// enabled, Graph's default.
 func (d *Directory) ServicePrincipal(ctx context.Context, id string) (ServicePrincipalState, error) {
-	sp, err := d.client.ServicePrincipals().ByServicePrincipalId(id).Get(ctx, &serviceprincipals.ServicePrincipalItemRequestBuilderGetRequestConfiguration{
-		QueryParameters: &serviceprincipals.ServicePrincipalItemRequestBuilderGetQueryParameters{Select: []string{"id", "accountEnabled", "appRoles"}}})
-	if err != nil {
+	var sp struct {
+		AccountEnabled *bool `json:"accountEnabled"`
+		AppRoles       []struct {
+			ID        string `json:"id"`
+			IsEnabled *bool  `json:"isEnabled"`
+		} `json:"appRoles"`
+	}
+	if err := d.get(ctx, "/servicePrincipals/"+seg(id), selectQuery("id", "accountEnabled", "appRoles"), &sp); err != nil {
 		return ServicePrincipalState{}, classify("read service principal "+id, err)
 	}
-	out := ServicePrincipalState{AccountEnabled: sp.GetAccountEnabled() == nil || *sp.GetAccountEnabled(), AppRoles: map[string]bool{}}
-	for _, r := range sp.GetAppRoles() {
-		if r.GetId() != nil {
-			out.AppRoles[strings.ToLower(r.GetId().String())] = r.GetIsEnabled() == nil || *r.GetIsEnabled()
+	out := ServicePrincipalState{AccountEnabled: sp.AccountEnabled == nil || *sp.AccountEnabled, AppRoles: map[string]bool{}}
+	for _, r := range sp.AppRoles {
+		if r.ID != "" {
+			out.AppRoles[strings.ToLower(r.ID)] = r.IsEnabled == nil || *r.IsEnabled
 		}
 	}
 	return out, nil

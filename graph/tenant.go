@@ -6,12 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/microsoftgraph/msgraph-sdk-go/groups"
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
-	"github.com/microsoftgraph/msgraph-sdk-go/organization"
-	"github.com/microsoftgraph/msgraph-sdk-go/policies"
-	"github.com/microsoftgraph/msgraph-sdk-go/serviceprincipals"
-
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -27,25 +21,30 @@ func (d *Directory) GroupKind(ctx context.Context, groupID string) (workflow.Gro
 	if k, ok := d.groupKinds.Load(key); ok {
 		return k.(workflow.GroupKind), nil
 	}
-	g, err := d.client.Groups().ByGroupId(groupID).Get(ctx, &groups.GroupItemRequestBuilderGetRequestConfiguration{
-		QueryParameters: &groups.GroupItemRequestBuilderGetQueryParameters{
-			Select: []string{"id", "displayName", "groupTypes", "membershipRule", "mailEnabled", "securityEnabled", "onPremisesSyncEnabled"}}})
-	if err != nil {
+	var g groupJSON
+	if err := d.get(ctx, "/groups/"+seg(groupID), selectQuery("id", "groupTypes", "mailEnabled", "onPremisesSyncEnabled"), &g); err != nil {
 		return "", classify("read group "+groupID, err)
 	}
-	k := kindOf(g)
+	k := g.kind()
 	d.groupKinds.Store(key, k)
 	return k, nil
 }
 
-func kindOf(g models.Groupable) workflow.GroupKind {
-	types := g.GetGroupTypes()
+// groupJSON is the part of a group that decides its kind (§18); a null
+// boolean is false.
+type groupJSON struct {
+	GroupTypes            []string `json:"groupTypes"`
+	MailEnabled           bool     `json:"mailEnabled"`
+	OnPremisesSyncEnabled bool     `json:"onPremisesSyncEnabled"`
+}
+
+func (g groupJSON) kind() workflow.GroupKind {
 	switch {
-	case slices.Contains(types, "DynamicMembership"):
+	case slices.Contains(g.GroupTypes, "DynamicMembership"):
 		return workflow.GroupDynamic
-	case g.GetOnPremisesSyncEnabled() != nil && *g.GetOnPremisesSyncEnabled():
+	case g.OnPremisesSyncEnabled:
 		return workflow.GroupOnPremises
-	case g.GetMailEnabled() != nil && *g.GetMailEnabled() && !slices.Contains(types, "Unified"):
+	case g.MailEnabled && !slices.Contains(g.GroupTypes, "Unified"):
 		return workflow.GroupMailEnabled
 	}
 	return workflow.GroupAssigned
@@ -54,33 +53,32 @@ func kindOf(g models.Groupable) workflow.GroupKind {
 // AllowInvitesFrom reads the tenant authorization policy's
 // allowInvitesFrom (GET /policies/authorizationPolicy, Policy.Read.All).
 func (d *Directory) AllowInvitesFrom(ctx context.Context) (string, error) {
-	p, err := d.client.Policies().AuthorizationPolicy().Get(ctx, &policies.AuthorizationPolicyRequestBuilderGetRequestConfiguration{
-		QueryParameters: &policies.AuthorizationPolicyRequestBuilderGetQueryParameters{Select: []string{"id", "allowInvitesFrom"}}})
-	if err != nil {
+	var p struct {
+		AllowInvitesFrom string `json:"allowInvitesFrom"` // an enum, sent as its name
+	}
+	if err := d.get(ctx, "/policies/authorizationPolicy", selectQuery("id", "allowInvitesFrom"), &p); err != nil {
 		return "", classify("read authorization policy", err)
 	}
-	if v := p.GetAllowInvitesFrom(); v != nil {
-		return v.String(), nil
-	}
-	return "", nil
+	return p.AllowInvitesFrom, nil
 }
 
 // PrivacyStatementURL reads the organization's privacyProfile.statementUrl
 // (GET /organization, Organization.Read.All); "" when not set.
 func (d *Directory) PrivacyStatementURL(ctx context.Context) (string, error) {
-	res, err := d.client.Organization().Get(ctx, &organization.OrganizationRequestBuilderGetRequestConfiguration{
-		QueryParameters: &organization.OrganizationRequestBuilderGetQueryParameters{Select: []string{"id", "privacyProfile"}}})
-	if err != nil {
+	var res struct {
+		Value []struct {
+			PrivacyProfile struct {
+				StatementURL string `json:"statementUrl"`
+			} `json:"privacyProfile"`
+		} `json:"value"`
+	}
+	if err := d.get(ctx, "/organization", selectQuery("id", "privacyProfile"), &res); err != nil {
 		return "", classify("read organization", err)
 	}
-	orgs := res.GetValue()
-	if len(orgs) != 1 {
-		return "", fmt.Errorf("read organization: %d organizations in the answer, want 1", len(orgs))
+	if len(res.Value) != 1 {
+		return "", fmt.Errorf("read organization: %d organizations in the answer, want 1", len(res.Value))
 	}
-	if p := orgs[0].GetPrivacyProfile(); p != nil && p.GetStatementUrl() != nil {
-		return *p.GetStatementUrl(), nil
-	}
-	return "", nil
+	return res.Value[0].PrivacyProfile.StatementURL, nil
 }
 
 // MicrosoftGraphAppID is Microsoft Graph's appId, the same in every tenant.
@@ -92,33 +90,45 @@ const MicrosoftGraphAppID = "00000003-0000-0000-c000-000000000000"
 // appRoleAssignments on it are its grants. It needs Application.Read.All;
 // without it the answer is an error ("cannot tell"), never "none granted".
 func (d *Directory) GrantedPermissions(ctx context.Context, appSpID string) ([]string, error) {
-	graphFilter := "appId eq '" + MicrosoftGraphAppID + "'"
-	sps, err := d.client.ServicePrincipals().Get(ctx, &serviceprincipals.ServicePrincipalsRequestBuilderGetRequestConfiguration{
-		QueryParameters: &serviceprincipals.ServicePrincipalsRequestBuilderGetQueryParameters{
-			Filter: &graphFilter, Select: []string{"id", "appRoles"}}})
-	if err != nil {
+	q := selectQuery("id", "appRoles")
+	q.Set("$filter", "appId eq '"+MicrosoftGraphAppID+"'")
+	var sps struct {
+		Value []struct {
+			ID       string `json:"id"`
+			AppRoles []struct {
+				ID    string `json:"id"`
+				Value string `json:"value"`
+			} `json:"appRoles"`
+		} `json:"value"`
+	}
+	if err := d.get(ctx, "/servicePrincipals", q, &sps); err != nil {
 		return nil, classify("read Microsoft Graph's service principal", err)
 	}
-	if len(sps.GetValue()) != 1 {
-		return nil, fmt.Errorf("read Microsoft Graph's service principal: %d found, want 1", len(sps.GetValue()))
+	if len(sps.Value) != 1 {
+		return nil, fmt.Errorf("read Microsoft Graph's service principal: %d found, want 1", len(sps.Value))
 	}
-	graphSP := sps.GetValue()[0]
+	graphSP := sps.Value[0]
 	names := map[string]string{}
-	for _, r := range graphSP.GetAppRoles() {
-		if r.GetId() != nil && r.GetValue() != nil {
-			names[strings.ToLower(r.GetId().String())] = *r.GetValue()
+	for _, r := range graphSP.AppRoles {
+		if r.ID != "" && r.Value != "" {
+			names[strings.ToLower(r.ID)] = r.Value
 		}
 	}
-	res, err := d.client.ServicePrincipals().ByServicePrincipalId(appSpID).AppRoleAssignments().Get(ctx, nil)
-	if err != nil {
+	var res struct {
+		Value []struct {
+			ResourceID string `json:"resourceId"`
+			AppRoleID  string `json:"appRoleId"`
+		} `json:"value"`
+	}
+	if err := d.get(ctx, "/servicePrincipals/"+seg(appSpID)+"/appRoleAssignments", nil, &res); err != nil {
 		return nil, classify("read the app role assignments of service principal "+appSpID, err)
 	}
 	var out []string
-	for _, a := range res.GetValue() {
-		if a.GetResourceId() == nil || !strings.EqualFold(a.GetResourceId().String(), deref(graphSP.GetId())) || a.GetAppRoleId() == nil {
+	for _, a := range res.Value {
+		if a.ResourceID == "" || !strings.EqualFold(a.ResourceID, graphSP.ID) {
 			continue
 		}
-		if n, ok := names[strings.ToLower(a.GetAppRoleId().String())]; ok {
+		if n, ok := names[strings.ToLower(a.AppRoleID)]; ok {
 			out = append(out, n)
 		}
 	}

@@ -16,10 +16,9 @@ import (
 // User reads and the invitation's answer decode only what is read. The
 // SDK's model parser builds a deserializer for each of a user's ~150
 // properties per user object parsed (the largest allocation of an
-// onboarding in the handler path). The requests are still built and sent
-// by msgraph-sdk-go's request builders through its adapter (auth, retry,
-// telemetry, the same ODataError on failure); only the body is decoded
-// here.
+// onboarding in the handler path). The requests are built by raw.go and
+// sent through msgraph-sdk-go's adapter (auth, retry, telemetry, the same
+// ODataError on failure); only the body is decoded here.
 
 // userJSON is a user as selected by userSelect.
 type userJSON struct {

@@ -8,11 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/microsoftgraph/msgraph-sdk-go/groups"
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
-	"github.com/microsoftgraph/msgraph-sdk-go/rolemanagement"
-	"github.com/microsoftgraph/msgraph-sdk-go/serviceprincipals"
-	"github.com/microsoftgraph/msgraph-sdk-go/users"
+	abstractions "github.com/microsoft/kiota-abstractions-go"
 
 	"github.com/b2b-onboarding/onboard/internal/logkey"
 	"github.com/b2b-onboarding/onboard/workflow"
@@ -21,6 +17,33 @@ import (
 // userSelect is the $select of every user read: externalUserState,
 // userType and creationType are only returned when selected.
 var userSelect = []string{"id", "mail", "userType", "externalUserState", "creationType", "createdDateTime"}
+
+// invitationBody is the POST /invitations body (graph-b2b.md §1).
+// sendInvitationMessage is always sent, false included, so the request
+// says whether Graph mails the guest rather than leaving it to a default.
+type invitationBody struct {
+	Email       string       `json:"invitedUserEmailAddress"`
+	RedirectURL string       `json:"inviteRedirectUrl"`
+	DisplayName string       `json:"invitedUserDisplayName,omitempty"`
+	UserType    string       `json:"invitedUserType,omitempty"`
+	SendMessage bool         `json:"sendInvitationMessage"`
+	MessageInfo *messageInfo `json:"invitedUserMessageInfo,omitempty"`
+}
+
+// messageInfo is invitedUserMessageInfo; only what is set is sent.
+type messageInfo struct {
+	Body     string      `json:"customizedMessageBody,omitempty"`
+	Language string      `json:"messageLanguage,omitempty"`
+	CC       []recipient `json:"ccRecipients,omitempty"`
+}
+
+type recipient struct {
+	EmailAddress emailAddress `json:"emailAddress"`
+}
+
+type emailAddress struct {
+	Address string `json:"address"`
+}
 
 // Invite sends POST /invitations and returns invitedUser.id (the guest's
 // object id, not the invitation id) and the invitation status. Graph sends
@@ -34,33 +57,13 @@ func (d *Directory) Invite(ctx context.Context, inv workflow.Invitation) (workfl
 	if inv.RedirectURL == "" {
 		return workflow.InviteResult{}, &workflow.PermanentError{Op: op, Reason: "invitation redirect URL is required"}
 	}
-	body := models.NewInvitation()
-	body.SetInvitedUserEmailAddress(&inv.Email)
-	body.SetInviteRedirectUrl(&inv.RedirectURL)
-	if inv.DisplayName != "" {
-		body.SetInvitedUserDisplayName(&inv.DisplayName)
-	}
-	if inv.UserType != "" {
-		body.SetInvitedUserType(&inv.UserType)
-	}
-	send := inv.SendMessage
-	body.SetSendInvitationMessage(&send)
+	body := invitationBody{Email: inv.Email, RedirectURL: inv.RedirectURL, DisplayName: inv.DisplayName,
+		UserType: inv.UserType, SendMessage: inv.SendMessage}
 	if inv.Message != "" || inv.Language != "" || inv.CC != "" {
-		info := models.NewInvitedUserMessageInfo()
-		if inv.Message != "" {
-			info.SetCustomizedMessageBody(&inv.Message)
-		}
-		if inv.Language != "" {
-			info.SetMessageLanguage(&inv.Language)
-		}
+		body.MessageInfo = &messageInfo{Body: inv.Message, Language: inv.Language}
 		if inv.CC != "" {
-			addr := models.NewEmailAddress()
-			addr.SetAddress(&inv.CC)
-			rcpt := models.NewRecipient()
-			rcpt.SetEmailAddress(addr)
-			info.SetCcRecipients([]models.Recipientable{rcpt}) // Graph supports exactly one
+			body.MessageInfo.CC = []recipient{{EmailAddress: emailAddress{Address: inv.CC}}} // Graph supports exactly one
 		}
-		body.SetInvitedUserMessageInfo(info)
 	}
 	if d.pacer != nil {
 		slot, wait, err := d.pacer.wait(ctx, d.opts.ItemRetryBudget)
@@ -75,9 +78,10 @@ func (d *Directory) Invite(ctx context.Context, inv workflow.Invitation) (workfl
 	}
 	// Only a 429 is re-sent in-process: any other failure may come after
 	// Graph sent the mail, and the workflow decides what to do then.
-	info, err := d.client.Invitations().ToPostRequestInformation(ctx, body, d.inviteConfig)
+	info, err := d.newRequest(abstractions.POST, "/invitations", nil, body)
 	var res invitationJSON
 	if err == nil {
+		info.AddRequestOptions(d.inviteOptions)
 		err = d.sendJSON(ctx, info, &res)
 	}
 	if err != nil {
@@ -92,7 +96,7 @@ func (d *Directory) Invite(ctx context.Context, inv workflow.Invitation) (workfl
 			Err: fmt.Errorf("graph answered the invitation without invitedUser.id (status %q)", out.Status)}
 	}
 	d.log.InfoContext(ctx, "invitation sent", slog.String(logkey.Email, workflow.MaskEmail(inv.Email)),
-		slog.String(logkey.GuestID, out.GuestID), slog.String(logkey.Status, out.Status), slog.Bool(logkey.Mail, send))
+		slog.String(logkey.GuestID, out.GuestID), slog.String(logkey.Status, out.Status), slog.Bool(logkey.Mail, inv.SendMessage))
 	return out, nil
 }
 
@@ -143,15 +147,11 @@ func (d *Directory) FindUserByMail(ctx context.Context, email string) (workflow.
 	}
 	answers := make([]answer, len(filters))
 	query := func(i int) {
-		info, err := d.client.Users().ToGetRequestInformation(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
-			QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: &filters[i], Select: userSelect},
-		})
-		if err == nil {
-			var res usersJSON
-			err = d.sendJSON(ctx, info, &res)
-			answers[i].users = res.Value
-		}
-		answers[i].err = err
+		q := selectQuery(userSelect...)
+		q.Set("$filter", filters[i])
+		var res usersJSON
+		answers[i].err = d.get(ctx, "/users", q, &res)
+		answers[i].users = res.Value
 	}
 	var wg sync.WaitGroup
 	for i := 1; i < len(filters); i++ {
@@ -181,14 +181,8 @@ func (d *Directory) User(ctx context.Context, id string) (workflow.DirectoryUser
 	if id == "" {
 		return workflow.DirectoryUser{}, &workflow.PermanentError{Op: op, Reason: "user id is required"}
 	}
-	info, err := d.client.Users().ByUserId(id).ToGetRequestInformation(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
-		QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userSelect},
-	})
 	var u userJSON
-	if err == nil {
-		err = d.sendJSON(ctx, info, &u)
-	}
-	if err != nil {
+	if err := d.get(ctx, "/users/"+seg(id), selectQuery(userSelect...), &u); err != nil {
 		return workflow.DirectoryUser{}, classify(op, err)
 	}
 	return u.directoryUser(), nil
@@ -199,25 +193,23 @@ func (d *Directory) User(ctx context.Context, id string) (workflow.DirectoryUser
 // resource service principal. A 404 means it does not exist.
 func (d *Directory) ObjectExists(ctx context.Context, kind workflow.ChangeKind, id string) (bool, error) {
 	op := fmt.Sprintf("read %s %s", kind, id)
-	sel := []string{"id"}
-	var err error
+	var path string
 	switch kind {
 	case workflow.ChangeManager:
-		_, err = d.client.Users().ByUserId(id).Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
-			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: sel}})
+		path = "/users/"
 	case workflow.ChangeGroup:
-		_, err = d.client.Groups().ByGroupId(id).Get(ctx, &groups.GroupItemRequestBuilderGetRequestConfiguration{
-			QueryParameters: &groups.GroupItemRequestBuilderGetQueryParameters{Select: sel}})
+		path = "/groups/"
 	case workflow.ChangeRole:
-		_, err = d.client.RoleManagement().Directory().RoleDefinitions().ByUnifiedRoleDefinitionId(id).Get(ctx,
-			&rolemanagement.DirectoryRoleDefinitionsUnifiedRoleDefinitionItemRequestBuilderGetRequestConfiguration{
-				QueryParameters: &rolemanagement.DirectoryRoleDefinitionsUnifiedRoleDefinitionItemRequestBuilderGetQueryParameters{Select: sel}})
+		path = "/roleManagement/directory/roleDefinitions/"
 	case workflow.ChangeApp:
-		_, err = d.client.ServicePrincipals().ByServicePrincipalId(id).Get(ctx, &serviceprincipals.ServicePrincipalItemRequestBuilderGetRequestConfiguration{
-			QueryParameters: &serviceprincipals.ServicePrincipalItemRequestBuilderGetQueryParameters{Select: sel}})
+		path = "/servicePrincipals/"
 	default:
 		return true, nil // references nothing
 	}
+	var obj struct {
+		ID string `json:"id"`
+	}
+	err := d.get(ctx, path+seg(id), selectQuery("id"), &obj)
 	if a, ok := apiErrorFromSDK(err); ok && a.Status == 404 {
 		return false, nil
 	}
@@ -234,9 +226,10 @@ func (d *Directory) SetAccountEnabled(ctx context.Context, id string, enabled bo
 	if id == "" {
 		return &workflow.PermanentError{Op: op, Reason: "user id is required"}
 	}
-	body := models.NewUser()
-	body.SetAccountEnabled(&enabled)
-	if _, err := d.client.Users().ByUserId(id).Patch(ctx, body, nil); err != nil {
+	body := struct {
+		AccountEnabled bool `json:"accountEnabled"`
+	}{enabled}
+	if err := d.send(ctx, abstractions.PATCH, "/users/"+seg(id), body); err != nil {
 		return classify(op, err)
 	}
 	d.log.InfoContext(ctx, "account enabled set", slog.String(logkey.UserID, id), slog.Bool(logkey.Enabled, enabled))
@@ -249,7 +242,7 @@ func (d *Directory) DeleteUser(ctx context.Context, id string) error {
 	if id == "" {
 		return &workflow.PermanentError{Op: op, Reason: "user id is required"}
 	}
-	err := d.client.Users().ByUserId(id).Delete(ctx, nil)
+	err := d.send(ctx, abstractions.DELETE, "/users/"+seg(id), nil)
 	if a, ok := apiErrorFromSDK(err); ok && a.Status == 404 {
 		d.log.InfoContext(ctx, "user already deleted", slog.String(logkey.UserID, id))
 		return nil
