@@ -81,12 +81,7 @@ func hasPrefixFold(s, prefix string) bool {
 
 // looksStructured reports whether body is a JSON object with specversion.
 func looksStructured(body []byte) bool {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(body, &m) != nil {
-		return false
-	}
-	_, ok := m["specversion"]
-	return ok
+	return workflow.HasJSONMember(body, "specversion")
 }
 
 func parseStructured(body []byte) (workflow.Event, error) {
@@ -121,13 +116,8 @@ func checkStructuredMembers(body []byte) error {
 	if problems, _ := workflow.CheckJSONDocument("cloudevent", body, nil); len(problems) > 0 {
 		return workflow.JoinErrors(problems...)
 	}
-	var members map[string]json.RawMessage
-	if json.Unmarshal(body, &members) == nil {
-		_, data := members["data"]
-		_, b64 := members["data_base64"]
-		if data && b64 {
-			return fieldError("cloudevent.data_base64", "must not be present together with data: the two are mutually exclusive (CloudEvents JSON format §3.1.1)")
-		}
+	if workflow.HasJSONMember(body, "data") && workflow.HasJSONMember(body, "data_base64") {
+		return fieldError("cloudevent.data_base64", "must not be present together with data: the two are mutually exclusive (CloudEvents JSON format §3.1.1)")
 	}
 	return nil
 }

@@ -70,6 +70,8 @@ var oracleDocs = []string{
 	`{"requestId":"r","email":"a@b.co","groups":["g1","g2"],"applications":[{"servicePrincipalId":"s"}],"invitation":{"send":true,"message":"Hi\nthere"}}`,
 	`{"requestId":"r","email":"a@b.co","groups":[1]}`, `{"requestId":"r","email":"a@b.co","invitation":{"send":"yes"}}`, `{"email":null}`,
 	`{"requestId":"r","email":"a@b.co","identity":{"givenName":"\u0000"}}`, `{"requestId":"r","email":"a@b.co","displayName":"Jos\u00e9"}`,
+	`{"d\u0061ta":1,"data_base64":""}`, `{"data":{"data_base64":1}}`, `{"x":[{"data":1}],"data":2}`, `[{"data":1}]`, `{"a":"data","b":"\"data\""}`,
+	`{"a":-1.5e3,"b":[true,false,null,{}],"data":true}`, `{"a":null,"specversion":"1.0"}`, `{"data":"\ud800","data_base64":"x"}`,
 	nested(32), nested(33), nested(100), manyKeys(63), manyKeys(64), manyKeys(65), manyKeys(200), nestedKeys(),
 }
 
@@ -145,11 +147,10 @@ func corpusDocs(t testing.TB) [][]byte {
 	return docs
 }
 
-// TestJSONCleanAgreesWithWalker compares the fast path with the walker on
-// the documents near every rule, on the repository's events, and on
-// variants of those with one byte removed, doubled or replaced (one
-// variant per byte, to keep the test quick: FuzzJSONClean explores more).
-func TestJSONCleanAgreesWithWalker(t *testing.T) {
+// oracleCorpus is the documents near every rule, the repository's events,
+// and variants of those with one byte removed, doubled or replaced (one
+// variant per byte, to keep the tests quick: FuzzJSONClean explores more).
+func oracleCorpus(t *testing.T) [][]byte {
 	docs := corpusDocs(t)
 	for _, d := range oracleDocs {
 		docs = append(docs, []byte(d))
@@ -174,15 +175,44 @@ func TestJSONCleanAgreesWithWalker(t *testing.T) {
 			variants = append(variants, v)
 		}
 	}
+	return append(docs, variants...)
+}
+
+// TestJSONCleanAgreesWithWalker compares the fast path with the walker on
+// the oracle corpus.
+func TestJSONCleanAgreesWithWalker(t *testing.T) {
+	docs := oracleCorpus(t)
 	clean := 0
-	for _, d := range append(docs, variants...) {
+	for _, d := range docs {
 		for _, typ := range oracleTypes {
 			if agreeWithWalker(t, d, typ) {
 				clean++
 			}
 		}
 	}
-	t.Logf("%d documents × %d types: %d proved clean by the fast path", len(docs)+len(variants), len(oracleTypes), clean)
+	t.Logf("%d documents × %d types: %d proved clean by the fast path", len(docs), len(oracleTypes), clean)
+}
+
+// TestHasJSONMemberAgreesWithMap compares HasJSONMember with what it
+// replaces in the handler: json.Unmarshal into a map and a look-up.
+func TestHasJSONMemberAgreesWithMap(t *testing.T) {
+	found := 0
+	for _, d := range oracleCorpus(t) {
+		var m map[string]json.RawMessage
+		decoded := json.Unmarshal(d, &m) == nil
+		for _, name := range []string{"data", "data_base64", "specversion", "s", "k"} {
+			_, want := m[name]
+			if got := HasJSONMember(d, name); got != (decoded && want) {
+				t.Fatalf("HasJSONMember(%q, %q) = %v, map has it: %v", d, name, got, decoded && want)
+			}
+			if want {
+				found++
+			}
+		}
+	}
+	if found < 100 {
+		t.Fatalf("only %d members found: the corpus does not exercise HasJSONMember", found)
+	}
 }
 
 // TestJSONCleanTakesRealEvents: the fast path proves the repository's
