@@ -255,7 +255,8 @@ func TestJSONCleanTakesRealEvents(t *testing.T) {
 }
 
 // FuzzJSONClean: for any bytes, the fast path never calls clean what the
-// walker finds a problem in. `go test -fuzz FuzzJSONClean ./workflow`.
+// walker finds a problem in, and HasJSONMember agrees with a map.
+// `go test -fuzz FuzzJSONClean ./workflow` explores more.
 func FuzzJSONClean(f *testing.F) {
 	for _, d := range corpusDocs(f) {
 		f.Add(d)
@@ -267,5 +268,38 @@ func FuzzJSONClean(f *testing.F) {
 		for _, typ := range oracleTypes {
 			agreeWithWalker(t, doc, typ)
 		}
+		var m map[string]json.RawMessage
+		decoded := json.Unmarshal(doc, &m) == nil
+		if _, want := m["data"]; HasJSONMember(doc, "data") != (decoded && want) {
+			t.Fatalf("HasJSONMember(%q, data) = %v, map has it: %v", doc, !(decoded && want), decoded && want)
+		}
 	})
+}
+
+// BenchmarkJSONWalker is CheckJSON without its fast path (the walker alone,
+// as before it), on the data of the example event: compare with
+// BenchmarkCheckJSON in the same run.
+func BenchmarkJSONWalker(b *testing.B) {
+	event, err := os.ReadFile("../examples/partner-approved.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(event, &members); err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		doc  []byte
+		typ  reflect.Type
+	}{{"Document", event, nil}, {"Data", members["data"], reflect.TypeFor[PartnerApproved]()}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if p, ok := (&jsonWalker{root: "data"}).check("", bc.doc, bc.typ); !ok || len(p) > 0 {
+					b.Fatal(p)
+				}
+			}
+		})
+	}
 }
