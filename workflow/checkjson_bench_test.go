@@ -1,12 +1,10 @@
-package workflow_test
+package workflow
 
 import (
 	"encoding/json"
 	"os"
 	"reflect"
 	"testing"
-
-	"github.com/b2b-onboarding/onboard/workflow"
 )
 
 // exampleEvent reads the partner-approved CloudEvent of examples/ and
@@ -30,7 +28,7 @@ func BenchmarkCheckJSONDocument(b *testing.B) {
 	event, _ := exampleEvent(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if p, ok := workflow.CheckJSONDocument("cloudevent", event, nil); !ok || len(p) > 0 {
+		if p, ok := CheckJSONDocument("cloudevent", event, nil); !ok || len(p) > 0 {
 			b.Fatal(p)
 		}
 	}
@@ -38,10 +36,10 @@ func BenchmarkCheckJSONDocument(b *testing.B) {
 
 func BenchmarkCheckJSON(b *testing.B) {
 	_, data := exampleEvent(b)
-	typ := reflect.TypeFor[workflow.PartnerApproved]()
+	typ := reflect.TypeFor[PartnerApproved]()
 	b.ReportAllocs()
 	for b.Loop() {
-		if p, ok := workflow.CheckJSON(data, typ); !ok || len(p) > 0 {
+		if p, ok := CheckJSON(data, typ); !ok || len(p) > 0 {
 			b.Fatal(p)
 		}
 	}
@@ -51,8 +49,29 @@ func BenchmarkParsePartnerApproved(b *testing.B) {
 	_, data := exampleEvent(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := workflow.ParsePartnerApproved(data, redirect); err != nil {
+		if _, err := ParsePartnerApproved(data, "https://myapps.microsoft.com"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkJSONWalker is CheckJSON without its fast path (the walker alone,
+// as it was before), on the example event: compare with
+// BenchmarkCheckJSONDocument and BenchmarkCheckJSON in the same run.
+func BenchmarkJSONWalker(b *testing.B) {
+	event, data := exampleEvent(b)
+	for _, bc := range []struct {
+		name string
+		doc  []byte
+		typ  reflect.Type
+	}{{"Document", event, nil}, {"Data", data, reflect.TypeFor[PartnerApproved]()}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if p, ok := (&jsonWalker{root: "data"}).check("", bc.doc, bc.typ); !ok || len(p) > 0 {
+					b.Fatal(p)
+				}
+			}
+		})
 	}
 }

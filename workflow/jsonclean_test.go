@@ -275,31 +275,3 @@ func FuzzJSONClean(f *testing.F) {
 		}
 	})
 }
-
-// BenchmarkJSONWalker is CheckJSON without its fast path (the walker alone,
-// as before it), on the data of the example event: compare with
-// BenchmarkCheckJSON in the same run.
-func BenchmarkJSONWalker(b *testing.B) {
-	event, err := os.ReadFile("../examples/partner-approved.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(event, &members); err != nil {
-		b.Fatal(err)
-	}
-	for _, bc := range []struct {
-		name string
-		doc  []byte
-		typ  reflect.Type
-	}{{"Document", event, nil}, {"Data", members["data"], reflect.TypeFor[PartnerApproved]()}} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if p, ok := (&jsonWalker{root: "data"}).check("", bc.doc, bc.typ); !ok || len(p) > 0 {
-					b.Fatal(p)
-				}
-			}
-		})
-	}
-}
