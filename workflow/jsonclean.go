@@ -15,8 +15,8 @@ import (
 // jsonClean mirrors the walker's rules, each refusal being "not proved":
 // anything the walker would report, and anything this scanner does not
 // handle itself (keys that are empty, not ASCII or escaped; surrogate
-// escapes in checked text; objects of more than maxCleanKeys members), make
-// it return false, never a different answer. TestJSONCleanAgreesWithWalker
+// escapes in checked text; more than maxCleanKeys keys in the objects it is
+// inside at once) make it return false, never a different answer. TestJSONCleanAgreesWithWalker
 // and FuzzJSONClean hold it to that.
 func jsonClean(data []byte, t reflect.Type) bool {
 	if !utf8.Valid(data) || !json.Valid(data) {
@@ -74,12 +74,12 @@ func (s *cleanScanner) value(sh *jsonShape, multiline bool, depth int) bool {
 		return s.array(sh.elem, depth+1)
 	case '"':
 		start := s.pos
-		escaped := s.str()
+		s.str()
 		switch sh.kind {
 		case shapeAny:
 			return true
 		case shapeString:
-			return textClean(s.data[start+1:s.pos-1], escaped, multiline)
+			return textClean(s.data[start+1:s.pos-1], multiline)
 		}
 		return false
 	case 'n':
@@ -196,7 +196,7 @@ func (s *cleanScanner) str() (escaped bool) {
 // textClean reports whether TextRule accepts the string whose raw JSON
 // content (between the quotes) is raw. Escapes are decoded as
 // encoding/json does; a surrogate escape is left to the walker.
-func textClean(raw []byte, escaped bool, multiline bool) bool {
+func textClean(raw []byte, multiline bool) bool {
 	for i := 0; i < len(raw); {
 		c := raw[i]
 		switch {
