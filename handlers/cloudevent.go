@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,25 +82,21 @@ func hasPrefixFold(s, prefix string) bool {
 
 // looksStructured reports whether body is a JSON object with specversion.
 func looksStructured(body []byte) bool {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(body, &m) != nil {
-		return false
-	}
-	_, ok := m["specversion"]
-	return ok
+	return workflow.HasJSONMember(body, "specversion")
 }
 
 func parseStructured(body []byte) (workflow.Event, error) {
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return workflow.Event{}, fieldError("body", "empty: a structured-mode CloudEvent needs a JSON object body")
 	}
-	if json.Valid(body) {
+	valid := json.Valid(body)
+	if valid {
 		if err := checkStructuredMembers(body); err != nil {
 			return workflow.Event{}, err
 		}
 	}
 	var e event.Event
-	if err := json.Unmarshal(body, &e); err != nil {
+	if err := unmarshalEvent(body, valid, &e); err != nil {
 		var ve event.ValidationError
 		if errors.As(err, &ve) {
 			return workflow.Event{}, validationFailure(ve, structuredField)
@@ -112,6 +109,17 @@ func parseStructured(body []byte) (workflow.Event, error) {
 	return toWorkflowEvent(e, "cloudevent.data", structuredField)
 }
 
+// unmarshalEvent is json.Unmarshal(body, e). A body json.Valid accepted
+// goes to e.UnmarshalJSON directly, as the bytes json.Unmarshal would pass
+// it (the value without the JSON whitespace around it): that skips a
+// second validation pass over the body and its allocations.
+func unmarshalEvent(body []byte, valid bool, e *event.Event) error {
+	if !valid {
+		return json.Unmarshal(body, e)
+	}
+	return e.UnmarshalJSON(bytes.Trim(body, " \t\r\n"))
+}
+
 // checkStructuredMembers refuses what the sdk's decoder would silently
 // resolve one way or another: a member given twice or in two cases (one of
 // two "type"s wins), invalid UTF-8, absurd nesting, and data together with
@@ -121,13 +129,8 @@ func checkStructuredMembers(body []byte) error {
 	if problems, _ := workflow.CheckJSONDocument("cloudevent", body, nil); len(problems) > 0 {
 		return workflow.JoinErrors(problems...)
 	}
-	var members map[string]json.RawMessage
-	if json.Unmarshal(body, &members) == nil {
-		_, data := members["data"]
-		_, b64 := members["data_base64"]
-		if data && b64 {
-			return fieldError("cloudevent.data_base64", "must not be present together with data: the two are mutually exclusive (CloudEvents JSON format §3.1.1)")
-		}
+	if workflow.HasJSONMember(body, "data") && workflow.HasJSONMember(body, "data_base64") {
+		return fieldError("cloudevent.data_base64", "must not be present together with data: the two are mutually exclusive (CloudEvents JSON format §3.1.1)")
 	}
 	return nil
 }

@@ -63,7 +63,17 @@ func CheckJSONDocument(name string, data []byte, t reflect.Type) (problems []err
 	return checkJSON(&jsonWalker{root: name}, name, data, t)
 }
 
+// checkJSON takes the fast path when it proves data clean, and walks it
+// token by token to name the problems otherwise.
 func checkJSON(w *jsonWalker, start string, data []byte, t reflect.Type) ([]error, bool) {
+	if jsonClean(data, t) {
+		return nil, true
+	}
+	return w.check(start, data, t)
+}
+
+// check walks data, expected to fit t, and returns its problems.
+func (w *jsonWalker) check(start string, data []byte, t reflect.Type) ([]error, bool) {
 	if !utf8.Valid(data) {
 		w.fail(w.root, "must be valid UTF-8")
 		return w.problems, false
