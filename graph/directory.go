@@ -56,6 +56,10 @@ func New(ctx context.Context, opts Options) (*Directory, error) {
 		return nil, fmt.Errorf("graph: request adapter: %w", err)
 	}
 	adapter.SetBaseUrl(o.BaseURL)
+	// The client is not kept (requests are built in raw.go), but building
+	// it registers the SDK's JSON, text and form (de)serializers, which the
+	// adapter needs to read answers and Graph's error bodies.
+	_ = msgraphsdk.NewGraphServiceClient(adapter)
 	d := &Directory{
 		adapter:       adapter,
 		base:          o.BaseURL,
