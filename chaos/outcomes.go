@@ -91,9 +91,10 @@ func judgeOutcomes(p *plan, obs observation, c *counts, finding func(string, ...
 		evs := obs.Outcomes[o.Addr]
 		seen := map[string]int{}
 		for _, ev := range evs {
-			if seen[ev.identity()]++; seen[ev.identity()] == 2 {
+			id := ev.identity()
+			if seen[id]++; seen[id] == 2 {
 				c.OutcomeDuplicates++
-				finding("duplicate outcome %s: %s (%s)", o.Addr, ev.identity(), ev.MessageID)
+				finding("duplicate outcome %s: %s (%s)", o.Addr, id, ev.MessageID)
 			}
 		}
 		has := func(typ string, match func(outcome) bool) bool {
