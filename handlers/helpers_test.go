@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/b2b-onboarding/onboard/handlers"
+	"github.com/b2b-onboarding/onboard/internal/syncbuf"
 	"github.com/b2b-onboarding/onboard/workflow"
 )
 
@@ -137,23 +138,8 @@ func (r *fakeRecorder) recorded() []workflow.Failure {
 	return append([]workflow.Failure(nil), r.failures...)
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is a goroutine-safe log sink that parses its lines.
+type syncBuffer struct{ syncbuf.Buffer }
 
 // logLines parses the JSON log lines.
 func (b *syncBuffer) lines(t *testing.T) []map[string]any {

@@ -242,7 +242,7 @@ func (w *jsonWalker) object(path string, t reflect.Type) bool {
 				}
 				continue
 			}
-			ft, multiline = f.Type, f.Tag.Get("text") == "multiline"
+			ft, multiline = f.Type, multilineText(f)
 		}
 		if !w.value(kp, ft, multiline) {
 			return false
@@ -293,17 +293,31 @@ func (w *jsonWalker) skip(depth int) bool {
 func jsonField(t reflect.Type, key string) (reflect.StructField, bool) {
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name == key && name != "-" && f.IsExported() {
+		if name, ok := jsonName(f); ok && name == key {
 			return f, true
 		}
 	}
 	return reflect.StructField{}, false
 }
 
+// jsonName is the JSON name of f, and whether the checks see f at all
+// (exported, not tagged "-"): the rule the walker (jsonField) and the fast
+// path (buildShape) both find fields by.
+func jsonName(f reflect.StructField) (name string, ok bool) {
+	name, _, _ = strings.Cut(f.Tag.Get("json"), ",")
+	return name, name != "-" && f.IsExported()
+}
+
+// multilineText reports whether f is tagged text:"multiline", so its text
+// may hold tab, CR and LF (TextRule).
+func multilineText(f reflect.StructField) bool {
+	return f.Tag.Get("text") == "multiline"
+}
+
 // jsonFieldFold finds the JSON name that equals key but for case.
 func jsonFieldFold(t reflect.Type, key string) (string, bool) {
 	for i := range t.NumField() {
-		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "-" && strings.EqualFold(name, key) {
+		if name, ok := jsonName(t.Field(i)); ok && strings.EqualFold(name, key) {
 			return name, true
 		}
 	}

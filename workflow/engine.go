@@ -21,6 +21,12 @@ type Engine struct {
 	Log       *slog.Logger
 
 	sponsors sync.Map // sponsor object id → sponsorVerdict (learnSponsors)
+
+	// handler is Handler's chain, built on the first Handle: the stages
+	// read the Engine's fields when they run, not when they are chained,
+	// so one chain serves every delivery.
+	handlerOnce sync.Once
+	handler     HandlerFunc
 }
 
 func (e *Engine) logger() *slog.Logger {

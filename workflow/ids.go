@@ -16,13 +16,19 @@ const maxMessageID = 128
 func onboardingID(key string, cycle int) string {
 	id := key
 	if len(id) > 80 {
-		sum := sha256.Sum256([]byte(key))
-		id = "sha256-" + hex.EncodeToString(sum[:16])
+		id = "sha256-" + digest(key)
 	}
 	if cycle > 0 {
 		id = fmt.Sprintf("%s/c%d", id, cycle)
 	}
 	return id
+}
+
+// digest is the first 128 bits of s's SHA-256 in hex: the short, stable
+// stand-in the message ids use for text too long (or too free) to carry.
+func digest(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:16])
 }
 
 // reminderMessageID is the deterministic MessageId of reminder n, so that
@@ -37,8 +43,7 @@ func retryMessageID(originalID string, attempt int) string {
 	base := originalMessageID(originalID)
 	id := fmt.Sprintf("%s/retry/%d", base, attempt)
 	if len(id) > maxMessageID {
-		sum := sha256.Sum256([]byte(base))
-		id = fmt.Sprintf("sha256-%s/retry/%d", hex.EncodeToString(sum[:16]), attempt)
+		id = fmt.Sprintf("sha256-%s/retry/%d", digest(base), attempt)
 	}
 	return id
 }

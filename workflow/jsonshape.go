@@ -2,7 +2,6 @@ package workflow
 
 import (
 	"reflect"
-	"strings"
 	"sync"
 )
 
@@ -86,8 +85,8 @@ func buildShape(t reflect.Type, building map[reflect.Type]*jsonShape) *jsonShape
 		s.kind = shapeStruct
 		for i := range t.NumField() {
 			f := t.Field(i)
-			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "-" && f.IsExported() {
-				s.fields = append(s.fields, shapeField{name: name, shape: buildShape(f.Type, building), multiline: f.Tag.Get("text") == "multiline"})
+			if name, ok := jsonName(f); ok {
+				s.fields = append(s.fields, shapeField{name: name, shape: buildShape(f.Type, building), multiline: multilineText(f)})
 			}
 		}
 	}

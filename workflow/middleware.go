@@ -48,5 +48,6 @@ func (e *Engine) Handler() HandlerFunc {
 // every redelivery until Service Bus dead-letters the message) or a
 // transient one whose retry could not be scheduled.
 func (e *Engine) Handle(ctx context.Context, d Delivery) (Result, error) {
-	return e.Handler()(ctx, d)
+	e.handlerOnce.Do(func() { e.handler = e.Handler() })
+	return e.handler(ctx, d)
 }

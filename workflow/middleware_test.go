@@ -3,7 +3,10 @@ package workflow_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/b2b-onboarding/onboard/workflow"
@@ -64,5 +67,42 @@ func TestChainOrder(t *testing.T) {
 				t.Errorf("calls %v (want %v), result %+v, err %v", calls, tc.want, res, err)
 			}
 		})
+	}
+}
+
+// TestHandleReadsTheEngineWhenItRuns: Handle builds its chain once, so the
+// stages must read the Engine's fields when a delivery runs, not when the
+// chain was built: a Publisher set after the first delivery is used.
+func TestHandleReadsTheEngineWhenItRuns(t *testing.T) {
+	e := newEnv(t)
+	e.handle(t, approved("m1", adaData))
+	topic := &fakeTopic{}
+	e.eng.Publisher = topic
+	e.handle(t, approved("m2", strings.ReplaceAll(adaData, "ada@", "bea@")))
+	want := []string{workflow.OutcomeInvited, workflow.OutcomeProvisioned}
+	if got := topic.types(); !slices.Equal(got, want) {
+		t.Fatalf("outcomes published after setting Publisher: %v, want %v", got, want)
+	}
+}
+
+// TestHandleConcurrentFirstDeliveries: deliveries racing to be the first
+// to run the chain each get the whole chain (a refused event is recorded
+// in the failure log by RecordFailures).
+func TestHandleConcurrentFirstDeliveries(t *testing.T) {
+	e := newEnv(t)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			d := workflow.Delivery{MessageID: fmt.Sprintf("m%d", i), DeliveryCount: 1, Event: workflow.Event{ID: "x", Type: "unknown", Source: "/procurement"}}
+			if _, err := e.eng.Handle(context.Background(), d); !workflow.IsPermanent(err) {
+				t.Errorf("%s: %v, want a permanent failure", d.MessageID, err)
+			}
+		})
+	}
+	wg.Wait()
+	for i := range 8 {
+		if _, err := e.store.Failure(context.Background(), fmt.Sprintf("m%d", i)); err != nil {
+			t.Errorf("m%d: failure not recorded: %v", i, err)
+		}
 	}
 }

@@ -1,8 +1,6 @@
 package workflow
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -64,8 +62,7 @@ func outcomeMessageID(key string, n int) string {
 // and refused for the same reason is one failure, whose repeat the
 // topic drops; another reason is news.
 func failureOutcomeID(key, bodyHash, reason string) string {
-	sum := sha256.Sum256([]byte(bodyHash + "\x00" + reason))
-	id := "failed/" + hex.EncodeToString(sum[:16])
+	id := "failed/" + digest(bodyHash+"\x00"+reason)
 	if key != "" {
 		id = onboardingID(key, 0) + "/" + id
 	}

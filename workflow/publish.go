@@ -140,16 +140,12 @@ func (e *Engine) markPublished(ctx context.Context, rec Record) error {
 	for i, oc := range rec.Outbox {
 		done[i] = oc.ID
 	}
-	p := e.pendingFrom(rec)
-	if err := p.stage(func(r *Record) error {
+	return e.pendingFrom(rec).apply(ctx, func(r *Record) error {
 		n := len(r.Outbox)
 		r.Outbox = slices.DeleteFunc(r.Outbox, func(oc Outcome) bool { return slices.Contains(done, oc.ID) })
 		if len(r.Outbox) == n {
 			return errNoChange
 		}
 		return nil
-	}); err != nil {
-		return err
-	}
-	return p.commit(ctx)
+	})
 }

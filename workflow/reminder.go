@@ -50,10 +50,10 @@ func (e *Engine) expectedReminder(rec Record) (n int, due time.Time, ok bool) {
 
 // ensureReminder makes sure the follow-up the record expects next is
 // scheduled. Every delivery that touches an onboarding (approval,
-// reminder, retry) calls it, so
-// a reminder lost on its way — scheduled by a process that died, never
-// delivered — is scheduled again; the deterministic MessageId makes a
-// repeat a duplicate that Service Bus drops.
+// reminder, retry) calls it, so a reminder lost on its way — scheduled by
+// a process that died, never delivered — is scheduled again; the
+// deterministic MessageId makes a repeat a duplicate that Service Bus
+// drops.
 func (e *Engine) ensureReminder(ctx context.Context, rec Record) error {
 	n, due, ok := e.reminderToSchedule(rec)
 	if !ok {
