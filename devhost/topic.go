@@ -36,7 +36,14 @@ func (b *Broker) Topic(name string, subscriptions ...string) (*Topic, error) {
 		return nil, fmt.Errorf("topic %s: needs at least one subscription (Service Bus drops what no subscription takes)", name)
 	}
 	t := &Topic{name: name}
-	for _, s := range subscriptions {
+	for i, s := range subscriptions {
+		switch {
+		case s == "":
+			return nil, fmt.Errorf("topic %s: subscription name: must not be empty", name)
+		case slices.Contains(subscriptions[:i], s):
+			// one queue sent to twice would report every message a duplicate
+			return nil, fmt.Errorf("topic %s: subscription %s: named twice", name, s)
+		}
 		q, err := b.Queue(SubscriptionQueue(name, s))
 		if err != nil {
 			return nil, fmt.Errorf("topic %s subscription %s: %w", name, s, err)

@@ -2,6 +2,7 @@ package devhost
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -38,5 +39,27 @@ func TestTopicFansOutAndDropsDuplicates(t *testing.T) {
 	}
 	if _, err := b.Topic("outcomes"); err == nil {
 		t.Error("a topic without subscriptions was accepted")
+	}
+}
+
+// Subscription names are checked: an empty or repeated name is refused
+// with an error naming the subscription and the rule.
+func TestTopicRefusesBadSubscriptionNames(t *testing.T) {
+	b, err := NewBroker(BrokerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for _, tc := range []struct {
+		subs []string
+		want string
+	}{
+		{[]string{""}, "subscription name: must not be empty"},
+		{[]string{"audit", "audit"}, "subscription audit: named twice"},
+		{[]string{"a b"}, "not allowed"},
+	} {
+		if _, err := b.Topic("outcomes", tc.subs...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Topic(outcomes, %q) = %v, want an error containing %q", tc.subs, err, tc.want)
+		}
 	}
 }

@@ -3,11 +3,13 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 )
 
 // Requests are built here, not with msgraph-sdk-go's typed models: a
@@ -62,6 +64,28 @@ func (d *Directory) send(ctx context.Context, method abstractions.HttpMethod, pa
 		return err
 	}
 	return d.adapter.SendNoContent(ctx, info, sdkErrors)
+}
+
+// sdkErrors maps every failure to *odataerrors.ODataError, as the
+// generated Get methods do.
+var sdkErrors = abstractions.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue}
+
+// sendJSON sends info through the SDK's adapter and decodes the JSON body
+// into v. An answer without a body is an error: these requests always
+// have one.
+func (d *Directory) sendJSON(ctx context.Context, info *abstractions.RequestInformation, v any) error {
+	raw, err := d.adapter.SendPrimitive(ctx, info, "[]byte", sdkErrors)
+	if err != nil {
+		return err
+	}
+	b, _ := raw.([]byte)
+	if len(b) == 0 {
+		return errors.New("graph answered without a body")
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode graph answer: %w", err)
+	}
+	return nil
 }
 
 // selectQuery is the query $select=fields.

@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 	"strings"
+
+	"github.com/b2b-onboarding/onboard/workflow"
 )
 
 // ServicePrincipalState is what `onboard doctor` reads of a resource
@@ -19,6 +21,9 @@ type ServicePrincipalState struct {
 // *workflow.NotFoundError. A null accountEnabled or isEnabled reads as
 // enabled, Graph's default.
 func (d *Directory) ServicePrincipal(ctx context.Context, id string) (ServicePrincipalState, error) {
+	if id == "" { // GET /servicePrincipals/ would list them, read as one enabled service principal
+		return ServicePrincipalState{}, &workflow.PermanentError{Op: "read service principal", Reason: "service principal id is required"}
+	}
 	var sp struct {
 		AccountEnabled *bool `json:"accountEnabled"`
 		AppRoles       []struct {

@@ -17,6 +17,9 @@ var _ workflow.GroupInspector = (*Directory)(nil)
 // administrator changes in passing, and the workflow asks for every
 // onboarding that names the group.
 func (d *Directory) GroupKind(ctx context.Context, groupID string) (workflow.GroupKind, error) {
+	if groupID == "" { // GET /groups/ would list the groups
+		return "", &workflow.PermanentError{Op: "read group", Reason: "group id is required"}
+	}
 	key := strings.ToLower(groupID)
 	if k, ok := d.groupKinds.Load(key); ok {
 		return k.(workflow.GroupKind), nil
@@ -90,6 +93,9 @@ const MicrosoftGraphAppID = "00000003-0000-0000-c000-000000000000"
 // appRoleAssignments on it are its grants. It needs Application.Read.All;
 // without it the answer is an error ("cannot tell"), never "none granted".
 func (d *Directory) GrantedPermissions(ctx context.Context, appSpID string) ([]string, error) {
+	if appSpID == "" {
+		return nil, &workflow.PermanentError{Op: "read granted permissions", Reason: "the app's service principal id is required"}
+	}
 	q := selectQuery("id", "appRoles")
 	q.Set("$filter", "appId eq '"+MicrosoftGraphAppID+"'")
 	var sps struct {

@@ -1,14 +1,7 @@
 package graph
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"time"
-
-	abstractions "github.com/microsoft/kiota-abstractions-go"
-	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 
 	"github.com/b2b-onboarding/onboard/workflow"
 )
@@ -16,9 +9,8 @@ import (
 // User reads and the invitation's answer decode only what is read. The
 // SDK's model parser builds a deserializer for each of a user's ~150
 // properties per user object parsed (the largest allocation of an
-// onboarding in the handler path). The requests are built by raw.go and
-// sent through msgraph-sdk-go's adapter (auth, retry, telemetry, the same
-// ODataError on failure); only the body is decoded here.
+// onboarding in the handler path). The requests are built and sent by
+// raw.go; this file holds the types their answers are decoded into.
 
 // userJSON is a user as selected by userSelect.
 type userJSON struct {
@@ -51,26 +43,4 @@ type invitationJSON struct {
 // usersJSON is the first page of a user collection.
 type usersJSON struct {
 	Value []userJSON `json:"value"`
-}
-
-// sdkErrors maps every failure to *odataerrors.ODataError, as the
-// generated Get methods do.
-var sdkErrors = abstractions.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue}
-
-// sendJSON sends info through the SDK's adapter and decodes the JSON body
-// into v. An answer without a body is an error: these requests always
-// have one.
-func (d *Directory) sendJSON(ctx context.Context, info *abstractions.RequestInformation, v any) error {
-	raw, err := d.adapter.SendPrimitive(ctx, info, "[]byte", sdkErrors)
-	if err != nil {
-		return err
-	}
-	b, _ := raw.([]byte)
-	if len(b) == 0 {
-		return errors.New("graph answered without a body")
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("decode graph answer: %w", err)
-	}
-	return nil
 }

@@ -206,6 +206,9 @@ func (d *Directory) ObjectExists(ctx context.Context, kind workflow.ChangeKind, 
 	default:
 		return true, nil // references nothing
 	}
+	if id == "" { // GET on the collection would answer 200
+		return false, &workflow.PermanentError{Op: op, Reason: fmt.Sprintf("%s id is required", kind)}
+	}
 	var obj struct {
 		ID string `json:"id"`
 	}

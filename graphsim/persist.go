@@ -17,9 +17,9 @@ import (
 // dev` keeps it in its data directory next to the queues and the state
 // store, so a guest invited before a restart still exists after it.
 //
-// What is kept: users with every property, groups and members, service
-// principals, role definitions, role and app role assignments, the emails
-// sent and the invitation count. What is not: knobs, request counts and
+// What is kept: users with every property and their sponsors, groups and
+// members, service principals, role definitions, role and app role
+// assignments, the emails sent and the invitation count. What is not: knobs, request counts and
 // the invitation throttle's window, which describe one run of the
 // simulator, not the tenant.
 //
@@ -54,6 +54,7 @@ type tenantFile struct {
 type userFile struct {
 	Props     map[string]any `json:"props"`
 	ManagerID string         `json:"managerId,omitempty"`
+	Sponsors  []string       `json:"sponsors,omitempty"`
 	VisibleAt time.Time      `json:"visibleAt,omitzero"`
 }
 
@@ -72,7 +73,7 @@ func (t *tenant) fileOf() tenantFile {
 		Invitations: t.invitations, GroupPatterns: t.groupPatterns, AllowInvitesFrom: t.allowInvitesFrom, PrivacyURL: t.privacyURL}
 	for _, k := range t.userOrder {
 		u := t.users[k]
-		f.Users = append(f.Users, userFile{Props: u.props, ManagerID: u.managerID, VisibleAt: u.visibleAt})
+		f.Users = append(f.Users, userFile{Props: u.props, ManagerID: u.managerID, Sponsors: u.sponsors, VisibleAt: u.visibleAt})
 	}
 	for _, k := range t.groupOrd {
 		g := t.groups[k]
@@ -117,7 +118,7 @@ func tenantFromFile(f tenantFile) (*tenant, error) {
 		}
 		fillUserDefaults(uf.Props)
 		k := strings.ToLower(id)
-		t.users[k] = &user{props: uf.Props, managerID: uf.ManagerID, visibleAt: uf.VisibleAt}
+		t.users[k] = &user{props: uf.Props, managerID: uf.ManagerID, sponsors: uf.Sponsors, visibleAt: uf.VisibleAt}
 		t.userOrder = append(t.userOrder, k)
 	}
 	for _, g := range f.Groups {

@@ -154,3 +154,20 @@ func containsFold(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestStateFileKeepsSponsors: a sponsor added through Graph is in the
+// tenant file and listed by GET /users/{id}/sponsors after a restart.
+func TestStateFileKeepsSponsors(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "graphsim.json")
+	e := newEnv(t, graphsim.Config{StateFile: file, RandSeed: 1}, clientOptions{})
+	ref := []byte(`{"@odata.id":"` + e.srv.URL + `/v1.0/users/` + graphsim.SampleUserMegan + `"}`)
+	if st, _, m := do(t, "POST", e.srv.URL+"/v1.0/users/"+graphsim.SampleUserAlex+"/sponsors/$ref", ref,
+		map[string]string{"Content-Type": "application/json"}); st != 204 {
+		t.Fatalf("add sponsor: %d %v", st, m)
+	}
+	e2 := newEnv(t, graphsim.Config{StateFile: file, RandSeed: 2}, clientOptions{})
+	st, _, m := do(t, "GET", e2.srv.URL+"/v1.0/users/"+graphsim.SampleUserAlex+"/sponsors", nil, nil)
+	if got := jsonOf(t, m["value"]); st != 200 || !strings.Contains(got, graphsim.SampleUserMegan) {
+		t.Errorf("sponsors after the restart: %d %s, want %s", st, got, graphsim.SampleUserMegan)
+	}
+}

@@ -31,15 +31,7 @@ func (s *Server) addSponsor(req *request, p params) *response {
 	if r != nil {
 		return r
 	}
-	body, e := decodeObject(req.body)
-	if e != nil {
-		return errResponse(e)
-	}
-	ref, _ := body["@odata.id"].(string)
-	if ref == "" {
-		return errResponse(badRequest("Invalid request body: the '@odata.id' reference is missing."))
-	}
-	sid, e := idFromRef(ref)
+	ref, sid, e := refOf(req.body)
 	if e != nil {
 		return errResponse(e)
 	}

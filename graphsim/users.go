@@ -145,16 +145,23 @@ func (s *Server) getManager(req *request, p params) *response {
 // refID extracts the object id from an "@odata.id" reference body such as
 // {"@odata.id":"https://graph.microsoft.com/v1.0/directoryObjects/{id}"}.
 func refID(body []byte) (string, *graphError) {
+	_, id, e := refOf(body)
+	return id, e
+}
+
+// refOf reads a $ref body: the '@odata.id' reference as sent and the
+// object id it names.
+func refOf(body []byte) (ref, id string, e *graphError) {
 	m, e := decodeObject(body)
 	if e != nil {
-		return "", e
+		return "", "", e
 	}
-	v, ok := m["@odata.id"].(string)
-	if !ok || v == "" {
-		return "", badRequest("Invalid request body: the '@odata.id' reference is missing.")
+	ref, ok := m["@odata.id"].(string)
+	if !ok || ref == "" {
+		return "", "", badRequest("Invalid request body: the '@odata.id' reference is missing.")
 	}
-	id, e := idFromRef(v)
-	return id, e
+	id, e = idFromRef(ref)
+	return ref, id, e
 }
 
 // idFromRef accepts absolute or relative references to users, groups,

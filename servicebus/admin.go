@@ -64,6 +64,7 @@ func NewQueueCheck(conn Connection, queue string) (*QueueCheck, error) {
 		ac, err = admin.NewClient(conn.FullyQualifiedNamespace, conn.Credential, aopts)
 	}
 	if err != nil {
+		_ = client.Close(context.Background()) // never connected: nothing to wait for
 		return nil, fmt.Errorf("%s: service bus administration client: %w", conn.Setting, err)
 	}
 	return &QueueCheck{Namespace: conn.Namespace(), Queue: queue, Admin: ac, Client: client}, nil

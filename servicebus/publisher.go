@@ -22,16 +22,12 @@ func NewPublisher(sender MessageSender) *Publisher { return &Publisher{sender: s
 
 var _ workflow.Publisher = (*Publisher)(nil)
 
-// Publish sends msgs for immediate delivery. Service Bus failures are
-// classified as Schedule's are.
+// Publish sends msgs for immediate delivery. Errors name the message;
+// Service Bus failures are classified as Schedule's are.
 func (p *Publisher) Publish(ctx context.Context, msgs []workflow.Message) error {
 	for _, msg := range msgs {
-		m, err := BuildMessage(msg, time.Time{}, time.Time{})
-		if err != nil {
+		if _, err := send(ctx, p.sender, "publish", msg, time.Time{}, time.Time{}); err != nil {
 			return err
-		}
-		if err := p.sender.SendMessage(ctx, m, nil); err != nil {
-			return classify("publish "+workflow.MaskEmails(msg.ID), err)
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package servicebus
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/b2b-onboarding/onboard/workflow"
@@ -36,5 +37,15 @@ func TestPublisherSendsEachOutcome(t *testing.T) {
 	failing := &recordingSender{err: errors.New("link detached")}
 	if err := NewPublisher(failing).Publish(context.Background(), msgs); err == nil || len(failing.sent) != 0 {
 		t.Fatalf("failing sender: %v, sent %d", err, len(failing.sent))
+	}
+}
+
+// A message that cannot be sent is refused before Service Bus with an
+// error naming the operation and the rule.
+func TestPublisherRefusesABadMessage(t *testing.T) {
+	rs := &recordingSender{}
+	err := NewPublisher(rs).Publish(context.Background(), []workflow.Message{outcomeMessage("")})
+	if err == nil || !strings.Contains(err.Error(), "publish") || !strings.Contains(err.Error(), "message id: must not be empty") || len(rs.sent) != 0 {
+		t.Fatalf("got %v, sent %d; want a publish error naming the message id rule and nothing sent", err, len(rs.sent))
 	}
 }

@@ -51,12 +51,9 @@ var _ workflow.Scheduler = (*Scheduler)(nil)
 // IsTransient; transient ones also match *workflow.TransientError). Logs
 // and errors show the message id with e-mail addresses masked.
 func (s *Scheduler) Schedule(ctx context.Context, msg workflow.Message, at time.Time) error {
-	m, err := BuildMessage(msg, at, s.clock.Now())
+	m, err := send(ctx, s.sender, "schedule", msg, at, s.clock.Now())
 	if err != nil {
-		return fmt.Errorf("schedule %s: %w", workflow.MaskEmails(msg.ID), err)
-	}
-	if err := s.sender.SendMessage(ctx, m, nil); err != nil {
-		return classify("schedule message "+workflow.MaskEmails(msg.ID), err)
+		return err
 	}
 	s.log.InfoContext(ctx, "message scheduled",
 		slog.String(logkey.MessageID, workflow.MaskEmails(msg.ID)),
@@ -64,6 +61,21 @@ func (s *Scheduler) Schedule(ctx context.Context, msg workflow.Message, at time.
 		slog.Time(logkey.Due, at),
 		slog.Bool(logkey.Immediate, m.ScheduledEnqueueTime == nil))
 	return nil
+}
+
+// send builds msg's Service Bus message (BuildMessage) and sends it; op
+// ("schedule", "publish") starts both errors, which show the message id
+// with e-mail addresses masked, and Service Bus failures are classified.
+func send(ctx context.Context, sender MessageSender, op string, msg workflow.Message, at, now time.Time) (*azservicebus.Message, error) {
+	id := workflow.MaskEmails(msg.ID)
+	m, err := BuildMessage(msg, at, now)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", op, id, err)
+	}
+	if err := sender.SendMessage(ctx, m, nil); err != nil {
+		return nil, classify(op+" message "+id, err)
+	}
+	return m, nil
 }
 
 // BuildMessage is the pure construction of the Service Bus message for msg:
