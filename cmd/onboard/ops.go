@@ -251,7 +251,7 @@ ServiceBusConnection* setting, from Service Bus.`,
 		if rule := config.EntityNameRule(o.Topic); o.Topic != "" && rule != "" {
 			return usagef("--topic: %s", rule)
 		}
-		if rule := config.EntityNameRule(o.Subscription); o.Subscription != "" && rule != "" {
+		if rule := config.SubscriptionNameRule(o.Subscription); o.Subscription != "" && rule != "" {
 			return usagef("--subscription: %s", rule)
 		}
 		var err error
