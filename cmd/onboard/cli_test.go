@@ -58,6 +58,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"events", "--subscription", "a/b", "--dev-url", "http://127.0.0.1:1"}, exitUsage, "", "--subscription: must be 1 to 50 letters, digits, '.', '-' or '_'"},
 		{[]string{"send", "a.json", "--queue", "onboarding queue", "--dev-url", "http://127.0.0.1:1"}, exitUsage, "", `--queue: must be 1 to 260 letters, digits`},
 		{[]string{"dlq", "list", "--queue", "-onboarding", "--dev-url", "http://127.0.0.1:1"}, exitUsage, "", `--queue: must be 1 to 260 letters, digits`},
+		{[]string{"send", "a.json", "--dev-url", "ftp://127.0.0.1:1"}, exitUsage, "", `--dev-url: dev url "ftp://127.0.0.1:1": must be an absolute http URL`},
+		{[]string{"list", "--dev-url", "::bad"}, exitUsage, "", `--dev-url: dev url "::bad": must be an absolute http URL`},
 		{[]string{"doctor", "--app-sp", "my-app"}, exitUsage, "", `--app-sp "my-app": must be the service principal's object id`},
 		{[]string{"dev", "--lock-duration", "0s"}, exitUsage, "", "--lock-duration: must be more than 0"},
 		{[]string{"dev", "--addr", "0.0.0.0:7071"}, exitUsage, "", "must be a loopback address"},

@@ -16,8 +16,8 @@ import (
 
 // addTarget defines --dev-url, --servicebus and --queue; the returned
 // function reads them, with whether --dev-url was given explicitly, and
-// reports a --queue that breaks Service Bus's entity naming rule as a
-// usage error.
+// reports a --queue that breaks Service Bus's entity naming rule, or a
+// --dev-url that is not an absolute http(s) URL, as a usage error.
 func addTarget(f *pflag.FlagSet) func() (ops.Target, error) {
 	var t ops.Target
 	f.StringVar(&t.DevURL, "dev-url", devhost.DefaultDevURL, "URL of the onboard dev runtime")
@@ -26,6 +26,9 @@ func addTarget(f *pflag.FlagSet) func() (ops.Target, error) {
 	return func() (ops.Target, error) {
 		if rule := config.EntityNameRule(t.Queue); t.Queue != "" && rule != "" {
 			return t, usagef("--queue: %s", rule)
+		}
+		if _, err := devhost.NewClient(t.DevURL, nil); err != nil {
+			return t, usagef("--dev-url: %w", err)
 		}
 		t.DevURLGiven = f.Changed("dev-url")
 		return t, nil
