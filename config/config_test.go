@@ -244,9 +244,19 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "d", "xd", "3dd", "abc"} {
+	for _, in := range []string{"", "d", "xd", "3dd", "abc", "NaNd", "Infd", "-Infd", "1e10d", "106751d23h59m"} {
 		if _, err := ParseDuration(in); err == nil {
 			t.Errorf("ParseDuration(%q) succeeded", in)
+		}
+	}
+}
+
+// A day count too large for a time.Duration names the limit, instead of
+// wrapping into a negative duration reported as "must be positive".
+func TestParseDurationTooLong(t *testing.T) {
+	for _, in := range []string{"1e10d", "Infd", "106751d23h59m"} {
+		if _, err := ParseDuration(in); err == nil || !strings.Contains(err.Error(), "too long: at most 106751d") {
+			t.Errorf("ParseDuration(%q) = %v, want too long", in, err)
 		}
 	}
 }
