@@ -328,7 +328,7 @@ func (r *reader) workflow(c *Config) {
 		w.ReminderSchedule = sched
 	}
 	w.ExpireAfter = r.dur("REMINDER_EXPIRE_AFTER")
-	if n := len(w.ReminderSchedule); n > 0 && w.ExpireAfter <= w.ReminderSchedule[n-1] {
+	if n := len(w.ReminderSchedule); n > 0 && w.ExpireAfter > 0 && w.ExpireAfter <= w.ReminderSchedule[n-1] { // not positive: dur said so
 		sched := List(r.get("REMINDER_SCHEDULE"))
 		r.bad("REMINDER_EXPIRE_AFTER", "must be later than the last reminder of REMINDER_SCHEDULE (%s), got %s", sched[len(sched)-1], r.get("REMINDER_EXPIRE_AFTER"))
 	}

@@ -120,6 +120,15 @@ func TestLoadInvalid(t *testing.T) {
 	}
 }
 
+// A REMINDER_EXPIRE_AFTER that is not positive is reported once, by that
+// rule, not again as earlier than the last reminder.
+func TestLoadExpireAfterNotPositiveOnce(t *testing.T) {
+	_, err := Load(env(append(append([]string{}, base...), "REMINDER_EXPIRE_AFTER", "-1d")...))
+	if err == nil || strings.Count(err.Error(), "REMINDER_EXPIRE_AFTER:") != 1 || !strings.Contains(err.Error(), `REMINDER_EXPIRE_AFTER: must be positive, got "-1d"`) {
+		t.Fatalf("error = %v, want REMINDER_EXPIRE_AFTER reported once as not positive", err)
+	}
+}
+
 // TestLoadPolicyDefaults: an unset policy is the safe one.
 // TestLoadValidLists: every list setting accepts what it documents.
 func TestLoadValidLists(t *testing.T) {
