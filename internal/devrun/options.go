@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,9 +44,9 @@ func DefaultOptions() (Options, error) {
 // loopbackAddr checks that flag's value addr is host:port on a loopback
 // host (why says what an address reachable from elsewhere would expose).
 func loopbackAddr(flag, addr, example, why string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("%s %q: must be host:port, e.g. %s", flag, addr, example)
+	host, port, err := net.SplitHostPort(addr)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%s %q: must be host:port with a port from 0 to 65535, e.g. %s", flag, addr, example)
 	}
 	if !httpx.IsLoopbackHost(host) {
 		return fmt.Errorf("%s %q: must be a loopback address (127.0.0.1, ::1 or localhost); %s", flag, addr, why)
