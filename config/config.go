@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"slices"
@@ -327,7 +328,7 @@ func (r *reader) workflow(c *Config) {
 		w.ReminderSchedule = sched
 	}
 	w.ExpireAfter = r.dur("REMINDER_EXPIRE_AFTER")
-	if n := len(w.ReminderSchedule); n > 0 && w.ExpireAfter <= w.ReminderSchedule[n-1] {
+	if n := len(w.ReminderSchedule); n > 0 && w.ExpireAfter > 0 && w.ExpireAfter <= w.ReminderSchedule[n-1] { // not positive: dur said so
 		sched := List(r.get("REMINDER_SCHEDULE"))
 		r.bad("REMINDER_EXPIRE_AFTER", "must be later than the last reminder of REMINDER_SCHEDULE (%s), got %s", sched[len(sched)-1], r.get("REMINDER_EXPIRE_AFTER"))
 	}
@@ -405,8 +406,11 @@ func ParseDuration(s string) (time.Duration, error) {
 	var total time.Duration
 	if i := strings.Index(rest, "d"); i > 0 {
 		days, err := strconv.ParseFloat(rest[:i], 64)
-		if err != nil {
+		if err != nil || math.IsNaN(days) {
 			return 0, bad
+		}
+		if math.Abs(days) >= maxDays {
+			return 0, fmt.Errorf("duration %q is too long: at most %dd", s, int(maxDays))
 		}
 		total = time.Duration(days * float64(24*time.Hour))
 		rest = rest[i+1:]
@@ -418,8 +422,16 @@ func ParseDuration(s string) (time.Duration, error) {
 	if err != nil {
 		return 0, bad
 	}
+	if sum := total + d; (d > 0 && sum < total) || (d < 0 && sum > total) {
+		return 0, fmt.Errorf("duration %q is too long: at most %dd", s, int(maxDays))
+	}
 	return total + d, nil
 }
+
+// maxDays bounds a `d` count: a time.Duration holds about 106751 days;
+// beyond it the conversion would wrap (and NaN or Inf days convert to
+// nonsense), reported as a rule that does not apply.
+var maxDays = float64(math.MaxInt64) / float64(24*time.Hour)
 
 // ParseSchedule parses a comma-separated, strictly increasing list of
 // positive durations, e.g. "3d,7d,14d". An empty schedule means no reminders.

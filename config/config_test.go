@@ -120,6 +120,15 @@ func TestLoadInvalid(t *testing.T) {
 	}
 }
 
+// A REMINDER_EXPIRE_AFTER that is not positive is reported once, by that
+// rule, not again as earlier than the last reminder.
+func TestLoadExpireAfterNotPositiveOnce(t *testing.T) {
+	_, err := Load(env(append(append([]string{}, base...), "REMINDER_EXPIRE_AFTER", "-1d")...))
+	if err == nil || strings.Count(err.Error(), "REMINDER_EXPIRE_AFTER:") != 1 || !strings.Contains(err.Error(), `REMINDER_EXPIRE_AFTER: must be positive, got "-1d"`) {
+		t.Fatalf("error = %v, want REMINDER_EXPIRE_AFTER reported once as not positive", err)
+	}
+}
+
 // TestLoadPolicyDefaults: an unset policy is the safe one.
 // TestLoadValidLists: every list setting accepts what it documents.
 func TestLoadValidLists(t *testing.T) {
@@ -244,9 +253,19 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "d", "xd", "3dd", "abc"} {
+	for _, in := range []string{"", "d", "xd", "3dd", "abc", "NaNd", "Infd", "-Infd", "1e10d", "106751d23h59m"} {
 		if _, err := ParseDuration(in); err == nil {
 			t.Errorf("ParseDuration(%q) succeeded", in)
+		}
+	}
+}
+
+// A day count too large for a time.Duration names the limit, instead of
+// wrapping into a negative duration reported as "must be positive".
+func TestParseDurationTooLong(t *testing.T) {
+	for _, in := range []string{"1e10d", "Infd", "106751d23h59m"} {
+		if _, err := ParseDuration(in); err == nil || !strings.Contains(err.Error(), "too long: at most 106751d") {
+			t.Errorf("ParseDuration(%q) = %v, want too long", in, err)
 		}
 	}
 }

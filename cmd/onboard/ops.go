@@ -15,15 +15,23 @@ import (
 )
 
 // addTarget defines --dev-url, --servicebus and --queue; the returned
-// function reads them, with whether --dev-url was given explicitly.
-func addTarget(f *pflag.FlagSet) func() ops.Target {
+// function reads them, with whether --dev-url was given explicitly, and
+// reports a --queue that breaks Service Bus's entity naming rule, or a
+// --dev-url that is not an absolute http(s) URL, as a usage error.
+func addTarget(f *pflag.FlagSet) func() (ops.Target, error) {
 	var t ops.Target
 	f.StringVar(&t.DevURL, "dev-url", devhost.DefaultDevURL, "URL of the onboard dev runtime")
 	f.BoolVar(&t.ServiceBus, "servicebus", false, "act on Service Bus (ServiceBusConnection* settings) instead of the dev runtime; implied when such a setting is present and --dev-url is not given")
 	f.StringVar(&t.Queue, "queue", "", "queue name (default: ONBOARDING_QUEUE, else the dev runtime's trigger queue, else onboarding)")
-	return func() ops.Target {
+	return func() (ops.Target, error) {
+		if rule := config.EntityNameRule(t.Queue); t.Queue != "" && rule != "" {
+			return t, usagef("--queue: %s", rule)
+		}
+		if _, err := devhost.NewClient(t.DevURL, nil); err != nil {
+			return t, usagef("--dev-url: %w", err)
+		}
 		t.DevURLGiven = f.Changed("dev-url")
-		return t
+		return t, nil
 	}
 }
 
@@ -61,7 +69,11 @@ Prints the message id.`,
 		if len(args) == 1 {
 			spec.File = args[0]
 		}
-		o := ops.SendOptions{Event: spec, Target: target(), NoValidate: *noValidate}
+		t, err := target()
+		if err != nil {
+			return err
+		}
+		o := ops.SendOptions{Event: spec, Target: t, NoValidate: *noValidate}
 		return ops.Send(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 	}
 	return cmd
@@ -130,7 +142,10 @@ ServiceBusConnection* setting, from the state table the settings name
 				return usageError{err}
 			}
 		}
-		o.Target = target()
+		var err error
+		if o.Target, err = target(); err != nil {
+			return err
+		}
 		return ops.List(cmd.Context(), o, cmd.OutOrStdout(), time.Now())
 	}
 	return cmd
@@ -184,14 +199,18 @@ letter is shown with the reason the workflow recorded for its MessageId
 			c.Args = exactArgs(1, "one MESSAGE-ID (see `onboard dlq list`)")
 		}
 		c.RunE = func(c *cobra.Command, args []string) error {
-			o := ops.DLQOptions{Action: name, JSON: asJSON, Target: target(), Yes: yes}
+			t, err := target()
+			if err != nil {
+				return err
+			}
+			o := ops.DLQOptions{Action: name, JSON: asJSON, Target: t, Yes: yes}
 			if withID {
 				o.ID = args[0]
 			}
 			if in, ok := c.InOrStdin().(*os.File); ok && logging.IsTerminal(in) {
 				o.Confirm = in
 			}
-			err := ops.DLQ(c.Context(), o, c.OutOrStdout(), c.ErrOrStderr(), time.Now())
+			err = ops.DLQ(c.Context(), o, c.OutOrStdout(), c.ErrOrStderr(), time.Now())
 			if errors.Is(err, ops.ErrNotConfirmed) {
 				return usageError{err}
 			}
@@ -235,10 +254,13 @@ ServiceBusConnection* setting, from Service Bus.`,
 		if rule := config.EntityNameRule(o.Topic); o.Topic != "" && rule != "" {
 			return usagef("--topic: %s", rule)
 		}
-		if rule := config.EntityNameRule(o.Subscription); o.Subscription != "" && rule != "" {
+		if rule := config.SubscriptionNameRule(o.Subscription); o.Subscription != "" && rule != "" {
 			return usagef("--subscription: %s", rule)
 		}
-		o.Target = target()
+		var err error
+		if o.Target, err = target(); err != nil {
+			return err
+		}
 		return ops.Events(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 	}
 	return cmd

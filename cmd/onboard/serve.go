@@ -38,7 +38,7 @@ Settings come from environment variables; see the README's Configuration table.`
 			}
 			// once listening: it logs the app's Graph permissions and never
 			// fails start-up, so it need not hold readiness up
-			go doctor.StartupCheck(cmd.Context(), cfg, log)
+			go doctor.StartupCheck(cmd.Context(), cfg, a.Graph, a.GraphCredential, log)
 			log.Info("custom handler listening", logkey.Addr, ln.Addr().String(), logkey.Graph, cfg.GraphBaseURL,
 				logkey.Scheduler, cfg.Scheduler, logkey.Store, cfg.StateStore, logkey.Queue, cfg.Queue)
 			return a.Serve(cmd.Context(), ln)

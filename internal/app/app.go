@@ -23,6 +23,11 @@ type App struct {
 	Handler http.Handler
 	Engine  *workflow.Engine
 	Store   workflow.Store
+	// Graph and GraphCredential (nil with GRAPH_AUTH=none) are the
+	// engine's Graph client and its credential, so serve's start-up
+	// permission check reuses them instead of building its own.
+	Graph           *graph.Directory
+	GraphCredential azcore.TokenCredential
 
 	log   *slog.Logger
 	local *localQueue // SCHEDULER=memory: the local queue Serve delivers from
@@ -59,6 +64,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, over Overri
 	if err != nil {
 		return nil, fmt.Errorf("graph: %w", err)
 	}
+	a.Graph, a.GraphCredential = dir, creds.Graph
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,25 +41,30 @@ func DefaultOptions() (Options, error) {
 		LockDuration: q.LockDuration, Queue: q, ReminderSchedule: "20s,40s,80s", ExpireAfter: "100s"}, nil
 }
 
-// Validate checks the options; errors name the flag.
-func (o Options) Validate() error {
-	host, _, err := net.SplitHostPort(o.Addr)
-	if err != nil {
-		return fmt.Errorf("--addr %q: must be host:port, e.g. 127.0.0.1:7071", o.Addr)
+// loopbackAddr checks that flag's value addr is host:port on a loopback
+// host (why says what an address reachable from elsewhere would expose).
+func loopbackAddr(flag, addr, example, why string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%s %q: must be host:port with a port from 0 to 65535, e.g. %s", flag, addr, example)
 	}
 	if !httpx.IsLoopbackHost(host) {
-		return fmt.Errorf("--addr %q: must be a loopback address (127.0.0.1, ::1 or localhost); the dev runtime has no authentication", o.Addr)
+		return fmt.Errorf("%s %q: must be a loopback address (127.0.0.1, ::1 or localhost); %s", flag, addr, why)
+	}
+	return nil
+}
+
+// Validate checks the options; errors name the flag.
+func (o Options) Validate() error {
+	if err := loopbackAddr("--addr", o.Addr, "127.0.0.1:7071", "the dev runtime has no authentication"); err != nil {
+		return err
 	}
 	if o.GraphsimAddr != "" {
 		if o.GraphURL != "" {
 			return fmt.Errorf("--graphsim-addr %q: only with the embedded graphsim, not with --graph-url", o.GraphsimAddr)
 		}
-		host, _, err := net.SplitHostPort(o.GraphsimAddr)
-		if err != nil {
-			return fmt.Errorf("--graphsim-addr %q: must be host:port, e.g. 127.0.0.1:5081", o.GraphsimAddr)
-		}
-		if !httpx.IsLoopbackHost(host) {
-			return fmt.Errorf("--graphsim-addr %q: must be a loopback address (127.0.0.1, ::1 or localhost); graphsim's admin API has no authentication", o.GraphsimAddr)
+		if err := loopbackAddr("--graphsim-addr", o.GraphsimAddr, "127.0.0.1:5081", "graphsim's admin API has no authentication"); err != nil {
+			return err
 		}
 	}
 	if o.MaxDelivery < 1 {

@@ -146,6 +146,8 @@ func TestOptionsDefaultToTheDeployedQueue(t *testing.T) {
 		{func(o *Options) { o.DataDir = " " }, "--data-dir"},
 		{func(o *Options) { o.GraphsimAddr = "0.0.0.0:5081" }, "--graphsim-addr \"0.0.0.0:5081\": must be a loopback address"},
 		{func(o *Options) { o.GraphsimAddr = "5081" }, "--graphsim-addr \"5081\": must be host:port"},
+		{func(o *Options) { o.Addr = "127.0.0.1:99999" }, "--addr \"127.0.0.1:99999\": must be host:port with a port from 0 to 65535"},
+		{func(o *Options) { o.GraphsimAddr = "localhost:http" }, "--graphsim-addr \"localhost:http\": must be host:port with a port from 0 to 65535"},
 		{func(o *Options) { o.GraphsimAddr, o.GraphURL = "127.0.0.1:5081", "http://127.0.0.1:9/v1.0" }, "not with --graph-url"},
 	} {
 		bad := o

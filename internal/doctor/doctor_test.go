@@ -15,6 +15,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
+	"github.com/b2b-onboarding/onboard/config"
 	"github.com/b2b-onboarding/onboard/devhost"
 	"github.com/b2b-onboarding/onboard/graph"
 	"github.com/b2b-onboarding/onboard/graphsim"
@@ -236,5 +237,23 @@ func TestTableProbe(t *testing.T) {
 	r := find(t, doctor.Checker{Table: probe{errors.New("403 AuthorizationPermissionMismatch")}}.Run(context.Background()), "state table")
 	if r.Status != doctor.Fail || !strings.Contains(r.Detail, "AuthorizationPermissionMismatch") || r.Fix == "" {
 		t.Errorf("%+v", r)
+	}
+}
+
+// serve's start-up check reads the app's grants through the client and
+// credential it is given: the service principal comes from the token.
+func TestStartupCheckUsesGivenClientAndCredential(t *testing.T) {
+	sim, d := tenant(t)
+	sim.RevokeGraphPermission(graphsim.SampleSPOnboarding, "User.Invite.All")
+	claims := base64.RawURLEncoding.EncodeToString([]byte(`{"oid":"` + graphsim.SampleSPOnboarding + `"}`))
+	var b bytes.Buffer
+	doctor.StartupCheck(context.Background(), config.Config{}, d, tokenCred("e30."+claims+".sig"), slog.New(slog.NewJSONHandler(&b, nil)))
+	if !strings.Contains(b.String(), `"level":"WARN"`) || !strings.Contains(b.String(), "missing User.Invite.All") {
+		t.Fatalf("log: %s", b.String())
+	}
+	b.Reset()
+	doctor.StartupCheck(context.Background(), config.Config{}, d, tokenCred("opaque"), slog.New(slog.NewJSONHandler(&b, nil)))
+	if !strings.Contains(b.String(), "doctor: graph access failed") {
+		t.Fatalf("log: %s", b.String())
 	}
 }

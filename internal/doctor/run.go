@@ -100,15 +100,19 @@ func Directory(ctx context.Context, cfg config.Config) (dir *graph.Directory, ap
 	return dir, appSP, err
 }
 
-// StartupCheck is serve's start-up check: it obtains a token, reads the
+// StartupCheck is serve's start-up check: with the app's Graph client and
+// credential (nil with GRAPH_AUTH=none) it obtains a token, reads the
 // app's granted permissions and logs the verdict once; it never fails.
-func StartupCheck(ctx context.Context, cfg config.Config, log *slog.Logger) {
+func StartupCheck(ctx context.Context, cfg config.Config, dir *graph.Directory, cred azcore.TokenCredential, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	dir, sp, err := Directory(ctx, cfg)
-	if err != nil {
-		log.Warn("doctor: graph access failed", logkey.Error, err)
-		return
+	var sp string
+	if cred != nil {
+		var err error
+		if sp, err = AppSPFromToken(ctx, cred); err != nil {
+			log.Warn("doctor: graph access failed", logkey.Error, fmt.Errorf("graph access with %s: %w", cfg.GraphIdentity, err))
+			return
+		}
 	}
 	LogPermissions(ctx, log, dir, sp, ForConfig(cfg, dir, Options{}).Needed)
 }

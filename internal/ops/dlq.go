@@ -148,14 +148,21 @@ func openDLQ(ctx context.Context, target Target, get config.Getenv, stderr io.Wr
 		if err != nil {
 			return nil, nil, fmt.Errorf("--dev-url: %w", err)
 		}
-		return &devDLQ{client: c, base: strings.TrimRight(target.DevURL, "/"), queue: target.devQueue(ctx, c, get),
+		queue, err := target.devQueue(ctx, c, get)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &devDLQ{client: c, base: strings.TrimRight(target.DevURL, "/"), queue: queue,
 			http: &http.Client{Timeout: 30 * time.Second}}, func() {}, nil
+	}
+	queue, err := target.queueName(get, "onboarding")
+	if err != nil {
+		return nil, nil, err
 	}
 	client, conn, err := serviceBusClient(ctx, get)
 	if err != nil {
 		return nil, nil, err
 	}
-	queue := target.queueName(get, "onboarding")
 	b := &serviceBusDLQ{dl: servicebus.NewDeadLetters(client, queue, nil), namespace: conn.Namespace(), queue: queue}
 	st, note := settingsStore(ctx, get)
 	if note != "" {

@@ -60,6 +60,9 @@ func Events(ctx context.Context, o EventsOptions, stdout, stderr io.Writer) erro
 	}
 	if o.Topic == "" {
 		o.Topic = config.Value(get, "OUTCOMES_TOPIC")
+		if rule := config.EntityNameRule(o.Topic); rule != "" {
+			return fmt.Errorf("OUTCOMES_TOPIC: %s", rule)
+		}
 	}
 	if o.Subscription == "" {
 		o.Subscription = DefaultSubscription

@@ -58,12 +58,15 @@ func Send(ctx context.Context, o SendOptions, stdout, stderr io.Writer) error {
 	}
 
 	if target.useServiceBus(get) {
+		queue, err := target.queueName(get, "onboarding")
+		if err != nil {
+			return err
+		}
 		client, conn, err := serviceBusClient(ctx, get)
 		if err != nil {
 			return err
 		}
 		defer client.Close(context.WithoutCancel(ctx))
-		queue := target.queueName(get, "onboarding")
 		dl := servicebus.NewDeadLetters(client, queue, nil)
 		if err := dl.Send(ctx, body, servicebus.ContentTypeCloudEventsJSON, e.ID(), nil); err != nil {
 			return err
@@ -77,7 +80,10 @@ func Send(ctx context.Context, o SendOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--dev-url: %w", err)
 	}
-	queue := target.devQueue(ctx, c, get)
+	queue, err := target.devQueue(ctx, c, get)
+	if err != nil {
+		return err
+	}
 	res, err := c.Send(ctx, queue, devhost.Message{MessageID: e.ID(), Body: body,
 		ContentType: servicebus.ContentTypeCloudEventsJSON, Subject: e.Type()})
 	if err != nil {

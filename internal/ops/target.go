@@ -45,32 +45,39 @@ func (t Target) useServiceBus(get config.Getenv) bool {
 	return !t.DevURLGiven && len(serviceBusSettings(get)) > 0
 }
 
-// queueName is --queue, else ONBOARDING_QUEUE, else fallback.
-func (t Target) queueName(get config.Getenv, fallback string) string {
-	if t.Queue != "" {
-		return t.Queue
+// queueName is --queue, else ONBOARDING_QUEUE (unless blank), else
+// fallback; a name that breaks Service Bus's entity naming rule is an
+// error naming where it came from.
+func (t Target) queueName(get config.Getenv, fallback string) (string, error) {
+	q, from := t.Queue, "--queue"
+	if q == "" {
+		v, _ := get("ONBOARDING_QUEUE")
+		q, from = strings.TrimSpace(v), "ONBOARDING_QUEUE"
 	}
-	if v, ok := get("ONBOARDING_QUEUE"); ok {
-		return strings.TrimSpace(v)
+	if q == "" {
+		return fallback, nil
 	}
-	return fallback
+	if rule := config.EntityNameRule(q); rule != "" {
+		return "", fmt.Errorf("%s: %s", from, rule)
+	}
+	return q, nil
 }
 
 // devQueue is the queue to use on the dev runtime: --queue or
 // ONBOARDING_QUEUE when set, else the queue its Service Bus trigger reads
 // (so a runtime started with another ONBOARDING_QUEUE is still found).
-func (t Target) devQueue(ctx context.Context, c *devhost.Client, get config.Getenv) string {
-	if q := t.queueName(get, ""); q != "" {
-		return q
+func (t Target) devQueue(ctx context.Context, c *devhost.Client, get config.Getenv) (string, error) {
+	if q, err := t.queueName(get, ""); q != "" || err != nil {
+		return q, err
 	}
 	if fns, err := c.Functions(ctx); err == nil {
 		for _, f := range fns {
 			if strings.EqualFold(f.Trigger, "serviceBusTrigger") && f.Queue != "" {
-				return f.Queue
+				return f.Queue, nil
 			}
 		}
 	}
-	return "onboarding"
+	return "onboarding", nil
 }
 
 // serviceBusClient opens the namespace the ServiceBusConnection* settings
