@@ -188,9 +188,23 @@ func (s *Server) newID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
 }
 
-// Serve answers HTTP on ln until ctx ends, then shuts down gracefully.
+// Serve answers HTTP on ln until ctx ends, then shuts down gracefully:
+// requests in flight get 5 s to finish. Connections that have not sent a
+// request are closed at once: a client whose request was cancelled while
+// dialling leaves such a connection behind, and net/http would wait 5 s
+// before counting it idle.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	var mu sync.Mutex
+	fresh := map[net.Conn]bool{} // accepted, no request read yet
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ConnState: func(c net.Conn, st http.ConnState) {
+		mu.Lock()
+		defer mu.Unlock()
+		if st == http.StateNew {
+			fresh[c] = true
+		} else {
+			delete(fresh, c)
+		}
+	}}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -199,7 +213,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := hs.Shutdown(sctx); err != nil {
+		shut := make(chan error, 1)
+		go func() { shut <- hs.Shutdown(sctx) }()
+		mu.Lock()
+		for c := range fresh {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		if err := <-shut; err != nil {
 			return fmt.Errorf("graphsim: shutdown: %w", err)
 		}
 		return nil
